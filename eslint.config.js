@@ -1,0 +1,53 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import reactHooks from 'eslint-plugin-react-hooks';
+import globals from 'globals';
+
+export default tseslint.config(
+  { ignores: ['dist', 'node_modules', 'public', 'test-results', '.bench', '.tmp'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.browser, ...globals.worker } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  {
+    files: ['src/ui/**/*.{ts,tsx}', 'src/app/**/*.{ts,tsx}'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: reactHooks.configs.recommended.rules,
+  },
+  {
+    // Core is plain TypeScript: it never reaches up into React, the store, the UI or the worker.
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'react', message: 'src/core is plain TypeScript: no React.' },
+            { name: 'react-dom', message: 'src/core is plain TypeScript: no React.' },
+            { name: 'zustand', message: 'src/core must not depend on UI state.' },
+          ],
+          patterns: [
+            { group: ['**/ui/**', '**/state/**', '**/worker/**', '**/app/**'], message: 'Arrows point down: core never imports ui, state, worker or app.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The worker owns tensors and storage, never UI.
+    files: ['src/worker/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: ['react', 'react-dom', 'zustand'], patterns: ['**/ui/**', '**/state/**'] }],
+    },
+  },
+  {
+    files: ['tests/**/*.ts', 'scripts/**/*.{ts,mjs,js}', '*.config.{ts,js}'],
+    languageOptions: { globals: { ...globals.node } },
+  },
+);

@@ -1,0 +1,74 @@
+/**
+ * Opens the Loupe database and runs cumulative upgrades. Owns nothing else: reads and writes go
+ * through one repository module per aggregate (projects, labels, samples, embeddings, models).
+ */
+import { openDB, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
+import { DB_NAME, DB_VERSION, type LoupeDB } from './schema';
+
+export type LoupeDatabase = IDBPDatabase<LoupeDB>;
+
+type UpgradeTx = IDBPTransaction<LoupeDB, StoreNames<LoupeDB>[], 'versionchange'>;
+
+/** Version 1 stored one optional `labelId` per sample; version 2 stores `labelIds: string[]`. */
+interface SampleV1 {
+  labelId?: string | null;
+  labelIds?: string[];
+  [key: string]: unknown;
+}
+
+async function upgradeLoupeDb(db: LoupeDatabase, oldVersion: number, tx: UpgradeTx): Promise<void> {
+  if (oldVersion < 1) {
+    const projects = db.createObjectStore('projects', { keyPath: 'id' });
+    projects.createIndex('byUpdatedAt', 'updatedAt');
+    const labels = db.createObjectStore('labels', { keyPath: 'id' });
+    labels.createIndex('byProject', 'projectId');
+    const samples = db.createObjectStore('samples', { keyPath: 'id' });
+    samples.createIndex('byProject', 'projectId');
+    samples.createIndex('byProjectHash', ['projectId', 'sha256']);
+    const thumbnails = db.createObjectStore('thumbnails', { keyPath: 'sampleId' });
+    thumbnails.createIndex('byProject', 'projectId');
+  }
+  if (oldVersion < 2) {
+    // Multi-label ready samples, and the stores later features write into.
+    const samples = tx.objectStore('samples');
+    let cursor = await samples.openCursor();
+    while (cursor) {
+      const old = cursor.value as unknown as SampleV1;
+      if (!Array.isArray(old.labelIds)) {
+        const { labelId, ...rest } = old;
+        const upgraded = { ...rest, labelIds: labelId ? [labelId] : [] };
+        await cursor.update(upgraded as never);
+      }
+      cursor = await cursor.continue();
+    }
+    samples.createIndex('byLabel', 'labelIds', { multiEntry: true });
+    const embeddings = db.createObjectStore('embeddings', { keyPath: ['sampleId', 'embeddingKey'] });
+    embeddings.createIndex('bySample', 'sampleId');
+    embeddings.createIndex('byProjectKey', ['projectId', 'embeddingKey']);
+    const models = db.createObjectStore('models', { keyPath: 'id' });
+    models.createIndex('byProject', 'projectId');
+  }
+}
+
+export interface OpenOptions {
+  name?: string;
+  /** Called when another tab upgrades the schema: this connection must close and reload. */
+  onVersionChange?: () => void;
+}
+
+export async function openLoupeDb(options: OpenOptions = {}): Promise<LoupeDatabase> {
+  const db = await openDB<LoupeDB>(options.name ?? DB_NAME, DB_VERSION, {
+    upgrade(database, oldVersion, _newVersion, tx) {
+      // Only IDB requests of this transaction are awaited inside, so it stays alive throughout.
+      upgradeLoupeDb(database, oldVersion, tx).catch((error: unknown) => {
+        console.error('Loupe database upgrade failed; nothing was changed.', error);
+        tx.abort();
+      });
+    },
+    blocking() {
+      db.close();
+      options.onVersionChange?.();
+    },
+  });
+  return db;
+}

@@ -1,0 +1,8 @@
+/** Storage: the typed IndexedDB schema and one repository module per aggregate. */
+export * from './schema';
+export * from './db';
+export * as projectsRepo from './projects';
+export * as labelsRepo from './labels';
+export * as samplesRepo from './samples';
+export * as embeddingsRepo from './embeddings';
+export * as modelsRepo from './models';

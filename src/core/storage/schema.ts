@@ -1,0 +1,120 @@
+/**
+ * The IndexedDB schema of Loupe: one typed `DBSchema`, opened through `openLoupeDb`.
+ *
+ * DO NOT CHANGE a store, key path or index here without adding an `if (oldVersion < N)` block
+ * in `upgradeLoupeDb` and a fixture-based test in tests/unit/storage-migration.test.ts. Upgrades
+ * are cumulative: a database at any older version walks every block after its own.
+ */
+import type { DBSchema } from 'idb';
+
+export const DB_NAME = 'loupe';
+export const DB_VERSION = 2;
+
+export type ProjectKind = 'single-label' | 'multi-label';
+export type AspectMode = 'centre-crop' | 'letterbox' | 'squash';
+
+export interface ProjectSettings {
+  /** How a non-square image becomes the backbone's square input. */
+  aspectMode: AspectMode;
+  /** Id of the backbone whose embeddings this project uses. */
+  backboneId: string;
+  /** Anything a later version adds lives here without a schema change. */
+  [extra: string]: unknown;
+}
+
+export interface ProjectRecord {
+  id: string;
+  name: string;
+  kind: ProjectKind;
+  createdAt: number;
+  updatedAt: number;
+  settings: ProjectSettings;
+}
+
+export interface LabelRecord {
+  id: string;
+  projectId: string;
+  name: string;
+  /** Display order inside the project (ascending). */
+  order: number;
+  createdAt: number;
+}
+
+export type SampleSource = 'file-picker' | 'drop' | 'folder' | 'paste' | 'archive' | 'webcam';
+
+export interface SampleMeta {
+  id: string;
+  projectId: string;
+  /** Labels carried by this image; single-label projects keep at most one. Empty = unlabelled. */
+  labelIds: string[];
+  name: string;
+  mime: string;
+  byteSize: number;
+  width: number;
+  height: number;
+  /** Hex SHA-256 of the original bytes; duplicates inside a project are detected by it. */
+  sha256: string;
+  createdAt: number;
+  source: SampleSource;
+  /** Folder path the file came from, if any (e.g. "flowers/daisy"). */
+  relativePath?: string;
+}
+
+export interface SampleRecord extends SampleMeta {
+  /** The original file bytes, exactly as dropped. */
+  blob: Blob;
+}
+
+export interface ThumbnailRecord {
+  sampleId: string;
+  projectId: string;
+  /** WebP (or JPEG where WebP encoding is unavailable), longest side <= 256 px. */
+  blob: Blob;
+  width: number;
+  height: number;
+}
+
+export interface EmbeddingRecord {
+  sampleId: string;
+  projectId: string;
+  /** Backbone id + preprocessing version, e.g. "mobilenet_v1_0.75_224@centre-crop#1". */
+  embeddingKey: string;
+  vector: Float32Array;
+  createdAt: number;
+}
+
+export interface ModelRecord {
+  id: string;
+  projectId: string;
+  createdAt: number;
+  headType: string;
+  /** Head-specific artifacts (weights, settings, label set, metrics): written by the heads issue. */
+  payload: unknown;
+}
+
+export interface LoupeDB extends DBSchema {
+  projects: { key: string; value: ProjectRecord; indexes: { byUpdatedAt: number } };
+  labels: { key: string; value: LabelRecord; indexes: { byProject: string } };
+  samples: {
+    key: string;
+    value: SampleRecord;
+    indexes: { byProject: string; byProjectHash: [string, string]; byLabel: string };
+  };
+  thumbnails: { key: string; value: ThumbnailRecord; indexes: { byProject: string } };
+  embeddings: {
+    key: [string, string];
+    value: EmbeddingRecord;
+    indexes: { bySample: string; byProjectKey: [string, string] };
+  };
+  models: { key: string; value: ModelRecord; indexes: { byProject: string } };
+}
+
+export type StoreName = 'projects' | 'labels' | 'samples' | 'thumbnails' | 'embeddings' | 'models';
+export const ALL_STORES: StoreName[] = [
+  'projects',
+  'labels',
+  'samples',
+  'thumbnails',
+  'embeddings',
+  'models',
+];

@@ -1,0 +1,33 @@
+import { defineConfig, type Plugin } from 'vite';
+import { CONTENT_SECURITY_POLICY, SERVER_HEADERS } from './src/app/securityHeaders';
+
+/** Writes the CSP into index.html so any static host enforces it, with or without headers. */
+function cspMetaTag(): Plugin {
+  return {
+    name: 'loupe-csp-meta',
+    transformIndexHtml(html) {
+      return html.replace(
+        '<!--CSP-->',
+        `<meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}" />`,
+      );
+    },
+  };
+}
+
+export default defineConfig({
+  plugins: [cspMetaTag()],
+  server: { headers: SERVER_HEADERS, port: 5173, strictPort: false },
+  preview: { headers: SERVER_HEADERS, port: 4173, strictPort: false },
+  worker: { format: 'es' },
+  build: {
+    target: 'es2022',
+    sourcemap: true,
+    chunkSizeWarningLimit: 4096,
+    rolldownOptions: {
+      // Vite 8's default compressor rewrites `typeof _scriptDir !== "undefined" && _scriptDir`
+      // inside tfjs-backend-wasm's pthread factory, which is shipped to workers as source text:
+      // every thread then dies with "e is not defined". Mangle, but never compress.
+      output: { minify: { compress: false, mangle: true } },
+    },
+  },
+});
