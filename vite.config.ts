@@ -1,5 +1,5 @@
 import { defineConfig, type Plugin } from 'vite';
-import { CONTENT_SECURITY_POLICY, SERVER_HEADERS } from './src/app/securityHeaders';
+import { CONTENT_SECURITY_POLICY, SERVER_HEADERS } from './src/app/securityHeaders.ts';
 
 /** Writes the CSP into index.html so any static host enforces it, with or without headers. */
 function cspMetaTag(): Plugin {

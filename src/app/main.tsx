@@ -1,0 +1,38 @@
+/** Entry point: opens storage, builds the store with real services, renders the app. */
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { openLoupeDb, type LoupeDatabase } from '../core/storage/db';
+import { runImport } from '../worker/importBridge';
+import { createLoupeStore } from '../state/store';
+import type { Services } from '../state/services';
+import { StoreContext } from '../state/react';
+import { App } from '../ui/App';
+import { ErrorBoundary } from '../ui/ErrorBoundary';
+import '../ui/styles.css';
+
+let dbPromise: Promise<LoupeDatabase> | null = null;
+const services: Services = {
+  db() {
+    dbPromise ??= openLoupeDb({
+      onVersionChange: () => {
+        dbPromise = null;
+        window.location.reload();
+      },
+    });
+    return dbPromise;
+  },
+  runImport,
+};
+
+const store = createLoupeStore(services, { persistPrefs: true });
+const root = document.getElementById('root');
+if (!root) throw new Error('index.html lacks #root');
+createRoot(root).render(
+  <StrictMode>
+    <ErrorBoundary>
+      <StoreContext.Provider value={{ store, services }}>
+        <App />
+      </StoreContext.Provider>
+    </ErrorBoundary>
+  </StrictMode>,
+);

@@ -1,0 +1,53 @@
+/**
+ * Decoding and thumbnailing of stored image bytes, in a browser page or worker: createImageBitmap
+ * applies EXIF orientation; the thumbnail is a WebP (JPEG fallback) whose longest side is <= 256 px.
+ * Node tests inject their own `ImageDecoder` instead.
+ */
+export interface DecodedImage {
+  width: number;
+  height: number;
+  thumbnail: Blob;
+  thumbnailWidth: number;
+  thumbnailHeight: number;
+}
+
+export interface ImageDecoder {
+  decode(blob: Blob): Promise<DecodedImage>;
+}
+
+export const THUMBNAIL_MAX_SIDE = 256;
+
+export function thumbnailSize(width: number, height: number, maxSide = THUMBNAIL_MAX_SIDE): [number, number] {
+  const scale = Math.min(1, maxSide / Math.max(width, height));
+  return [Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale))];
+}
+
+export const browserDecoder: ImageDecoder = {
+  async decode(blob) {
+    const bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
+    try {
+      const { width, height } = bitmap;
+      const [tw, th] = thumbnailSize(width, height);
+      // Let the decoder downscale with its high-quality filter, then encode the small bitmap.
+      const small =
+        tw === width && th === height
+          ? bitmap
+          : await createImageBitmap(bitmap, { resizeWidth: tw, resizeHeight: th, resizeQuality: 'high' });
+      try {
+        const canvas = new OffscreenCanvas(tw, th);
+        const ctx = canvas.getContext('2d');
+        if (!ctx) throw new Error('2D canvas unavailable');
+        ctx.drawImage(small, 0, 0);
+        let thumbnail = await canvas.convertToBlob({ type: 'image/webp', quality: 0.82 });
+        if (thumbnail.type !== 'image/webp') {
+          thumbnail = await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.85 });
+        }
+        return { width, height, thumbnail, thumbnailWidth: tw, thumbnailHeight: th };
+      } finally {
+        if (small !== bitmap) small.close();
+      }
+    } finally {
+      bitmap.close();
+    }
+  },
+};

@@ -1,0 +1,220 @@
+/**
+ * The import pipeline: validated, de-duplicated, chunked insertion of user files into a project.
+ *
+ * For each file: size and header checks (pixel count read from the header, so a decompression bomb
+ * never reaches the decoder) -> SHA-256 -> decode + thumbnail -> batched write. Good files in a
+ * mixed drop are always kept; each rejected file is reported with its reason. Cancelling stops
+ * between chunks: everything already written stays, consistently (samples and thumbnails are
+ * written together in one transaction per chunk).
+ */
+import { newId } from '../ids';
+import { checkDecoded, checkFile, describeDecodeError, sha256Hex } from '../imageio';
+import type { LoupeDatabase } from '../storage/db';
+import type { SampleMeta, SampleSource } from '../storage/schema';
+import { insertSamples, type NewSample } from '../storage/samples';
+import type { ImageDecoder } from './decoder';
+
+export interface ImportItem {
+  file: File;
+  /** Labels the image gets; empty = "Unlabelled images". */
+  labelIds: string[];
+  relativePath?: string;
+}
+
+export interface ImportProgress {
+  done: number;
+  total: number;
+  added: number;
+  duplicates: number;
+  rejected: number;
+  /** Files per second since the start. */
+  rate: number;
+  /** Seconds left at the current rate (null until measurable). */
+  etaSeconds: number | null;
+}
+
+export interface RejectedFile {
+  name: string;
+  reason: string;
+}
+
+export interface ImportReport {
+  added: SampleMeta[];
+  duplicates: string[];
+  rejected: RejectedFile[];
+  cancelled: boolean;
+  elapsedMs: number;
+  /** Set when storage refused a write (e.g. quota): the import stopped there. */
+  error?: string;
+}
+
+export function describeStorageError(error: unknown): string {
+  const name = error instanceof Error || error instanceof DOMException ? error.name : '';
+  if (name === 'QuotaExceededError') {
+    return 'not saved: the browser storage quota is full. Free space by deleting images or projects.';
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return `not saved: storage error (${message})`;
+}
+
+export interface ImportOptions {
+  projectId: string;
+  source: SampleSource;
+  decoder: ImageDecoder;
+  signal?: AbortSignal;
+  onProgress?: (progress: ImportProgress) => void;
+  /** Called after each chunk is committed, with the samples it added. */
+  onChunk?: (added: SampleMeta[]) => void;
+  chunkSize?: number;
+  concurrency?: number;
+  now?: () => number;
+}
+
+const HEAD_BYTES = 256 * 1024;
+
+type Prepared = { ok: true; value: NewSample } | { ok: false; rejected: RejectedFile };
+
+async function prepare(item: ImportItem, options: ImportOptions): Promise<Prepared> {
+  const { file } = item;
+  const reject = (reason: string): Prepared => ({ ok: false, rejected: { name: displayName(item), reason } });
+  const head = new Uint8Array(await file.slice(0, HEAD_BYTES).arrayBuffer());
+  const check = checkFile({ name: file.name, size: file.size, type: file.type, head });
+  if (!check.ok) return reject(check.reason);
+  const bytes = await file.arrayBuffer();
+  const sha256 = await sha256Hex(bytes);
+  const blob = new Blob([bytes], { type: check.header.mime });
+  let decoded;
+  try {
+    decoded = await options.decoder.decode(blob);
+  } catch (error) {
+    return reject(describeDecodeError(error));
+  }
+  const decodedCheck = checkDecoded(decoded.width, decoded.height);
+  if (!decodedCheck.ok) return reject(decodedCheck.reason);
+  const id = newId();
+  const sample: NewSample['sample'] = {
+    id,
+    projectId: options.projectId,
+    labelIds: [...new Set(item.labelIds)],
+    name: file.name,
+    mime: check.header.mime,
+    byteSize: file.size,
+    width: decoded.width,
+    height: decoded.height,
+    sha256,
+    createdAt: options.now?.() ?? Date.now(),
+    source: options.source,
+    blob,
+    ...(item.relativePath ? { relativePath: item.relativePath } : {}),
+  };
+  return {
+    ok: true,
+    value: {
+      sample,
+      thumbnail: {
+        sampleId: id,
+        projectId: options.projectId,
+        blob: decoded.thumbnail,
+        width: decoded.thumbnailWidth,
+        height: decoded.thumbnailHeight,
+      },
+    },
+  };
+}
+
+function displayName(item: ImportItem): string {
+  return item.relativePath ?? item.file.name;
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight, preserving order of results. */
+async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}
+
+export async function importFiles(
+  db: LoupeDatabase,
+  items: ImportItem[],
+  options: ImportOptions,
+): Promise<ImportReport> {
+  const now = options.now ?? (() => performance.now());
+  const started = now();
+  const chunkSize = options.chunkSize ?? 24;
+  const report: ImportReport = { added: [], duplicates: [], rejected: [], cancelled: false, elapsedMs: 0 };
+  let done = 0;
+  const emit = (): void => {
+    const seconds = (now() - started) / 1000;
+    const rate = seconds > 0 ? done / seconds : 0;
+    options.onProgress?.({
+      done,
+      total: items.length,
+      added: report.added.length,
+      duplicates: report.duplicates.length,
+      rejected: report.rejected.length,
+      rate,
+      etaSeconds: rate > 0 && done > 0 ? (items.length - done) / rate : null,
+    });
+  };
+  emit();
+  for (let start = 0; start < items.length; start += chunkSize) {
+    if (options.signal?.aborted) {
+      report.cancelled = true;
+      break;
+    }
+    const chunk = items.slice(start, start + chunkSize);
+    const prepared = await mapLimited(chunk, options.concurrency ?? 4, async (item) => {
+      try {
+        return await prepare(item, options);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        return { ok: false, rejected: { name: displayName(item), reason: `could not be read (${message})` } } as Prepared;
+      }
+    });
+    const batch: NewSample[] = [];
+    for (const p of prepared) {
+      if (p.ok) batch.push(p.value);
+      else report.rejected.push(p.rejected);
+    }
+    let result;
+    try {
+      result = await insertSamples(db, batch);
+    } catch (error) {
+      // The chunk's transaction rolled back as a whole: nothing half-written, earlier chunks kept.
+      report.error = describeStorageError(error);
+      report.rejected.push(...batch.map(({ sample }) => ({ name: sample.name, reason: report.error ?? '' })));
+      report.cancelled = true;
+      break;
+    }
+    report.added.push(...result.inserted);
+    report.duplicates.push(...result.duplicates.map((d) => d.name));
+    done += chunk.length;
+    if (result.inserted.length > 0) options.onChunk?.(result.inserted);
+    emit();
+  }
+  report.elapsedMs = now() - started;
+  return report;
+}
+
+/** One sentence per outcome, e.g. "Added 40 images. 3 duplicates skipped. 2 files rejected." */
+export function summariseImport(report: ImportReport): string {
+  const parts: string[] = [];
+  const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+  parts.push(`Added ${plural(report.added.length, 'image', 'images')}.`);
+  if (report.duplicates.length > 0) {
+    parts.push(`${plural(report.duplicates.length, 'duplicate', 'duplicates')} skipped.`);
+  }
+  if (report.rejected.length > 0) {
+    parts.push(`${plural(report.rejected.length, 'file', 'files')} rejected.`);
+  }
+  if (report.error) parts.push(`Import stopped: ${report.error}`);
+  else if (report.cancelled) parts.push('Import cancelled; everything added before stopping was kept.');
+  return parts.join(' ');
+}

@@ -1,0 +1,167 @@
+/**
+ * Board slice: the open project, its labels and sample metadata, and the thumbnail selection.
+ * Blobs never enter the store: thumbnails are read on demand by `thumbnails.ts`.
+ */
+import * as labelsRepo from '../core/storage/labels';
+import * as projectsRepo from '../core/storage/projects';
+import * as samplesRepo from '../core/storage/samples';
+import type { DeleteLabelMode } from '../core/storage/labels';
+import type { LabelRecord, ProjectRecord, SampleMeta } from '../core/storage/schema';
+import type { SliceCreator } from './store';
+
+export type SelectMode = 'replace' | 'toggle' | 'range';
+
+export interface BoardSlice {
+  project: ProjectRecord | null;
+  labels: LabelRecord[];
+  samples: SampleMeta[];
+  boardLoading: boolean;
+  selection: ReadonlySet<string>;
+  selectionAnchor: string | null;
+  /** The label that paste and keyboard actions target (last one interacted with). */
+  activeLabelId: string | null;
+  openProject(id: string): Promise<boolean>;
+  closeProject(): void;
+  reloadBoard(): Promise<void>;
+  addLabel(name?: string): Promise<LabelRecord>;
+  renameLabel(id: string, name: string): Promise<void>;
+  mergeLabels(sourceId: string, targetId: string): Promise<void>;
+  deleteLabel(id: string, mode: DeleteLabelMode): Promise<void>;
+  moveSamples(ids: string[], labelId: string | null): Promise<void>;
+  deleteSamples(ids: string[]): Promise<void>;
+  appendSamples(added: SampleMeta[]): void;
+  select(id: string, mode: SelectMode, orderedIds: readonly string[]): void;
+  selectMany(ids: readonly string[]): void;
+  clearSelection(): void;
+  setActiveLabel(id: string | null): void;
+}
+
+export const createBoardSlice: SliceCreator<BoardSlice> = (set, get, services) => {
+  const projectId = (): string => {
+    const p = get().project;
+    if (!p) throw new Error('No project is open.');
+    return p.id;
+  };
+  const refreshLabels = async (): Promise<void> => {
+    set({ labels: await labelsRepo.listLabels(await services.db(), projectId()) });
+  };
+  const refreshSamples = async (): Promise<void> => {
+    set({ samples: await samplesRepo.listSampleMeta(await services.db(), projectId()) });
+  };
+  const touch = async (): Promise<void> => {
+    await projectsRepo.touchProject(await services.db(), projectId());
+  };
+
+  return {
+    project: null,
+    labels: [],
+    samples: [],
+    boardLoading: false,
+    selection: new Set(),
+    selectionAnchor: null,
+    activeLabelId: null,
+
+    async openProject(id) {
+      set({ boardLoading: true });
+      const db = await services.db();
+      const project = await projectsRepo.getProject(db, id);
+      if (!project) {
+        set({ boardLoading: false, project: null, labels: [], samples: [] });
+        return false;
+      }
+      const [labels, samples] = await Promise.all([
+        labelsRepo.listLabels(db, id),
+        samplesRepo.listSampleMeta(db, id),
+      ]);
+      set({
+        project,
+        labels,
+        samples,
+        boardLoading: false,
+        selection: new Set(),
+        selectionAnchor: null,
+        activeLabelId: null,
+      });
+      return true;
+    },
+    closeProject() {
+      set({ project: null, labels: [], samples: [], selection: new Set(), selectionAnchor: null, activeLabelId: null });
+    },
+    async reloadBoard() {
+      await Promise.all([refreshLabels(), refreshSamples()]);
+    },
+    async addLabel(name) {
+      const label = await labelsRepo.addLabel(await services.db(), projectId(), name ?? '');
+      set({ labels: [...get().labels, label] });
+      await touch();
+      return label;
+    },
+    async renameLabel(id, name) {
+      const label = await labelsRepo.renameLabel(await services.db(), id, name);
+      set({ labels: get().labels.map((l) => (l.id === id ? label : l)) });
+      await touch();
+    },
+    async mergeLabels(sourceId, targetId) {
+      await labelsRepo.mergeLabels(await services.db(), sourceId, targetId);
+      await Promise.all([refreshLabels(), refreshSamples()]);
+      await touch();
+    },
+    async deleteLabel(id, mode) {
+      await labelsRepo.deleteLabel(await services.db(), id, mode);
+      const selection = new Set(get().selection);
+      await Promise.all([refreshLabels(), refreshSamples()]);
+      const alive = new Set(get().samples.map((s) => s.id));
+      for (const s of selection) if (!alive.has(s)) selection.delete(s);
+      set({ selection, activeLabelId: get().activeLabelId === id ? null : get().activeLabelId });
+      await touch();
+    },
+    async moveSamples(ids, labelId) {
+      const labelIds = labelId ? [labelId] : [];
+      await samplesRepo.setSampleLabels(await services.db(), ids, labelIds);
+      const moved = new Set(ids);
+      set({ samples: get().samples.map((s) => (moved.has(s.id) ? { ...s, labelIds } : s)) });
+      await touch();
+    },
+    async deleteSamples(ids) {
+      await samplesRepo.deleteSamples(await services.db(), ids);
+      const gone = new Set(ids);
+      const selection = new Set([...get().selection].filter((s) => !gone.has(s)));
+      set({ samples: get().samples.filter((s) => !gone.has(s.id)), selection });
+      await touch();
+    },
+    appendSamples(added) {
+      const current = get().project;
+      const mine = added.filter((s) => s.projectId === current?.id);
+      if (mine.length > 0) set({ samples: [...get().samples, ...mine] });
+    },
+    select(id, mode, orderedIds) {
+      const { selection, selectionAnchor } = get();
+      if (mode === 'replace') {
+        set({ selection: new Set([id]), selectionAnchor: id });
+      } else if (mode === 'toggle') {
+        const next = new Set(selection);
+        if (next.has(id)) next.delete(id);
+        else next.add(id);
+        set({ selection: next, selectionAnchor: id });
+      } else {
+        const from = selectionAnchor ? orderedIds.indexOf(selectionAnchor) : -1;
+        const to = orderedIds.indexOf(id);
+        if (from < 0 || to < 0) {
+          set({ selection: new Set([id]), selectionAnchor: id });
+          return;
+        }
+        const [lo, hi] = from < to ? [from, to] : [to, from];
+        set({ selection: new Set([...selection, ...orderedIds.slice(lo, hi + 1)]) });
+      }
+    },
+    selectMany(ids) {
+      set({ selection: new Set(ids), selectionAnchor: ids[0] ?? null });
+    },
+    clearSelection() {
+      set({ selection: new Set(), selectionAnchor: null });
+    },
+    setActiveLabel(id) {
+      set({ activeLabelId: id });
+    },
+  };
+};

@@ -1,0 +1,124 @@
+/** Import slice: one import at a time with progress and cancel, and notices about its outcome. */
+import type { ImportItem, ImportProgress } from '../core/dataset/importer';
+import { summariseImport, type RejectedFile } from '../core/dataset/importer';
+import type { SampleSource } from '../core/storage/schema';
+import { labelsFromFolders, type PathedFile } from '../core/dataset/folders';
+import { ensureLabels } from '../core/storage/labels';
+import type { SliceCreator } from './store';
+
+export interface Notice {
+  id: string;
+  kind: 'info' | 'error';
+  message: string;
+  rejected: RejectedFile[];
+}
+
+export type DropTarget = { kind: 'label'; labelId: string } | { kind: 'inbox' } | { kind: 'board' };
+
+export interface ImportSlice {
+  importProgress: ImportProgress | null;
+  notices: Notice[];
+  /** Files waiting for the running import to finish (drops queue up rather than run in parallel). */
+  importQueueLength: number;
+  importFiles(items: ImportItem[], source: SampleSource, rejectedUpFront?: RejectedFile[]): Promise<void>;
+  /**
+   * Adds dropped or picked files: into one label, into the inbox, or (for the board) by folder
+   * name, creating or reusing one label per sub-folder.
+   */
+  addFiles(files: PathedFile[], target: DropTarget, source: SampleSource): Promise<void>;
+  cancelImport(): void;
+  dismissNotice(id: string): void;
+  pushNotice(notice: Omit<Notice, 'id'>): void;
+}
+
+export const createImportSlice: SliceCreator<ImportSlice> = (set, get, services) => {
+  let controller: AbortController | null = null;
+  let queue: Promise<void> = Promise.resolve();
+
+  return {
+    importProgress: null,
+    notices: [],
+    importQueueLength: 0,
+    importFiles(items, source, rejectedUpFront = []) {
+      const project = get().project;
+      if (!project) return Promise.resolve();
+      set({ importQueueLength: get().importQueueLength + 1 });
+      const run = async (): Promise<void> => {
+        controller = new AbortController();
+        set({
+          importProgress: {
+            done: 0,
+            total: items.length,
+            added: 0,
+            duplicates: 0,
+            rejected: 0,
+            rate: 0,
+            etaSeconds: null,
+          },
+        });
+        try {
+          const report = await services.runImport({
+            projectId: project.id,
+            items,
+            source,
+            signal: controller.signal,
+            onProgress: (p) => set({ importProgress: p }),
+            onChunk: (added) => get().appendSamples(added),
+          });
+          report.rejected.unshift(...rejectedUpFront);
+          get().pushNotice({
+            kind: report.rejected.length > 0 || report.error ? 'error' : 'info',
+            message: summariseImport(report),
+            rejected: report.rejected,
+          });
+          void get().loadProjects();
+        } catch (error) {
+          get().pushNotice({
+            kind: 'error',
+            message: `Import failed: ${error instanceof Error ? error.message : String(error)}. Images added before the failure were kept.`,
+            rejected: rejectedUpFront,
+          });
+          if (get().project?.id === project.id) await get().reloadBoard();
+        } finally {
+          controller = null;
+          set({ importProgress: null, importQueueLength: get().importQueueLength - 1 });
+        }
+      };
+      queue = queue.then(run);
+      return queue;
+    },
+    async addFiles(files, target, source) {
+      if (files.length === 0) return;
+      const project = get().project;
+      if (!project) return;
+      let items: ImportItem[];
+      if (target.kind === 'board') {
+        const labelled = labelsFromFolders(files);
+        const names = [...new Set(labelled.map((f) => f.labelName).filter((n): n is string => !!n))];
+        const byName = names.length > 0 ? await ensureLabels(await services.db(), project.id, names) : new Map();
+        if (names.length > 0) await get().reloadBoard();
+        items = labelled.map((f) => {
+          const label = f.labelName ? byName.get(f.labelName) : undefined;
+          return { file: f.file, labelIds: label ? [label.id] : [], relativePath: f.path };
+        });
+      } else {
+        const labelIds = target.kind === 'label' ? [target.labelId] : [];
+        items = files.map((f) => ({
+          file: f.file,
+          labelIds,
+          ...(f.path !== f.file.name ? { relativePath: f.path } : {}),
+        }));
+      }
+      await get().importFiles(items, source);
+    },
+    cancelImport() {
+      controller?.abort();
+    },
+    dismissNotice(id) {
+      set({ notices: get().notices.filter((n) => n.id !== id) });
+    },
+    pushNotice(notice) {
+      set({ notices: [...get().notices.slice(-4), { ...notice, id: crypto.randomUUID() }] });
+    },
+  };
+};

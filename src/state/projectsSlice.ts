@@ -1,0 +1,44 @@
+/** Projects slice: the project list with counts, and create / rename / duplicate / delete. */
+import * as projects from '../core/storage/projects';
+import type { ProjectSummary } from '../core/storage/projects';
+import type { ProjectKind } from '../core/storage/schema';
+import type { SliceCreator } from './store';
+
+export interface ProjectsSlice {
+  projects: ProjectSummary[];
+  projectsLoaded: boolean;
+  loadProjects(): Promise<void>;
+  createProject(name?: string, kind?: ProjectKind): Promise<string>;
+  renameProject(id: string, name: string): Promise<void>;
+  duplicateProject(id: string): Promise<string>;
+  deleteProject(id: string): Promise<void>;
+}
+
+export const createProjectsSlice: SliceCreator<ProjectsSlice> = (set, get, services) => ({
+  projects: [],
+  projectsLoaded: false,
+  async loadProjects() {
+    const list = await projects.listProjects(await services.db());
+    set({ projects: list, projectsLoaded: true });
+  },
+  async createProject(name = 'Untitled project', kind = 'single-label') {
+    const created = await projects.createProject(await services.db(), name, kind);
+    await get().loadProjects();
+    return created.id;
+  },
+  async renameProject(id, name) {
+    const updated = await projects.updateProject(await services.db(), id, { name });
+    if (get().project?.id === id) set({ project: updated });
+    await get().loadProjects();
+  },
+  async duplicateProject(id) {
+    const copy = await projects.duplicateProject(await services.db(), id);
+    await get().loadProjects();
+    return copy.id;
+  },
+  async deleteProject(id) {
+    if (get().project?.id === id) get().closeProject();
+    await projects.deleteProject(await services.db(), id);
+    await get().loadProjects();
+  },
+});

@@ -1,0 +1,12 @@
+/**
+ * Side-effect wiring for the store: the database connection and the import runner. The app uses
+ * the real IndexedDB and the import worker; unit tests inject fake-indexeddb and an in-process runner.
+ */
+import type { ImportReport } from '../core/dataset/importer';
+import type { LoupeDatabase } from '../core/storage/db';
+import type { ImportCall } from '../worker/importBridge';
+
+export interface Services {
+  db(): Promise<LoupeDatabase>;
+  runImport(call: ImportCall): Promise<ImportReport>;
+}

@@ -1,0 +1,39 @@
+/**
+ * One zustand store built from slices (projects, board, import, prefs). Components read it with
+ * selectors; actions call the storage repositories and the worker bridges through `Services`.
+ * Only small UI preferences are persisted (localStorage via `persist`); data lives in IndexedDB.
+ */
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import { persist, createJSONStorage } from 'zustand/middleware';
+import type { Services } from './services';
+import { createProjectsSlice, type ProjectsSlice } from './projectsSlice';
+import { createBoardSlice, type BoardSlice } from './boardSlice';
+import { createImportSlice, type ImportSlice } from './importSlice';
+import { createPrefsSlice, type PrefsSlice } from './prefsSlice';
+
+export type LoupeState = ProjectsSlice & BoardSlice & ImportSlice & PrefsSlice;
+export type LoupeStore = StoreApi<LoupeState>;
+
+export type SliceCreator<T> = (
+  set: StoreApi<LoupeState>['setState'],
+  get: StoreApi<LoupeState>['getState'],
+  services: Services,
+) => T;
+
+export function createLoupeStore(services: Services, options: { persistPrefs?: boolean } = {}): LoupeStore {
+  const slices = (set: StoreApi<LoupeState>['setState'], get: StoreApi<LoupeState>['getState']): LoupeState => ({
+    ...createProjectsSlice(set, get, services),
+    ...createBoardSlice(set, get, services),
+    ...createImportSlice(set, get, services),
+    ...createPrefsSlice(set, get, services),
+  });
+  if (!options.persistPrefs) return createStore<LoupeState>()(slices);
+  return createStore<LoupeState>()(
+    persist(slices, {
+      name: 'loupe-prefs',
+      version: 1,
+      storage: createJSONStorage(() => localStorage),
+      partialize: (s) => ({ thumbSize: s.thumbSize }),
+    }),
+  );
+}

@@ -1,0 +1,128 @@
+/** One label (or the inbox): name, count, pickers, drop zone and its thumbnail grid. */
+import { useState } from 'react';
+import type { LabelRecord, SampleMeta } from '../core/storage/schema';
+import type { DropTarget } from '../state/importSlice';
+import { useLoupe } from '../state/react';
+import { filesFromInput } from './fileCollection';
+import { ThumbnailGrid } from './ThumbnailGrid';
+import { useFileDrop } from './useFileDrop';
+
+export function LabelSection(props: {
+  label: LabelRecord | null;
+  samples: SampleMeta[];
+  orderedIds: readonly string[];
+  onDelete?: (label: LabelRecord) => void;
+  onMerge?: (label: LabelRecord) => void;
+}) {
+  const { label, samples } = props;
+  const name = label ? label.name : 'Unlabelled';
+  const regionName = label ? `${label.name} images` : 'Unlabelled images';
+  const addFiles = useLoupe((s) => s.addFiles);
+  const setActive = useLoupe((s) => s.setActiveLabel);
+  const selectMany = useLoupe((s) => s.selectMany);
+  const target: DropTarget = label ? { kind: 'label', labelId: label.id } : { kind: 'inbox' };
+  const drop = useFileDrop((files) => void addFiles(files, target, 'drop'));
+
+  return (
+    <section
+      aria-label={regionName}
+      className={`label-section${drop.over ? ' drop-over' : ''}${label ? '' : ' inbox'}`}
+      onFocusCapture={() => setActive(label?.id ?? null)}
+      onPointerDown={() => setActive(label?.id ?? null)}
+      {...drop.handlers}
+    >
+      <header className="label-head">
+        {label ? <LabelNameField label={label} /> : <h2 className="inbox-title">Unlabelled images</h2>}
+        <span className="count" aria-label={`${samples.length} images in ${name}`}>
+          {samples.length}
+        </span>
+        <span className="label-actions">
+          <label className="button small">
+            Add images
+            <input
+              type="file"
+              multiple
+              accept="image/*"
+              className="visually-hidden"
+              aria-label={`Add images to ${name}`}
+              onChange={(e) => {
+                void addFiles(filesFromInput(e.currentTarget.files), target, 'file-picker');
+                e.currentTarget.value = '';
+              }}
+            />
+          </label>
+          <label className="button small">
+            Add folder
+            <input
+              type="file"
+              className="visually-hidden"
+              aria-label={`Add a folder to ${name}`}
+              {...{ webkitdirectory: '', directory: '' }}
+              onChange={(e) => {
+                void addFiles(filesFromInput(e.currentTarget.files), target, 'folder');
+                e.currentTarget.value = '';
+              }}
+            />
+          </label>
+          {samples.length > 0 && (
+            <button type="button" className="small" onClick={() => selectMany(samples.map((s) => s.id))}>
+              Select all in {name}
+            </button>
+          )}
+          {label && props.onMerge && (
+            <button type="button" className="small" onClick={() => props.onMerge?.(label)}>
+              Merge…
+            </button>
+          )}
+          {label && props.onDelete && (
+            <button
+              type="button"
+              className="small danger"
+              aria-label={`Delete label ${label.name}`}
+              onClick={() => props.onDelete?.(label)}
+            >
+              Delete
+            </button>
+          )}
+        </span>
+      </header>
+      {samples.length === 0 ? (
+        <p className="drop-hint">Drop images or a folder here, or use “Add images”.</p>
+      ) : (
+        <ThumbnailGrid samples={samples} orderedIds={props.orderedIds} label={name} />
+      )}
+    </section>
+  );
+}
+
+function LabelNameField({ label }: { label: LabelRecord }) {
+  const rename = useLoupe((s) => s.renameLabel);
+  const pushNotice = useLoupe((s) => s.pushNotice);
+  const [draft, setDraft] = useState(label.name);
+  const [seen, setSeen] = useState(label.name);
+  if (seen !== label.name) {
+    setSeen(label.name);
+    setDraft(label.name);
+  }
+  const commit = (): void => {
+    if (draft.trim() === label.name) return;
+    rename(label.id, draft).catch((error: unknown) => {
+      setDraft(label.name);
+      pushNotice({ kind: 'error', message: error instanceof Error ? error.message : String(error), rejected: [] });
+    });
+  };
+  return (
+    <input
+      className="label-name"
+      aria-label="Label name"
+      value={draft}
+      maxLength={120}
+      onChange={(e) => setDraft(e.target.value)}
+      onBlur={commit}
+      onKeyDown={(e) => {
+        if (e.key === 'Enter') e.currentTarget.blur();
+        if (e.key === 'Escape') setDraft(label.name);
+      }}
+    />
+  );
+}

@@ -1,0 +1,45 @@
+/**
+ * Main-thread side of the import worker: starts it lazily, forwards progress, and turns an
+ * AbortSignal into a cancel message (the worker finishes the chunk it is writing, keeping it).
+ */
+import * as Comlink from 'comlink';
+import type { ImportItem, ImportProgress, ImportReport } from '../core/dataset/importer';
+import type { SampleMeta, SampleSource } from '../core/storage/schema';
+import type { ImportWorkerApi } from './import.worker';
+
+let remote: Comlink.Remote<ImportWorkerApi> | null = null;
+
+function worker(): Comlink.Remote<ImportWorkerApi> {
+  remote ??= Comlink.wrap<ImportWorkerApi>(
+    new Worker(new URL('./import.worker.ts', import.meta.url), { type: 'module', name: 'loupe-import' }),
+  );
+  return remote;
+}
+
+export interface ImportCall {
+  projectId: string;
+  items: ImportItem[];
+  source: SampleSource;
+  signal?: AbortSignal;
+  onProgress: (p: ImportProgress) => void;
+  onChunk: (added: SampleMeta[]) => void;
+}
+
+export async function runImport(call: ImportCall): Promise<ImportReport> {
+  const jobId = crypto.randomUUID();
+  const api = worker();
+  const onAbort = (): void => void api.cancel(jobId);
+  call.signal?.addEventListener('abort', onAbort);
+  try {
+    return await api.importFiles(
+      jobId,
+      call.projectId,
+      call.items,
+      call.source,
+      Comlink.proxy(call.onProgress),
+      Comlink.proxy(call.onChunk),
+    );
+  } finally {
+    call.signal?.removeEventListener('abort', onAbort);
+  }
+}

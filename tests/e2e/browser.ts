@@ -1,0 +1,57 @@
+// Launches Debian Chromium through playwright-core with a fresh profile, and records every request
+// so tests can assert the app never talks to another origin.
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+];
+
+export interface Session {
+  context: BrowserContext;
+  page: Page;
+  requests: string[];
+  crossOrigin(): string[];
+  pageErrors: string[];
+  close(): Promise<void>;
+}
+
+export async function launch(baseUrl: string): Promise<Session> {
+  const profile = mkdtempSync(path.join(tmpdir(), 'loupe-e2e-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM_PATH,
+    args: CHROMIUM_ARGS,
+    headless: true,
+    viewport: { width: 1280, height: 900 },
+    acceptDownloads: true,
+  });
+  const requests: string[] = [];
+  const pageErrors: string[] = [];
+  context.on('request', (r) => requests.push(r.url()));
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  const origin = new URL(baseUrl).origin;
+  return {
+    context,
+    page,
+    requests,
+    pageErrors,
+    crossOrigin: () =>
+      requests.filter((u) => !u.startsWith('blob:') && !u.startsWith('data:') && new URL(u).origin !== origin),
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}

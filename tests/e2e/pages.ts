@@ -1,0 +1,119 @@
+// Page objects: the e2e tests read like a user's steps, and selectors live in one place
+// (accessible names from ../shared/UI-CONTRACT.md).
+import type { Locator, Page } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+export const SHARED = path.resolve(import.meta.dirname, '../../../shared');
+export const FLOWERS = path.join(SHARED, 'datasets/flowers5-dev');
+
+export class ProjectsPage {
+  constructor(readonly page: Page) {}
+  async goto(baseUrl: string): Promise<void> {
+    await this.page.goto(`${baseUrl}/#/`);
+    await this.page.getByRole('heading', { name: 'Projects' }).waitFor();
+  }
+  async newProject(name: string): Promise<BoardPage> {
+    await this.page.getByRole('button', { name: 'New project' }).click();
+    const board = new BoardPage(this.page);
+    await board.projectName.waitFor();
+    await board.projectName.fill(name);
+    await board.projectName.press('Enter');
+    return board;
+  }
+  projectLink(name: string): Locator {
+    return this.page.getByRole('link', { name, exact: true });
+  }
+}
+
+export class BoardPage {
+  constructor(readonly page: Page) {}
+  get projectName(): Locator {
+    return this.page.getByRole('textbox', { name: 'Project name' });
+  }
+  region(label: string): Locator {
+    return this.page.getByRole('region', { name: `${label} images`, exact: true });
+  }
+  get inbox(): Locator {
+    return this.page.getByRole('region', { name: 'Unlabelled images', exact: true });
+  }
+  async addLabel(name: string): Promise<void> {
+    const before = await this.page.getByRole('textbox', { name: 'Label name' }).count();
+    await this.page.getByRole('button', { name: 'Add label' }).click();
+    const field = this.page.getByRole('textbox', { name: 'Label name' }).nth(before);
+    await field.waitFor();
+    await field.fill(name);
+    await field.press('Enter');
+    await this.region(name).waitFor();
+  }
+  async pickFiles(label: string, files: string[]): Promise<void> {
+    await this.page.getByLabel(`Add images to ${label}`, { exact: true }).setInputFiles(files);
+  }
+  /** A real drop: Chromium builds the DataTransfer from the paths (files or folders) itself. */
+  async dropPaths(target: Locator, paths: string[]): Promise<void> {
+    await target.scrollIntoViewIfNeeded();
+    const box = await target.boundingBox();
+    if (!box) throw new Error('drop target is not visible');
+    const x = box.x + box.width / 2;
+    const y = box.y + Math.min(box.height / 2, 40);
+    const cdp = await this.page.context().newCDPSession(this.page);
+    const data = { items: [], files: paths, dragOperationsMask: 1 };
+    for (const type of ['dragEnter', 'dragOver', 'drop'] as const) {
+      await cdp.send('Input.dispatchDragEvent', { type, x, y, data });
+    }
+    await cdp.detach();
+  }
+  /** A synthetic drop event carrying a DataTransfer built in the page from real file bytes. */
+  async dropFilesAsDataTransfer(target: Locator, files: string[]): Promise<void> {
+    const payload = files.map((f) => ({ name: path.basename(f), b64: readFileSync(f).toString('base64') }));
+    await target.evaluate((el, items) => {
+      const dt = new DataTransfer();
+      for (const item of items) {
+        const bin = atob(item.b64);
+        const bytes = new Uint8Array(bin.length);
+        for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+        const type = item.name.endsWith('.jpg') ? 'image/jpeg' : item.name.endsWith('.png') ? 'image/png' : 'text/plain';
+        dt.items.add(new File([bytes], item.name, { type }));
+      }
+      for (const type of ['dragenter', 'dragover', 'drop']) {
+        el.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+      }
+    }, payload);
+  }
+  async waitForImportIdle(): Promise<void> {
+    await this.page.getByRole('progressbar', { name: 'Importing images' }).waitFor({ state: 'detached', timeout: 240_000 });
+  }
+  async count(label: string): Promise<number> {
+    const text = await this.page.getByLabel(new RegExp(`^\\d+ images in ${escapeRe(label)}$`)).textContent();
+    return Number(text);
+  }
+  /** Waits until the label shows `n` images (imports finish asynchronously). */
+  async expectCount(label: string, n: number, timeout = 60_000): Promise<void> {
+    await this.page
+      .getByLabel(`${n} images in ${label}`, { exact: true })
+      .waitFor({ timeout })
+      .catch(async () => {
+        throw new Error(`expected ${n} images in ${label}, found ${await this.count(label)}`);
+      });
+  }
+  /** Names and pixel sizes of the thumbnails rendered in a region, once all have loaded. */
+  async renderedThumbnails(region: Locator): Promise<string[]> {
+    const imgs = region.locator('img');
+    await this.page.waitForFunction(
+      (el) => {
+        const all = Array.from((el as HTMLElement).querySelectorAll('img'));
+        return all.length > 0 && all.every((i) => i.complete && i.naturalWidth > 0);
+      },
+      await region.elementHandle(),
+      { timeout: 30_000 },
+    );
+    const list = await imgs.evaluateAll((els) =>
+      (els as HTMLImageElement[]).map((i) => `${i.alt}:${i.naturalWidth}x${i.naturalHeight}`),
+    );
+    return list.sort();
+  }
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
