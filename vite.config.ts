@@ -18,7 +18,11 @@ export default defineConfig({
   plugins: [cspMetaTag()],
   server: { headers: SERVER_HEADERS, port: 5173, strictPort: false },
   preview: { headers: SERVER_HEADERS, port: 4173, strictPort: false },
-  worker: { format: 'es' },
+  worker: {
+    format: 'es',
+    // Workers are bundled separately: the same no-compress rule must hold there (see build below).
+    rolldownOptions: { output: { minify: { compress: false, mangle: true } } },
+  },
   build: {
     target: 'es2022',
     sourcemap: true,

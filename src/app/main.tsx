@@ -3,6 +3,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { openLoupeDb, type LoupeDatabase } from '../core/storage/db';
 import { runImport } from '../worker/importBridge';
+import { createEngineClient } from '../worker/engineBridge';
 import { createLoupeStore } from '../state/store';
 import type { Services } from '../state/services';
 import { StoreContext } from '../state/react';
@@ -22,6 +23,7 @@ const services: Services = {
     return dbPromise;
   },
   runImport,
+  engine: createEngineClient(),
 };
 
 const store = createLoupeStore(services, { persistPrefs: true });

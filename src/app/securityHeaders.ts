@@ -5,7 +5,9 @@
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
-  "script-src 'self' 'wasm-unsafe-eval'",
+  // blob: is needed by tfjs-backend-wasm's pthreads: each thread worker importScripts() a blob of
+  // the Emscripten factory made by this origin. Without it WASM runs single-threaded only.
+  "script-src 'self' 'wasm-unsafe-eval' blob:",
   "worker-src 'self' blob:",
   "connect-src 'self' blob: data:",
   "img-src 'self' blob: data:",

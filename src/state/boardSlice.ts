@@ -81,10 +81,13 @@ export const createBoardSlice: SliceCreator<BoardSlice> = (set, get, services) =
         selection: new Set(),
         selectionAnchor: null,
         activeLabelId: null,
+        embeddedCount: 0,
       });
+      void get().scheduleEmbedding();
       return true;
     },
     closeProject() {
+      get().cancelEmbedding();
       set({ project: null, labels: [], samples: [], selection: new Set(), selectionAnchor: null, activeLabelId: null });
     },
     async reloadBoard() {
@@ -132,7 +135,10 @@ export const createBoardSlice: SliceCreator<BoardSlice> = (set, get, services) =
     appendSamples(added) {
       const current = get().project;
       const mine = added.filter((s) => s.projectId === current?.id);
-      if (mine.length > 0) set({ samples: [...get().samples, ...mine] });
+      if (mine.length > 0) {
+        set({ samples: [...get().samples, ...mine] });
+        void get().scheduleEmbedding();
+      }
     },
     select(id, mode, orderedIds) {
       const { selection, selectionAnchor } = get();

@@ -84,8 +84,10 @@ export const createImportSlice: SliceCreator<ImportSlice> = (set, get, services)
           set({ importProgress: null, importQueueLength: get().importQueueLength - 1 });
         }
       };
-      queue = queue.then(run);
-      return queue;
+      const next = queue.then(run);
+      // A failed run must not stall the queue: later imports still run after it.
+      queue = next.catch(() => undefined);
+      return next;
     },
     async addFiles(files, target, source) {
       if (files.length === 0) return;

@@ -5,8 +5,11 @@
 import type { ImportReport } from '../core/dataset/importer';
 import type { LoupeDatabase } from '../core/storage/db';
 import type { ImportCall } from '../worker/importBridge';
+import type { EngineClient } from '../worker/engineBridge';
 
 export interface Services {
   db(): Promise<LoupeDatabase>;
   runImport(call: ImportCall): Promise<ImportReport>;
+  /** The engine worker (tensors). Absent in unit tests that exercise storage-only actions. */
+  engine?: EngineClient;
 }

@@ -10,8 +10,9 @@ import { createProjectsSlice, type ProjectsSlice } from './projectsSlice';
 import { createBoardSlice, type BoardSlice } from './boardSlice';
 import { createImportSlice, type ImportSlice } from './importSlice';
 import { createPrefsSlice, type PrefsSlice } from './prefsSlice';
+import { createEngineSlice, type EngineSlice } from './engineSlice';
 
-export type LoupeState = ProjectsSlice & BoardSlice & ImportSlice & PrefsSlice;
+export type LoupeState = ProjectsSlice & BoardSlice & ImportSlice & PrefsSlice & EngineSlice;
 export type LoupeStore = StoreApi<LoupeState>;
 
 export type SliceCreator<T> = (
@@ -26,6 +27,7 @@ export function createLoupeStore(services: Services, options: { persistPrefs?: b
     ...createBoardSlice(set, get, services),
     ...createImportSlice(set, get, services),
     ...createPrefsSlice(set, get, services),
+    ...createEngineSlice(set, get, services),
   });
   if (!options.persistPrefs) return createStore<LoupeState>()(slices);
   return createStore<LoupeState>()(
@@ -33,7 +35,11 @@ export function createLoupeStore(services: Services, options: { persistPrefs?: b
       name: 'loupe-prefs',
       version: 1,
       storage: createJSONStorage(() => localStorage),
-      partialize: (s) => ({ thumbSize: s.thumbSize }),
+      partialize: (s) => ({
+        thumbSize: s.thumbSize,
+        rememberedBackends: s.rememberedBackends,
+        backendOverride: s.backendOverride,
+      }),
     }),
   );
 }

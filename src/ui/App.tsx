@@ -3,6 +3,7 @@ import { ProjectList } from './ProjectList';
 import { Board } from './Board';
 import { Notices } from './Notices';
 import { ImportProgressBar } from './ImportProgressBar';
+import { EmbeddingProgressBar, StatusBar } from './StatusBar';
 import { navigate, useHashRoute } from './useHashRoute';
 
 export function App() {
@@ -20,8 +21,10 @@ export function App() {
         <span className="tagline">Image classifiers, trained in your browser. Nothing leaves this device.</span>
       </header>
       <ImportProgressBar />
+      <EmbeddingProgressBar />
       <Notices />
       {route.page === 'project' ? <Board projectId={route.projectId} /> : <ProjectList />}
+      <StatusBar />
     </div>
   );
 }

@@ -9,6 +9,7 @@ import { forgetThumbnails } from '../state/thumbnails';
 import { Dialog } from './Dialog';
 import { filesFromInput } from './fileCollection';
 import { LabelSection } from './LabelSection';
+import { SampleDetail } from './SampleDetail';
 import { useFileDrop } from './useFileDrop';
 
 export function Board({ projectId }: { projectId: string }) {
@@ -137,6 +138,7 @@ function BoardContent() {
         ))}
         <LabelSection label={null} samples={byLabel.get(null) ?? []} orderedIds={orderedIds} />
       </div>
+      <SampleDetail />
       <DeleteLabelDialog label={deleting} count={deleting ? (byLabel.get(deleting.id)?.length ?? 0) : 0} onClose={() => setDeleting(null)} />
       <MergeLabelDialog label={merging} labels={labels} onClose={() => setMerging(null)} />
     </main>

@@ -2,12 +2,18 @@
 import type { LoupeDatabase } from './db';
 import type { EmbeddingRecord } from './schema';
 
-/** Writes a batch of embeddings in one transaction (5x faster than one transaction each). */
-export async function putEmbeddings(db: LoupeDatabase, records: EmbeddingRecord[]): Promise<void> {
-  if (records.length === 0) return;
-  const tx = db.transaction('embeddings', 'readwrite');
-  await Promise.all(records.map((r) => tx.store.put(r)));
+/**
+ * Writes a batch of embeddings in one transaction (5x faster than one transaction each). Records
+ * whose sample was deleted meanwhile are dropped, so no embedding outlives its sample.
+ */
+export async function putEmbeddings(db: LoupeDatabase, records: EmbeddingRecord[]): Promise<number> {
+  if (records.length === 0) return 0;
+  const tx = db.transaction(['samples', 'embeddings'], 'readwrite');
+  const alive = await Promise.all(records.map((r) => tx.objectStore('samples').getKey(r.sampleId)));
+  const kept = records.filter((_, i) => alive[i] !== undefined);
+  await Promise.all(kept.map((r) => tx.objectStore('embeddings').put(r)));
   await tx.done;
+  return kept.length;
 }
 
 export async function listEmbeddings(

@@ -27,18 +27,32 @@ export async function insertSamples(db: LoupeDatabase, batch: NewSample[]): Prom
     batch.map(({ sample }) => byHash.getKey([sample.projectId, sample.sha256])),
   );
   const writes: Promise<unknown>[] = [];
-  batch.forEach(({ sample, thumbnail }, i) => {
-    const key = `${sample.projectId}/${sample.sha256}`;
-    const dup = existing[i] ?? seen.get(key);
-    if (dup) {
-      result.duplicates.push({ name: sample.name, existingId: dup });
-      return;
+  try {
+    batch.forEach(({ sample, thumbnail }, i) => {
+      const key = `${sample.projectId}/${sample.sha256}`;
+      const dup = existing[i] ?? seen.get(key);
+      if (dup) {
+        result.duplicates.push({ name: sample.name, existingId: dup });
+        return;
+      }
+      seen.set(key, sample.id);
+      writes.push(tx.objectStore('samples').add(sample));
+      writes.push(tx.objectStore('thumbnails').put(thumbnail));
+      result.inserted.push(toMeta(sample));
+    });
+    await Promise.all(writes);
+  } catch (error) {
+    // A write that throws synchronously (e.g. DataCloneError when the browser refuses Blobs) does
+    // not abort the transaction by itself: abort it so the chunk is rolled back as a whole.
+    tx.done.catch(() => undefined);
+    void Promise.allSettled(writes);
+    try {
+      tx.abort();
+    } catch {
+      // Already aborted by a failed request.
     }
-    seen.set(key, sample.id);
-    writes.push(tx.objectStore('samples').add(sample), tx.objectStore('thumbnails').put(thumbnail));
-    result.inserted.push(toMeta(sample));
-  });
-  await Promise.all(writes);
+    throw error;
+  }
   await tx.done;
   return result;
 }

@@ -1,0 +1,79 @@
+/**
+ * Detail of the one selected image: a larger preview, its facts, and what the base model sees
+ * (top-3 ImageNet classes of the backbone's own head: a sanity check on weights and preprocessing).
+ */
+import { useEffect, useState } from 'react';
+import type { ClassPrediction } from '../core/backbone/types';
+import { getSample } from '../core/storage/samples';
+import { projectBackboneSpec } from '../state/engineSlice';
+import { useLoupe, useServices } from '../state/react';
+import { formatBytes } from '../core/imageio';
+
+export function SampleDetail() {
+  const selection = useLoupe((s) => s.selection);
+  const samples = useLoupe((s) => s.samples);
+  const project = useLoupe((s) => s.project);
+  const services = useServices();
+  const id = selection.size === 1 ? [...selection][0] : undefined;
+  const sample = id ? samples.find((s) => s.id === id) : undefined;
+  const [url, setUrl] = useState<string | null>(null);
+  const [seen, setSeen] = useState<{ id: string; classes: ClassPrediction[] | null; error?: string } | null>(null);
+
+  useEffect(() => {
+    if (!id) return;
+    let alive = true;
+    let objectUrl: string | null = null;
+    void (async () => {
+      const record = await getSample(await services.db(), id);
+      if (!alive || !record) return;
+      objectUrl = URL.createObjectURL(record.blob);
+      setUrl(objectUrl);
+    })();
+    return () => {
+      alive = false;
+      if (objectUrl) URL.revokeObjectURL(objectUrl);
+      setUrl(null);
+    };
+  }, [id, services]);
+
+  useEffect(() => {
+    if (!id || !project || !services.engine) return;
+    let alive = true;
+    const spec = projectBackboneSpec(project);
+    services.engine
+      .classifySample(id, spec, project.settings.aspectMode)
+      .then((classes) => alive && setSeen({ id, classes }))
+      .catch((error: unknown) => alive && setSeen({ id, classes: null, error: String(error) }));
+    return () => {
+      alive = false;
+    };
+  }, [id, project, services]);
+
+  if (!sample) return null;
+  const classes = seen?.id === sample.id ? seen.classes : null;
+  return (
+    <aside className="sample-detail" aria-label="Image details">
+      {url && <img src={url} alt={sample.name} />}
+      <h2>{sample.name}</h2>
+      <p className="project-meta">
+        {sample.width} × {sample.height} px · {formatBytes(sample.byteSize)} · {sample.mime}
+      </p>
+      <section aria-label="Base model sees">
+        <h3>Base model sees:</h3>
+        {classes ? (
+          <ol className="base-classes">
+            {classes.map((c) => (
+              <li key={c.className}>
+                {c.className} <span className="project-meta">{(c.probability * 100).toFixed(1)}%</span>
+              </li>
+            ))}
+          </ol>
+        ) : seen?.id === sample.id && seen.error ? (
+          <p>Unavailable: {seen.error}</p>
+        ) : (
+          <p className="project-meta">Looking…</p>
+        )}
+      </section>
+    </aside>
+  );
+}

@@ -1,0 +1,146 @@
+/**
+ * The engine worker owns every tensor of Loupe: backend choice, the backbone, embeddings, and
+ * (later) the heads. The UI thread never runs a model; it talks to this worker through comlink
+ * (see engineBridge.ts). Jobs are cancelled by id; progress flows back through proxied callbacks.
+ */
+import * as Comlink from 'comlink';
+import * as tf from '@tensorflow/tfjs';
+import { createBackbone } from '../core/backbone/registry';
+import { decodeImage, pixelsToTensor, drawToPixels } from '../core/backbone/preprocess';
+import type { AspectMode, Backbone, BackboneSpec, ClassPrediction } from '../core/backbone/types';
+import { embeddingKey } from '../core/backbone/types';
+import { openLoupeDb, type LoupeDatabase } from '../core/storage/db';
+import { listSampleMeta } from '../core/storage/samples';
+import { describeBackend, probeBackends, useBackend, type BackendName, type BackendReport } from './backends';
+import { embedMissing, type EmbedProgress, type EmbedReport } from './embedPipeline';
+
+let dbPromise: Promise<LoupeDatabase> | null = null;
+function db(): Promise<LoupeDatabase> {
+  dbPromise ??= openLoupeDb({ onVersionChange: () => (dbPromise = null) });
+  return dbPromise;
+}
+
+const jobs = new Map<string, AbortController>();
+let loaded: { key: string; backbone: Backbone } | null = null;
+let computedThisSession = 0;
+let backendInfo: { name: BackendName; detail: string; reports: BackendReport[] } | null = null;
+
+async function backboneFor(spec: BackboneSpec): Promise<Backbone> {
+  const key = `${spec.id}|${tf.getBackend()}`;
+  if (loaded?.key === key) return loaded.backbone;
+  loaded?.backbone.dispose();
+  loaded = null;
+  const backbone = createBackbone(spec);
+  await backbone.load();
+  loaded = { key, backbone };
+  return backbone;
+}
+
+/** Images/s of the backbone's forward pass on the active backend, on random input. */
+async function timeForward(spec: BackboneSpec, batch = 4, rounds = 2): Promise<number> {
+  const backbone = await backboneFor(spec);
+  const input = tf.randomUniform([batch, spec.inputSize, spec.inputSize, 3], spec.inputRange[0], spec.inputRange[1]) as tf.Tensor4D;
+  try {
+    const warm = backbone.embed(input);
+    await warm.data();
+    warm.dispose();
+    const t0 = performance.now();
+    for (let r = 0; r < rounds; r++) {
+      const out = backbone.embed(input);
+      await out.data();
+      out.dispose();
+    }
+    return (batch * rounds) / ((performance.now() - t0) / 1000);
+  } finally {
+    input.dispose();
+  }
+}
+
+export interface EngineStatus {
+  backend: BackendName;
+  detail: string;
+  reports: BackendReport[];
+  /** How the backend was picked: measured now, remembered from an earlier probe, or forced. */
+  how: 'probed' | 'remembered' | 'override';
+}
+
+const api = {
+  /**
+   * Picks the backend: `override` forces one; `remembered` (from an earlier probe on this device)
+   * is reused when it still works; otherwise every backend is probed with the real backbone.
+   */
+  async init(spec: BackboneSpec, opts: { override?: BackendName; remembered?: BackendName; timeSoftware?: boolean } = {}): Promise<EngineStatus> {
+    const pick = opts.override ?? opts.remembered;
+    if (pick && (await useBackend(pick))) {
+      const d = await describeBackend(pick);
+      backendInfo = { name: pick, detail: d.detail, reports: backendInfo?.reports ?? [] };
+      return { backend: pick, detail: d.detail, reports: backendInfo.reports, how: opts.override ? 'override' : 'remembered' };
+    }
+    const { reports, chosen } = await probeBackends((_name) => timeForward(spec), opts);
+    await useBackend(chosen);
+    const detail = reports.find((r) => r.name === chosen)?.detail ?? '';
+    backendInfo = { name: chosen, detail, reports };
+    return { backend: chosen, detail, reports, how: 'probed' };
+  },
+
+  async embedProject(
+    jobId: string,
+    projectId: string,
+    spec: BackboneSpec,
+    aspectMode: AspectMode,
+    onProgress: (p: EmbedProgress) => void,
+    onBatch: (sampleIds: string[]) => void,
+  ): Promise<EmbedReport> {
+    const controller = new AbortController();
+    jobs.set(jobId, controller);
+    try {
+      const database = await db();
+      const backbone = await backboneFor(spec);
+      const metas = await listSampleMeta(database, projectId);
+      const report = await embedMissing({
+        db: database,
+        projectId,
+        sampleIds: metas.map((m) => m.id),
+        backbone,
+        embeddingKey: embeddingKey(spec, aspectMode),
+        aspectMode,
+        batchSize: tf.getBackend() === 'wasm' || tf.getBackend() === 'cpu' ? 8 : 16,
+        signal: controller.signal,
+        onProgress,
+        onBatch,
+      });
+      computedThisSession += report.computed;
+      return report;
+    } finally {
+      jobs.delete(jobId);
+    }
+  },
+
+  cancel(jobId: string): void {
+    jobs.get(jobId)?.abort();
+  },
+
+  /** "Base model sees": the backbone's own top-3 ImageNet classes for one stored sample. */
+  async classifySample(sampleId: string, spec: BackboneSpec, aspectMode: AspectMode): Promise<ClassPrediction[]> {
+    const backbone = await backboneFor(spec);
+    if (!backbone.classify) return [];
+    const sample = await (await db()).get('samples', sampleId);
+    if (!sample) return [];
+    const bitmap = await decodeImage(sample.blob);
+    const pixels = drawToPixels(bitmap, backbone.inputSize, aspectMode);
+    bitmap.close();
+    const input = pixelsToTensor([pixels], backbone.inputRange);
+    try {
+      return (await backbone.classify(input, 3))[0] ?? [];
+    } finally {
+      input.dispose();
+    }
+  },
+
+  stats(): { computedThisSession: number; numTensors: number; backend: string } {
+    return { computedThisSession, numTensors: tf.memory().numTensors, backend: tf.getBackend() };
+  },
+};
+
+export type EngineApi = typeof api;
+Comlink.expose(api);

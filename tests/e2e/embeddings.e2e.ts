@@ -1,0 +1,67 @@
+// Embedding engine in real Chromium with the real MobileNet weights: every image gets an embedding
+// with no user action, a reload recomputes nothing, and the base model sees an espresso in coffee.png.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { launch, type Session } from './browser';
+import { FLOWERS, ProjectsPage, SHARED } from './pages';
+
+const photos = (cls: string, n: number): string[] =>
+  readdirSync(path.join(FLOWERS, cls))
+    .filter((f) => f.endsWith('.jpg'))
+    .sort()
+    .slice(0, n)
+    .map((f) => path.join(FLOWERS, cls, f));
+
+describe('embedding engine', () => {
+  const baseUrl = inject('baseUrl');
+  let session: Session;
+  beforeAll(async () => {
+    session = await launch(baseUrl);
+  });
+  afterAll(async () => {
+    await session?.close();
+  });
+
+  it('embeds every image in the background, caches across reloads, and sees an espresso', async () => {
+    const { page } = session;
+    const projects = new ProjectsPage(page);
+    await projects.goto(baseUrl);
+    const board = await projects.newProject('Embeddings');
+    await board.addLabel('daisy');
+    await board.addLabel('tulip');
+    await board.dropPaths(board.region('daisy'), photos('daisy', 20));
+    await board.expectCount('daisy', 20);
+    await board.dropPaths(board.region('tulip'), photos('tulip', 20));
+    await board.expectCount('tulip', 20);
+
+    const embedded = page.getByTestId('embedded-count');
+    await page.waitForFunction(() => document.querySelector('[data-testid=embedded-count]')?.textContent === '40', null, {
+      timeout: 180_000,
+    });
+    expect(await page.getByTestId('computed-count').textContent()).toBe('40');
+    const backend = await page.getByTestId('backend').textContent();
+    expect(backend).toMatch(/Backend: (wasm|webgl|webgpu|cpu)/);
+
+    await page.reload();
+    await board.region('tulip').waitFor();
+    await page.waitForFunction(() => document.querySelector('[data-testid=embedded-count]')?.textContent === '40', null, {
+      timeout: 60_000,
+    });
+    await page.waitForTimeout(2000);
+    expect(await embedded.textContent()).toBe('40');
+    expect(await page.getByTestId('computed-count').textContent()).toBe('0');
+    expect(await page.getByRole('progressbar', { name: 'Computing embeddings' }).count()).toBe(0);
+
+    await board.addLabel('drinks');
+    await board.pickFiles('drinks', [path.join(SHARED, 'images/coffee.png')]);
+    await board.expectCount('drinks', 1);
+    await board.region('drinks').getByRole('option').first().click();
+    const seen = page.getByRole('region', { name: 'Base model sees' });
+    await seen.getByRole('listitem').first().waitFor({ timeout: 120_000 });
+    expect(await seen.getByRole('listitem').first().textContent()).toMatch(/^espresso/);
+
+    expect(session.pageErrors).toEqual([]);
+    expect(session.crossOrigin()).toEqual([]);
+  });
+});
