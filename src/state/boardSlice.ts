@@ -88,7 +88,14 @@ export const createBoardSlice: SliceCreator<BoardSlice> = (set, get, services) =
     },
     closeProject() {
       get().cancelEmbedding();
-      set({ project: null, labels: [], samples: [], selection: new Set(), selectionAnchor: null, activeLabelId: null });
+      set({
+        project: null,
+        labels: [],
+        samples: [],
+        selection: new Set(),
+        selectionAnchor: null,
+        activeLabelId: null,
+      });
     },
     async reloadBoard() {
       await Promise.all([refreshLabels(), refreshSamples()]);

@@ -46,14 +46,18 @@ export const createEngineSlice: SliceCreator<EngineSlice> = (set, get, services)
       initialised = engine
         .init(spec, {
           ...(override !== 'auto' ? { override } : {}),
-          ...(get().rememberedBackends[spec.id] ? { remembered: get().rememberedBackends[spec.id] } : {}),
+          ...(get().rememberedBackends[spec.id]
+            ? { remembered: get().rememberedBackends[spec.id] }
+            : {}),
         })
         .then((status) => {
           set({
             engineStatus: status,
             engineError: null,
             rememberedBackends:
-              status.how === 'probed' ? { ...get().rememberedBackends, [spec.id]: status.backend } : get().rememberedBackends,
+              status.how === 'probed'
+                ? { ...get().rememberedBackends, [spec.id]: status.backend }
+                : get().rememberedBackends,
           });
           return status;
         })
@@ -74,7 +78,8 @@ export const createEngineSlice: SliceCreator<EngineSlice> = (set, get, services)
     const key = embeddingKey(spec, aspectMode);
     const database = await services.db();
     const refreshCount = async (): Promise<void> => {
-      if (get().project?.id === project.id) set({ embeddedCount: await countEmbeddings(database, project.id, key) });
+      if (get().project?.id === project.id)
+        set({ embeddedCount: await countEmbeddings(database, project.id, key) });
     };
     await refreshCount();
     if (get().embeddedCount >= get().samples.length) return;

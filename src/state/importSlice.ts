@@ -20,7 +20,11 @@ export interface ImportSlice {
   notices: Notice[];
   /** Files waiting for the running import to finish (drops queue up rather than run in parallel). */
   importQueueLength: number;
-  importFiles(items: ImportItem[], source: SampleSource, rejectedUpFront?: RejectedFile[]): Promise<void>;
+  importFiles(
+    items: ImportItem[],
+    source: SampleSource,
+    rejectedUpFront?: RejectedFile[],
+  ): Promise<void>;
   /**
    * Adds dropped or picked files: into one label, into the inbox, or (for the board) by folder
    * name, creating or reusing one label per sub-folder.
@@ -96,8 +100,11 @@ export const createImportSlice: SliceCreator<ImportSlice> = (set, get, services)
       let items: ImportItem[];
       if (target.kind === 'board') {
         const labelled = labelsFromFolders(files);
-        const names = [...new Set(labelled.map((f) => f.labelName).filter((n): n is string => !!n))];
-        const byName = names.length > 0 ? await ensureLabels(await services.db(), project.id, names) : new Map();
+        const names = [
+          ...new Set(labelled.map((f) => f.labelName).filter((n): n is string => !!n)),
+        ];
+        const byName =
+          names.length > 0 ? await ensureLabels(await services.db(), project.id, names) : new Map();
         if (names.length > 0) await get().reloadBoard();
         items = labelled.map((f) => {
           const label = f.labelName ? byName.get(f.labelName) : undefined;

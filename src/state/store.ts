@@ -21,8 +21,14 @@ export type SliceCreator<T> = (
   services: Services,
 ) => T;
 
-export function createLoupeStore(services: Services, options: { persistPrefs?: boolean } = {}): LoupeStore {
-  const slices = (set: StoreApi<LoupeState>['setState'], get: StoreApi<LoupeState>['getState']): LoupeState => ({
+export function createLoupeStore(
+  services: Services,
+  options: { persistPrefs?: boolean } = {},
+): LoupeStore {
+  const slices = (
+    set: StoreApi<LoupeState>['setState'],
+    get: StoreApi<LoupeState>['getState'],
+  ): LoupeState => ({
     ...createProjectsSlice(set, get, services),
     ...createBoardSlice(set, get, services),
     ...createImportSlice(set, get, services),

@@ -12,7 +12,10 @@ export function cachedThumbnailUrl(sampleId: string): string | undefined {
   return urls.get(sampleId);
 }
 
-export function loadThumbnailUrl(db: () => Promise<LoupeDatabase>, sampleId: string): Promise<string | null> {
+export function loadThumbnailUrl(
+  db: () => Promise<LoupeDatabase>,
+  sampleId: string,
+): Promise<string | null> {
   const hit = urls.get(sampleId);
   if (hit) return Promise.resolve(hit);
   let p = pending.get(sampleId);

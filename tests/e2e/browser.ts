@@ -48,7 +48,9 @@ export async function launch(baseUrl: string): Promise<Session> {
     requests,
     pageErrors,
     crossOrigin: () =>
-      requests.filter((u) => !u.startsWith('blob:') && !u.startsWith('data:') && new URL(u).origin !== origin),
+      requests.filter(
+        (u) => !u.startsWith('blob:') && !u.startsWith('data:') && new URL(u).origin !== origin,
+      ),
     async close() {
       await context.close();
       rmSync(profile, { recursive: true, force: true });

@@ -36,18 +36,26 @@ describe('embedding engine', () => {
     await board.expectCount('tulip', 20);
 
     const embedded = page.getByTestId('embedded-count');
-    await page.waitForFunction(() => document.querySelector('[data-testid=embedded-count]')?.textContent === '40', null, {
-      timeout: 180_000,
-    });
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=embedded-count]')?.textContent === '40',
+      null,
+      {
+        timeout: 180_000,
+      },
+    );
     expect(await page.getByTestId('computed-count').textContent()).toBe('40');
     const backend = await page.getByTestId('backend').textContent();
     expect(backend).toMatch(/Backend: (wasm|webgl|webgpu|cpu)/);
 
     await page.reload();
     await board.region('tulip').waitFor();
-    await page.waitForFunction(() => document.querySelector('[data-testid=embedded-count]')?.textContent === '40', null, {
-      timeout: 60_000,
-    });
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=embedded-count]')?.textContent === '40',
+      null,
+      {
+        timeout: 60_000,
+      },
+    );
     await page.waitForTimeout(2000);
     expect(await embedded.textContent()).toBe('40');
     expect(await page.getByTestId('computed-count').textContent()).toBe('0');

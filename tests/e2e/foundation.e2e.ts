@@ -1,11 +1,18 @@
 // Foundation workflow in real Chromium with real photos: projects, labels, picker and drop imports,
 // rejected files, folder drops, persistence across reloads, and zero cross-origin requests.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+  copyFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { launch, type Session } from './browser';
-import { BoardPage, FLOWERS, ProjectsPage } from './pages';
+import { FLOWERS, ProjectsPage } from './pages';
 
 const photos = (cls: string, from: number, n: number): string[] =>
   readdirSync(path.join(FLOWERS, cls))
@@ -67,10 +74,15 @@ describe('foundation: projects, labels, imports, persistence', () => {
     await board.waitForImportIdle();
     const alert = page.getByRole('alert').filter({ hasText: 'rejected' }).last();
     await alert.waitFor();
-    const rejected = await alert.getByRole('list', { name: 'Rejected files' }).getByRole('listitem').allTextContents();
+    const rejected = await alert
+      .getByRole('list', { name: 'Rejected files' })
+      .getByRole('listitem')
+      .allTextContents();
     expect(rejected).toHaveLength(2);
     expect(rejected.find((r) => r.startsWith('notes.txt'))).toMatch(/not an image/i);
-    expect(rejected.find((r) => r.startsWith('truncated.jpg'))).toMatch(/corrupt|truncated|decode/i);
+    expect(rejected.find((r) => r.startsWith('truncated.jpg'))).toMatch(
+      /corrupt|truncated|decode/i,
+    );
     expect(await board.count('daisy')).toBe(20);
     expect(await board.count('tulip')).toBe(20);
 
@@ -82,9 +94,14 @@ describe('foundation: projects, labels, imports, persistence', () => {
 
     // A folder with sub-folders dropped on the board: one label per sub-folder, reused by name.
     const garden = path.join(tmp, 'garden');
-    for (const [cls, from, n] of [['rose', 0, 3], ['sunflower', 0, 4], ['daisy', 40, 2]] as const) {
+    for (const [cls, from, n] of [
+      ['rose', 0, 3],
+      ['sunflower', 0, 4],
+      ['daisy', 40, 2],
+    ] as const) {
       mkdirSync(path.join(garden, cls), { recursive: true });
-      for (const f of photos(cls, from, n)) copyFileSync(f, path.join(garden, cls, path.basename(f)));
+      for (const f of photos(cls, from, n))
+        copyFileSync(f, path.join(garden, cls, path.basename(f)));
     }
     await board.dropPaths(page.getByRole('toolbar', { name: 'Board actions' }), [garden]);
     await board.waitForImportIdle();

@@ -65,26 +65,39 @@ export class BoardPage {
   }
   /** A synthetic drop event carrying a DataTransfer built in the page from real file bytes. */
   async dropFilesAsDataTransfer(target: Locator, files: string[]): Promise<void> {
-    const payload = files.map((f) => ({ name: path.basename(f), b64: readFileSync(f).toString('base64') }));
+    const payload = files.map((f) => ({
+      name: path.basename(f),
+      b64: readFileSync(f).toString('base64'),
+    }));
     await target.evaluate((el, items) => {
       const dt = new DataTransfer();
       for (const item of items) {
         const bin = atob(item.b64);
         const bytes = new Uint8Array(bin.length);
         for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-        const type = item.name.endsWith('.jpg') ? 'image/jpeg' : item.name.endsWith('.png') ? 'image/png' : 'text/plain';
+        const type = item.name.endsWith('.jpg')
+          ? 'image/jpeg'
+          : item.name.endsWith('.png')
+            ? 'image/png'
+            : 'text/plain';
         dt.items.add(new File([bytes], item.name, { type }));
       }
       for (const type of ['dragenter', 'dragover', 'drop']) {
-        el.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+        el.dispatchEvent(
+          new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }),
+        );
       }
     }, payload);
   }
   async waitForImportIdle(): Promise<void> {
-    await this.page.getByRole('progressbar', { name: 'Importing images' }).waitFor({ state: 'detached', timeout: 240_000 });
+    await this.page
+      .getByRole('progressbar', { name: 'Importing images' })
+      .waitFor({ state: 'detached', timeout: 240_000 });
   }
   async count(label: string): Promise<number> {
-    const text = await this.page.getByLabel(new RegExp(`^\\d+ images in ${escapeRe(label)}$`)).textContent();
+    const text = await this.page
+      .getByLabel(new RegExp(`^\\d+ images in ${escapeRe(label)}$`))
+      .textContent();
     return Number(text);
   }
   /** Waits until the label shows `n` images (imports finish asynchronously). */

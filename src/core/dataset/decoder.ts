@@ -17,7 +17,11 @@ export interface ImageDecoder {
 
 export const THUMBNAIL_MAX_SIDE = 256;
 
-export function thumbnailSize(width: number, height: number, maxSide = THUMBNAIL_MAX_SIDE): [number, number] {
+export function thumbnailSize(
+  width: number,
+  height: number,
+  maxSide = THUMBNAIL_MAX_SIDE,
+): [number, number] {
   const scale = Math.min(1, maxSide / Math.max(width, height));
   return [Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale))];
 }
@@ -32,7 +36,11 @@ export const browserDecoder: ImageDecoder = {
       const small =
         tw === width && th === height
           ? bitmap
-          : await createImageBitmap(bitmap, { resizeWidth: tw, resizeHeight: th, resizeQuality: 'high' });
+          : await createImageBitmap(bitmap, {
+              resizeWidth: tw,
+              resizeHeight: th,
+              resizeQuality: 'high',
+            });
       try {
         const canvas = new OffscreenCanvas(tw, th);
         const ctx = canvas.getContext('2d');

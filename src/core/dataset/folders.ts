@@ -19,9 +19,13 @@ export interface LabelledFile extends PathedFile {
 const SYSTEM_FILES = new Set(['thumbs.db', 'desktop.ini', '.ds_store']);
 
 export function isSystemFile(path: string): boolean {
-  const segments = path.split('/');
+  const segments = splitPath(path);
   const name = (segments[segments.length - 1] ?? '').toLowerCase();
-  return SYSTEM_FILES.has(name) || segments.some((s) => s.startsWith('.') && s.length > 1) || segments.includes('__MACOSX');
+  return (
+    SYSTEM_FILES.has(name) ||
+    segments.some((s) => s.startsWith('.') && s.length > 1) ||
+    segments.includes('__MACOSX')
+  );
 }
 
 export function splitPath(path: string): string[] {
@@ -39,7 +43,8 @@ export function labelsFromFolders(files: PathedFile[]): LabelledFile[] {
     const parts = splitPath(f.path);
     let labelName: string | null = null;
     if (parts.length >= 3) labelName = parts[1] ?? null;
-    else if (parts.length === 2 && parts[0] && !rootsWithSubfolders.has(parts[0])) labelName = parts[0];
+    else if (parts.length === 2 && parts[0] && !rootsWithSubfolders.has(parts[0]))
+      labelName = parts[0];
     return { ...f, labelName };
   });
 }

@@ -76,7 +76,10 @@ type Prepared = { ok: true; value: NewSample } | { ok: false; rejected: Rejected
 
 async function prepare(item: ImportItem, options: ImportOptions): Promise<Prepared> {
   const { file } = item;
-  const reject = (reason: string): Prepared => ({ ok: false, rejected: { name: displayName(item), reason } });
+  const reject = (reason: string): Prepared => ({
+    ok: false,
+    rejected: { name: displayName(item), reason },
+  });
   const head = new Uint8Array(await file.slice(0, HEAD_BYTES).arrayBuffer());
   const check = checkFile({ name: file.name, size: file.size, type: file.type, head });
   if (!check.ok) return reject(check.reason);
@@ -127,7 +130,11 @@ function displayName(item: ImportItem): string {
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight, preserving order of results. */
-async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+async function mapLimited<T, R>(
+  items: T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
@@ -148,7 +155,13 @@ export async function importFiles(
   const now = options.now ?? (() => performance.now());
   const started = now();
   const chunkSize = options.chunkSize ?? 24;
-  const report: ImportReport = { added: [], duplicates: [], rejected: [], cancelled: false, elapsedMs: 0 };
+  const report: ImportReport = {
+    added: [],
+    duplicates: [],
+    rejected: [],
+    cancelled: false,
+    elapsedMs: 0,
+  };
   let done = 0;
   const emit = (): void => {
     const seconds = (now() - started) / 1000;
@@ -175,7 +188,10 @@ export async function importFiles(
         return await prepare(item, options);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        return { ok: false, rejected: { name: displayName(item), reason: `could not be read (${message})` } } as Prepared;
+        return {
+          ok: false,
+          rejected: { name: displayName(item), reason: `could not be read (${message})` },
+        } as Prepared;
       }
     });
     const batch: NewSample[] = [];
@@ -189,7 +205,9 @@ export async function importFiles(
     } catch (error) {
       // The chunk's transaction rolled back as a whole: nothing half-written, earlier chunks kept.
       report.error = describeStorageError(error);
-      report.rejected.push(...batch.map(({ sample }) => ({ name: sample.name, reason: report.error ?? '' })));
+      report.rejected.push(
+        ...batch.map(({ sample }) => ({ name: sample.name, reason: report.error ?? '' })),
+      );
       report.cancelled = true;
       break;
     }
@@ -215,6 +233,7 @@ export function summariseImport(report: ImportReport): string {
     parts.push(`${plural(report.rejected.length, 'file', 'files')} rejected.`);
   }
   if (report.error) parts.push(`Import stopped: ${report.error}`);
-  else if (report.cancelled) parts.push('Import cancelled; everything added before stopping was kept.');
+  else if (report.cancelled)
+    parts.push('Import cancelled; everything added before stopping was kept.');
   return parts.join(' ');
 }

@@ -42,7 +42,9 @@ async function upgradeLoupeDb(db: LoupeDatabase, oldVersion: number, tx: Upgrade
       cursor = await cursor.continue();
     }
     samples.createIndex('byLabel', 'labelIds', { multiEntry: true });
-    const embeddings = db.createObjectStore('embeddings', { keyPath: ['sampleId', 'embeddingKey'] });
+    const embeddings = db.createObjectStore('embeddings', {
+      keyPath: ['sampleId', 'embeddingKey'],
+    });
     embeddings.createIndex('bySample', 'sampleId');
     embeddings.createIndex('byProjectKey', ['projectId', 'embeddingKey']);
     const models = db.createObjectStore('models', { keyPath: 'id' });

@@ -6,7 +6,10 @@ import type { EmbeddingRecord } from './schema';
  * Writes a batch of embeddings in one transaction (5x faster than one transaction each). Records
  * whose sample was deleted meanwhile are dropped, so no embedding outlives its sample.
  */
-export async function putEmbeddings(db: LoupeDatabase, records: EmbeddingRecord[]): Promise<number> {
+export async function putEmbeddings(
+  db: LoupeDatabase,
+  records: EmbeddingRecord[],
+): Promise<number> {
   if (records.length === 0) return 0;
   const tx = db.transaction(['samples', 'embeddings'], 'readwrite');
   const alive = await Promise.all(records.map((r) => tx.objectStore('samples').getKey(r.sampleId)));
@@ -30,7 +33,10 @@ export async function embeddedSampleIds(
   projectId: string,
   embeddingKey: string,
 ): Promise<Set<string>> {
-  const keys = await db.getAllKeysFromIndex('embeddings', 'byProjectKey', [projectId, embeddingKey]);
+  const keys = await db.getAllKeysFromIndex('embeddings', 'byProjectKey', [
+    projectId,
+    embeddingKey,
+  ]);
   return new Set(keys.map(([sampleId]) => sampleId));
 }
 
@@ -43,7 +49,11 @@ export async function countEmbeddings(
 }
 
 /** Drops every embedding of the project not computed under `keepKey` (after a backbone switch). */
-export async function pruneEmbeddings(db: LoupeDatabase, projectId: string, keepKey: string): Promise<number> {
+export async function pruneEmbeddings(
+  db: LoupeDatabase,
+  projectId: string,
+  keepKey: string,
+): Promise<number> {
   const tx = db.transaction('embeddings', 'readwrite');
   const keys = await tx.store
     .index('byProjectKey')

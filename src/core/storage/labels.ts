@@ -12,14 +12,19 @@ export class LabelNameTakenError extends Error {
   }
 }
 
-const sameName = (a: string, b: string): boolean => a.localeCompare(b, undefined, { sensitivity: 'accent' }) === 0;
+const sameName = (a: string, b: string): boolean =>
+  a.localeCompare(b, undefined, { sensitivity: 'accent' }) === 0;
 
 export async function listLabels(db: LoupeDatabase, projectId: string): Promise<LabelRecord[]> {
   const labels = await db.getAllFromIndex('labels', 'byProject', projectId);
   return labels.sort((a, b) => a.order - b.order || a.createdAt - b.createdAt);
 }
 
-export async function addLabel(db: LoupeDatabase, projectId: string, name: string): Promise<LabelRecord> {
+export async function addLabel(
+  db: LoupeDatabase,
+  projectId: string,
+  name: string,
+): Promise<LabelRecord> {
   const tx = db.transaction('labels', 'readwrite');
   const existing = await tx.store.index('byProject').getAll(projectId);
   const clean = cleanName(name, nextDefaultName(existing));
@@ -60,7 +65,13 @@ export async function ensureLabels(
       result.set(raw, found);
       continue;
     }
-    const label: LabelRecord = { id: newId(), projectId, name, order: order++, createdAt: Date.now() };
+    const label: LabelRecord = {
+      id: newId(),
+      projectId,
+      name,
+      order: order++,
+      createdAt: Date.now(),
+    };
     existing.push(label);
     await tx.store.add(label);
     result.set(raw, label);
@@ -69,13 +80,18 @@ export async function ensureLabels(
   return result;
 }
 
-export async function renameLabel(db: LoupeDatabase, id: string, name: string): Promise<LabelRecord> {
+export async function renameLabel(
+  db: LoupeDatabase,
+  id: string,
+  name: string,
+): Promise<LabelRecord> {
   const tx = db.transaction('labels', 'readwrite');
   const label = await tx.store.get(id);
   if (!label) throw new Error('That label no longer exists.');
   const clean = cleanName(name, label.name);
   const siblings = await tx.store.index('byProject').getAll(label.projectId);
-  if (siblings.some((l) => l.id !== id && sameName(l.name, clean))) throw new LabelNameTakenError(clean);
+  if (siblings.some((l) => l.id !== id && sameName(l.name, clean)))
+    throw new LabelNameTakenError(clean);
   const next = { ...label, name: clean };
   await tx.store.put(next);
   await tx.done;
@@ -83,7 +99,11 @@ export async function renameLabel(db: LoupeDatabase, id: string, name: string): 
 }
 
 /** Moves every image of `sourceId` into `targetId`, then removes `sourceId`. */
-export async function mergeLabels(db: LoupeDatabase, sourceId: string, targetId: string): Promise<void> {
+export async function mergeLabels(
+  db: LoupeDatabase,
+  sourceId: string,
+  targetId: string,
+): Promise<void> {
   if (sourceId === targetId) return;
   const tx = db.transaction(['labels', 'samples'], 'readwrite');
   const [source, target] = await Promise.all([
@@ -110,11 +130,18 @@ export type DeleteLabelMode = 'move-to-inbox' | 'delete-images';
  * Deletes a label. Its images either lose that label (landing in "Unlabelled images" when they
  * carry no other) or are deleted with everything hanging off them.
  */
-export async function deleteLabel(db: LoupeDatabase, id: string, mode: DeleteLabelMode): Promise<void> {
+export async function deleteLabel(
+  db: LoupeDatabase,
+  id: string,
+  mode: DeleteLabelMode,
+): Promise<void> {
   const tx = db.transaction(['labels', 'samples', 'thumbnails', 'embeddings'], 'readwrite');
   const samples = await tx.objectStore('samples').index('byLabel').getAll(id);
   if (mode === 'delete-images') {
-    await deleteSamplesInTx(tx, samples.map((s) => s.id));
+    await deleteSamplesInTx(
+      tx,
+      samples.map((s) => s.id),
+    );
   } else {
     await Promise.all(
       samples.map((s) =>

@@ -36,7 +36,10 @@ export function cleanName(name: string, fallback: string): string {
   return trimmed.length > 0 ? trimmed : fallback;
 }
 
-export async function getProject(db: LoupeDatabase, id: string): Promise<ProjectRecord | undefined> {
+export async function getProject(
+  db: LoupeDatabase,
+  id: string,
+): Promise<ProjectRecord | undefined> {
   return db.get('projects', id);
 }
 
@@ -143,17 +146,22 @@ export async function duplicateProject(
   const sampleMap = new Map(samples.map((s) => [s.id, newId()]));
   const writes: Promise<unknown>[] = [tx.objectStore('projects').add(copy)];
   for (const l of labels) {
-    writes.push(tx.objectStore('labels').add({ ...l, id: labelMap.get(l.id)!, projectId: copy.id }));
+    writes.push(
+      tx.objectStore('labels').add({ ...l, id: labelMap.get(l.id)!, projectId: copy.id }),
+    );
   }
   for (const s of samples) {
     const labelIds = s.labelIds.map((l) => labelMap.get(l)).filter((l): l is string => !!l);
     writes.push(
-      tx.objectStore('samples').add({ ...s, id: sampleMap.get(s.id)!, projectId: copy.id, labelIds }),
+      tx
+        .objectStore('samples')
+        .add({ ...s, id: sampleMap.get(s.id)!, projectId: copy.id, labelIds }),
     );
   }
   for (const t of thumbs) {
     const sampleId = sampleMap.get(t.sampleId);
-    if (sampleId) writes.push(tx.objectStore('thumbnails').add({ ...t, sampleId, projectId: copy.id }));
+    if (sampleId)
+      writes.push(tx.objectStore('thumbnails').add({ ...t, sampleId, projectId: copy.id }));
   }
   for (const e of embeddings) {
     const sampleId = sampleMap.get(e.sampleId);

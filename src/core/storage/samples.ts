@@ -58,7 +58,6 @@ export async function insertSamples(db: LoupeDatabase, batch: NewSample[]): Prom
 }
 
 export function toMeta(sample: SampleRecord): SampleMeta {
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
   const { blob: _blob, ...meta } = sample;
   return meta;
 }
@@ -66,18 +65,27 @@ export function toMeta(sample: SampleRecord): SampleMeta {
 /** Metadata of every sample in the project, without touching blob bytes. */
 export async function listSampleMeta(db: LoupeDatabase, projectId: string): Promise<SampleMeta[]> {
   const samples = await db.getAllFromIndex('samples', 'byProject', projectId);
-  return samples.map(toMeta).sort((a, b) => a.createdAt - b.createdAt || a.name.localeCompare(b.name));
+  return samples
+    .map(toMeta)
+    .sort((a, b) => a.createdAt - b.createdAt || a.name.localeCompare(b.name));
 }
 
 export async function getSample(db: LoupeDatabase, id: string): Promise<SampleRecord | undefined> {
   return db.get('samples', id);
 }
 
-export async function getThumbnail(db: LoupeDatabase, sampleId: string): Promise<ThumbnailRecord | undefined> {
+export async function getThumbnail(
+  db: LoupeDatabase,
+  sampleId: string,
+): Promise<ThumbnailRecord | undefined> {
   return db.get('thumbnails', sampleId);
 }
 
-export async function hasHash(db: LoupeDatabase, projectId: string, sha256: string): Promise<boolean> {
+export async function hasHash(
+  db: LoupeDatabase,
+  projectId: string,
+  sha256: string,
+): Promise<boolean> {
   return (await db.getKeyFromIndex('samples', 'byProjectHash', [projectId, sha256])) !== undefined;
 }
 
@@ -90,12 +98,18 @@ export async function setSampleLabels(
   const tx = db.transaction('samples', 'readwrite');
   const samples = await Promise.all(sampleIds.map((id) => tx.store.get(id)));
   await Promise.all(
-    samples.filter((s): s is SampleRecord => !!s).map((s) => tx.store.put({ ...s, labelIds: [...new Set(labelIds)] })),
+    samples
+      .filter((s): s is SampleRecord => !!s)
+      .map((s) => tx.store.put({ ...s, labelIds: [...new Set(labelIds)] })),
   );
   await tx.done;
 }
 
-type CascadeTx = IDBPTransaction<LoupeDB, ('samples' | 'thumbnails' | 'embeddings' | 'labels')[], 'readwrite'>;
+type CascadeTx = IDBPTransaction<
+  LoupeDB,
+  ('samples' | 'thumbnails' | 'embeddings' | 'labels')[],
+  'readwrite'
+>;
 
 /** Deletes samples with their thumbnails and embeddings inside a caller's transaction. */
 export async function deleteSamplesInTx(tx: CascadeTx, sampleIds: string[]): Promise<void> {

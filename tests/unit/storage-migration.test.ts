@@ -1,0 +1,239 @@
+import { describe, expect, it } from 'vitest';
+import type { LoupeDatabase } from '../../src/core/storage/db';
+import { openLoupeDb } from '../../src/core/storage/db';
+import * as embeddingsRepo from '../../src/core/storage/embeddings';
+import * as labelsRepo from '../../src/core/storage/labels';
+import * as modelsRepo from '../../src/core/storage/models';
+import * as projectsRepo from '../../src/core/storage/projects';
+import * as samplesRepo from '../../src/core/storage/samples';
+import { ALL_STORES, DB_VERSION } from '../../src/core/storage/schema';
+import { buildV1Database, openV1 } from '../fixtures/dbV1';
+import { embedding, newSample } from '../fixtures/records';
+
+interface StoreShape {
+  keyPath: string | string[] | null;
+  indexes: Record<string, { keyPath: string | string[]; multiEntry: boolean; unique: boolean }>;
+}
+
+/** Stores, key paths and indexes of an open database, for comparing schemas. */
+function describeSchema(db: LoupeDatabase): Record<string, StoreShape> {
+  const names = [...db.objectStoreNames];
+  const tx = db.transaction(names, 'readonly');
+  const shape: Record<string, StoreShape> = {};
+  for (const name of names) {
+    const store = tx.objectStore(name);
+    const indexes: StoreShape['indexes'] = {};
+    for (const indexName of [...store.indexNames]) {
+      const index = store.index(indexName);
+      indexes[indexName] = {
+        keyPath: index.keyPath,
+        multiEntry: index.multiEntry,
+        unique: index.unique,
+      };
+    }
+    shape[name] = { keyPath: store.keyPath, indexes };
+  }
+  return shape;
+}
+
+describe('migration v1 -> v2', () => {
+  it('keeps every record and turns labelId into labelIds', async () => {
+    const fixture = await buildV1Database();
+    const db = await openLoupeDb();
+    try {
+      expect(DB_VERSION).toBe(2);
+      expect(db.version).toBe(2);
+      expect([...db.objectStoreNames].sort()).toEqual([...ALL_STORES].sort());
+
+      expect(await db.getAll('projects')).toEqual([fixture.project]);
+      expect(await labelsRepo.listLabels(db, fixture.project.id)).toEqual(fixture.labels);
+
+      const samples = await db.getAll('samples');
+      expect(samples).toHaveLength(3);
+      const expectedLabels: Record<string, string[]> = {
+        'sample-cat': ['label-cat'],
+        'sample-dog': ['label-dog'],
+        'sample-none': [],
+      };
+      for (const original of fixture.samples) {
+        const migrated = samples.find((s) => s.id === original.id);
+        expect(migrated).toBeDefined();
+        if (!migrated) continue;
+        expect(migrated.labelIds).toEqual(expectedLabels[original.id]);
+        expect(migrated).not.toHaveProperty('labelId');
+        const { labelId: _labelId, blob: _blob, ...rest } = original;
+        expect(migrated).toMatchObject(rest);
+        expect(migrated.blob).toBeInstanceOf(Blob);
+        expect(migrated.blob.type).toBe('image/png');
+        expect(await migrated.blob.text()).toBe(fixture.content.get(original.id));
+      }
+
+      for (const original of fixture.thumbnails) {
+        const thumb = await samplesRepo.getThumbnail(db, original.sampleId);
+        expect(thumb).toMatchObject({
+          sampleId: original.sampleId,
+          projectId: original.projectId,
+          width: 20,
+          height: 15,
+        });
+        expect(await thumb?.blob.text()).toBe(`thumb of ${original.sampleId}`);
+      }
+      expect((await projectsRepo.listProjects(db))[0]).toMatchObject({
+        id: fixture.project.id,
+        imageCount: 3,
+        labelCount: 2,
+      });
+    } finally {
+      db.close();
+    }
+  });
+
+  it('builds the byLabel index over the migrated samples', async () => {
+    await buildV1Database();
+    const db = await openLoupeDb();
+    try {
+      const ids = async (labelId: string): Promise<string[]> =>
+        (await db.getAllFromIndex('samples', 'byLabel', labelId)).map((s) => s.id);
+      expect(await ids('label-cat')).toEqual(['sample-cat']);
+      expect(await ids('label-dog')).toEqual(['sample-dog']);
+      expect(await labelsRepo.countByLabel(db, 'label-cat')).toBe(1);
+      expect(await db.count('samples')).toBe(3);
+
+      // Repositories relying on the index work on migrated data.
+      await labelsRepo.mergeLabels(db, 'label-dog', 'label-cat');
+      expect((await ids('label-cat')).sort()).toEqual(['sample-cat', 'sample-dog']);
+      await labelsRepo.deleteLabel(db, 'label-cat', 'move-to-inbox');
+      const metas = await samplesRepo.listSampleMeta(db, 'project-1');
+      expect(metas.map((s) => s.labelIds)).toEqual([[], [], []]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('keeps duplicate detection by hash working on migrated samples', async () => {
+    const fixture = await buildV1Database();
+    const db = await openLoupeDb();
+    try {
+      const twin = newSample(fixture.project.id, { name: 'again.png' });
+      twin.sample.sha256 = fixture.samples[0].sha256;
+      const result = await samplesRepo.insertSamples(db, [twin, newSample(fixture.project.id)]);
+      expect(result.duplicates).toEqual([{ name: 'again.png', existingId: 'sample-cat' }]);
+      expect(result.inserted).toHaveLength(1);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('creates working embeddings and models stores', async () => {
+    const fixture = await buildV1Database();
+    const db = await openLoupeDb();
+    try {
+      const projectId = fixture.project.id;
+      expect(await db.count('embeddings')).toBe(0);
+      expect(await db.count('models')).toBe(0);
+      await embeddingsRepo.putEmbeddings(
+        db,
+        fixture.samples.map((s, i) => embedding(projectId, s.id, 'mobilenet@1', [i, i + 1])),
+      );
+      expect(await embeddingsRepo.embeddedSampleIds(db, projectId, 'mobilenet@1')).toEqual(
+        new Set(['sample-cat', 'sample-dog', 'sample-none']),
+      );
+      const vectors = await embeddingsRepo.listEmbeddings(db, projectId, 'mobilenet@1');
+      expect(vectors.map((e) => Array.from(e.vector)).sort()).toEqual([
+        [0, 1],
+        [1, 2],
+        [2, 3],
+      ]);
+      await modelsRepo.saveModel(db, {
+        id: 'model-1',
+        projectId,
+        createdAt: 5,
+        headType: 'knn',
+        payload: { k: 5 },
+      });
+      expect(await modelsRepo.listModels(db, projectId)).toEqual([
+        { id: 'model-1', projectId, createdAt: 5, headType: 'knn', payload: { k: 5 } },
+      ]);
+
+      // Cascades reach the new stores too.
+      await samplesRepo.deleteSamples(db, ['sample-none']);
+      expect(await embeddingsRepo.countEmbeddings(db, projectId, 'mobilenet@1')).toBe(2);
+      await projectsRepo.deleteProject(db, projectId);
+      for (const store of ALL_STORES) expect(await db.count(store)).toBe(0);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('produces the same schema as a fresh database', async () => {
+    await buildV1Database('migrated');
+    const migrated = await openLoupeDb({ name: 'migrated' });
+    const fresh = await openLoupeDb({ name: 'fresh' });
+    try {
+      const shape = describeSchema(migrated);
+      expect(shape).toEqual(describeSchema(fresh));
+      expect(shape.samples?.indexes.byLabel).toEqual({
+        keyPath: 'labelIds',
+        multiEntry: true,
+        unique: false,
+      });
+      expect(shape.embeddings?.keyPath).toEqual(['sampleId', 'embeddingKey']);
+    } finally {
+      migrated.close();
+      fresh.close();
+    }
+  });
+
+  it('migrates a sample without any labelId field, and an empty v1 database', async () => {
+    const db1 = await openV1();
+    await new Promise<void>((resolve, reject) => {
+      const tx = db1.transaction('samples', 'readwrite');
+      tx.objectStore('samples').add({
+        id: 'legacy',
+        projectId: 'p',
+        name: 'legacy.png',
+        sha256: 'x'.repeat(64),
+        createdAt: 1,
+        blob: new Blob(['legacy']),
+      });
+      tx.oncomplete = () => resolve();
+      tx.onabort = () => reject(tx.error ?? new Error('aborted'));
+    });
+    db1.close();
+    const db = await openLoupeDb();
+    try {
+      const legacy = await db.get('samples', 'legacy');
+      expect(legacy?.labelIds).toEqual([]);
+      expect(legacy).not.toHaveProperty('labelId');
+      expect(await legacy?.blob.text()).toBe('legacy');
+    } finally {
+      db.close();
+    }
+
+    const empty = await openV1('empty');
+    empty.close();
+    const upgraded = await openLoupeDb({ name: 'empty' });
+    try {
+      expect(upgraded.version).toBe(2);
+      expect([...upgraded.objectStoreNames].sort()).toEqual([...ALL_STORES].sort());
+    } finally {
+      upgraded.close();
+    }
+  });
+
+  it('does not migrate again when reopened at version 2', async () => {
+    const fixture = await buildV1Database();
+    const first = await openLoupeDb();
+    await samplesRepo.setSampleLabels(first, ['sample-none'], ['label-dog']);
+    const before = await first.getAll('samples');
+    first.close();
+    const second = await openLoupeDb();
+    try {
+      expect(await second.getAll('samples')).toEqual(before);
+      expect((await second.get('samples', 'sample-none'))?.labelIds).toEqual(['label-dog']);
+      expect(await second.getAll('projects')).toEqual([fixture.project]);
+    } finally {
+      second.close();
+    }
+  });
+});
