@@ -27,6 +27,10 @@ const services: Services = {
 };
 
 const store = createLoupeStore(services, { persistPrefs: true });
+// Debug handle for benchmarks and diagnostics (`?debug=1`): the same store and services the UI uses.
+if (new URLSearchParams(window.location.search).has('debug')) {
+  (window as unknown as { __loupe: unknown }).__loupe = { store, services };
+}
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html lacks #root');
 createRoot(root).render(

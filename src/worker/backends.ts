@@ -50,12 +50,16 @@ interface GpuAdapterLike {
 }
 
 async function describeWebgpu(): Promise<{ detail: string; software: boolean } | null> {
-  const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } }).gpu;
+  const gpu = (
+    navigator as unknown as { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } }
+  ).gpu;
   if (!gpu) return null;
   const adapter = await gpu.requestAdapter();
   if (!adapter) return null;
   const info = adapter.info ?? {};
-  const detail = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'unknown adapter';
+  const detail =
+    [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') ||
+    'unknown adapter';
   return { detail, software: !!adapter.isFallbackAdapter || SOFTWARE_RENDERERS.test(detail) };
 }
 
@@ -64,7 +68,9 @@ function describeWebgl(): { detail: string; software: boolean } {
   const gl = backend.gpgpu?.gl;
   if (!gl) return { detail: 'unknown renderer', software: false };
   const ext = gl.getExtension('WEBGL_debug_renderer_info');
-  const renderer = String(ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));
+  const renderer = String(
+    ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER),
+  );
   return { detail: renderer, software: SOFTWARE_RENDERERS.test(renderer) };
 }
 
@@ -96,7 +102,9 @@ export async function useBackend(name: BackendName): Promise<boolean> {
   }
 }
 
-export async function describeBackend(name: BackendName): Promise<{ detail: string; software: boolean }> {
+export async function describeBackend(
+  name: BackendName,
+): Promise<{ detail: string; software: boolean }> {
   switch (name) {
     case 'webgl':
       return describeWebgl();
@@ -119,7 +127,13 @@ export async function probeBackends(
 ): Promise<{ reports: BackendReport[]; chosen: BackendName }> {
   const reports: BackendReport[] = [];
   for (const name of BACKEND_ORDER) {
-    const report: BackendReport = { name, available: false, detail: '', software: false, imgPerSec: null };
+    const report: BackendReport = {
+      name,
+      available: false,
+      detail: '',
+      software: false,
+      imgPerSec: null,
+    };
     reports.push(report);
     if (!(await useBackend(name))) {
       report.detail = 'not available on this device';
@@ -137,6 +151,7 @@ export async function probeBackends(
   }
   const timed = reports.filter((r) => r.imgPerSec !== null);
   timed.sort((a, b) => (b.imgPerSec ?? 0) - (a.imgPerSec ?? 0));
-  const chosen = timed[0]?.name ?? reports.find((r) => r.available && r.name === 'wasm')?.name ?? 'cpu';
+  const chosen =
+    timed[0]?.name ?? reports.find((r) => r.available && r.name === 'wasm')?.name ?? 'cpu';
   return { reports, chosen };
 }

@@ -6,7 +6,12 @@
  * what is missing, so a reload or a cancel loses at most the batch in flight.
  */
 import * as tf from '@tensorflow/tfjs';
-import { decodeImage, drawToPixels, pixelsToTensor, type Pixels } from '../core/backbone/preprocess';
+import {
+  decodeImage,
+  drawToPixels,
+  pixelsToTensor,
+  type Pixels,
+} from '../core/backbone/preprocess';
 import type { AspectMode, Backbone } from '../core/backbone/types';
 import type { LoupeDatabase } from '../core/storage/db';
 import { embeddedSampleIds, putEmbeddings } from '../core/storage/embeddings';
@@ -52,7 +57,10 @@ async function decodeBatch(
         if (!sample) return null; // deleted meanwhile
         return { id, bitmap: await decodeImage(sample.blob) };
       } catch (error) {
-        out.failed.push({ sampleId: id, reason: error instanceof Error ? error.message : String(error) });
+        out.failed.push({
+          sampleId: id,
+          reason: error instanceof Error ? error.message : String(error),
+        });
         return null;
       }
     }),
@@ -111,7 +119,8 @@ export async function embedMissing(job: EmbedJob): Promise<EmbedReport> {
   };
   emit();
   const batches: string[][] = [];
-  for (let i = 0; i < todo.length; i += job.batchSize) batches.push(todo.slice(i, i + job.batchSize));
+  for (let i = 0; i < todo.length; i += job.batchSize)
+    batches.push(todo.slice(i, i + job.batchSize));
   const { inputSize, inputRange } = job.backbone;
   let next: Promise<Decoded> | null = batches[0]
     ? decodeBatch(job.db, batches[0], inputSize, job.aspectMode)
@@ -128,7 +137,9 @@ export async function embedMissing(job: EmbedJob): Promise<EmbedReport> {
     report.failed.push(...current.failed);
     if (current.ids.length === 0) continue;
     const t0 = performance.now();
-    const embeddings = tf.tidy(() => job.backbone.embed(pixelsToTensor(current.pixels, inputRange)));
+    const embeddings = tf.tidy(() =>
+      job.backbone.embed(pixelsToTensor(current.pixels, inputRange)),
+    );
     let flat: Float32Array;
     try {
       flat = (await embeddings.data()) as Float32Array;

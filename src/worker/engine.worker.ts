@@ -11,7 +11,13 @@ import type { AspectMode, Backbone, BackboneSpec, ClassPrediction } from '../cor
 import { embeddingKey } from '../core/backbone/types';
 import { openLoupeDb, type LoupeDatabase } from '../core/storage/db';
 import { listSampleMeta } from '../core/storage/samples';
-import { describeBackend, probeBackends, useBackend, type BackendName, type BackendReport } from './backends';
+import {
+  describeBackend,
+  probeBackends,
+  useBackend,
+  type BackendName,
+  type BackendReport,
+} from './backends';
 import { embedMissing, type EmbedProgress, type EmbedReport } from './embedPipeline';
 
 let dbPromise: Promise<LoupeDatabase> | null = null;
@@ -39,7 +45,11 @@ async function backboneFor(spec: BackboneSpec): Promise<Backbone> {
 /** Images/s of the backbone's forward pass on the active backend, on random input. */
 async function timeForward(spec: BackboneSpec, batch = 4, rounds = 2): Promise<number> {
   const backbone = await backboneFor(spec);
-  const input = tf.randomUniform([batch, spec.inputSize, spec.inputSize, 3], spec.inputRange[0], spec.inputRange[1]) as tf.Tensor4D;
+  const input = tf.randomUniform(
+    [batch, spec.inputSize, spec.inputSize, 3],
+    spec.inputRange[0],
+    spec.inputRange[1],
+  ) as tf.Tensor4D;
   try {
     const warm = backbone.embed(input);
     await warm.data();
@@ -56,6 +66,11 @@ async function timeForward(spec: BackboneSpec, batch = 4, rounds = 2): Promise<n
   }
 }
 
+/** Batch 8 on CPU-side backends (batching gains little without many threads), 16 on GPUs. */
+function pipelineBatchSize(): number {
+  return tf.getBackend() === 'wasm' || tf.getBackend() === 'cpu' ? 8 : 16;
+}
+
 export interface EngineStatus {
   backend: BackendName;
   detail: string;
@@ -69,12 +84,20 @@ const api = {
    * Picks the backend: `override` forces one; `remembered` (from an earlier probe on this device)
    * is reused when it still works; otherwise every backend is probed with the real backbone.
    */
-  async init(spec: BackboneSpec, opts: { override?: BackendName; remembered?: BackendName; timeSoftware?: boolean } = {}): Promise<EngineStatus> {
+  async init(
+    spec: BackboneSpec,
+    opts: { override?: BackendName; remembered?: BackendName; timeSoftware?: boolean } = {},
+  ): Promise<EngineStatus> {
     const pick = opts.override ?? opts.remembered;
     if (pick && (await useBackend(pick))) {
       const d = await describeBackend(pick);
       backendInfo = { name: pick, detail: d.detail, reports: backendInfo?.reports ?? [] };
-      return { backend: pick, detail: d.detail, reports: backendInfo.reports, how: opts.override ? 'override' : 'remembered' };
+      return {
+        backend: pick,
+        detail: d.detail,
+        reports: backendInfo.reports,
+        how: opts.override ? 'override' : 'remembered',
+      };
     }
     const { reports, chosen } = await probeBackends((_name) => timeForward(spec), opts);
     await useBackend(chosen);
@@ -104,7 +127,7 @@ const api = {
         backbone,
         embeddingKey: embeddingKey(spec, aspectMode),
         aspectMode,
-        batchSize: tf.getBackend() === 'wasm' || tf.getBackend() === 'cpu' ? 8 : 16,
+        batchSize: pipelineBatchSize(),
         signal: controller.signal,
         onProgress,
         onBatch,
@@ -121,7 +144,11 @@ const api = {
   },
 
   /** "Base model sees": the backbone's own top-3 ImageNet classes for one stored sample. */
-  async classifySample(sampleId: string, spec: BackboneSpec, aspectMode: AspectMode): Promise<ClassPrediction[]> {
+  async classifySample(
+    sampleId: string,
+    spec: BackboneSpec,
+    aspectMode: AspectMode,
+  ): Promise<ClassPrediction[]> {
     const backbone = await backboneFor(spec);
     if (!backbone.classify) return [];
     const sample = await (await db()).get('samples', sampleId);
@@ -134,6 +161,46 @@ const api = {
       return (await backbone.classify(input, 3))[0] ?? [];
     } finally {
       input.dispose();
+    }
+  },
+
+  /**
+   * Raw forward-pass rate on the first `n` samples of a project: images are decoded and
+   * preprocessed first (not timed), then only `embed` + read-back is timed, in the same batches
+   * the pipeline uses. The benchmark compares this with the full pipeline.
+   */
+  async measureForward(projectId: string, spec: BackboneSpec, aspectMode: AspectMode, n: number): Promise<{ images: number; imgPerSec: number; batchSize: number }> {
+    const database = await db();
+    const backbone = await backboneFor(spec);
+    const metas = (await listSampleMeta(database, projectId)).slice(0, n);
+    const batchSize = pipelineBatchSize();
+    const inputs: tf.Tensor4D[] = [];
+    try {
+      for (let i = 0; i < metas.length; i += batchSize) {
+        const pixels = [];
+        for (const m of metas.slice(i, i + batchSize)) {
+          const sample = await database.get('samples', m.id);
+          if (!sample) continue;
+          const bitmap = await decodeImage(sample.blob);
+          pixels.push(drawToPixels(bitmap, backbone.inputSize, aspectMode));
+          bitmap.close();
+        }
+        if (pixels.length > 0) inputs.push(pixelsToTensor(pixels, backbone.inputRange));
+      }
+      const warm = backbone.embed(inputs[0]!);
+      await warm.data();
+      warm.dispose();
+      const t0 = performance.now();
+      let images = 0;
+      for (const input of inputs) {
+        const out = backbone.embed(input);
+        await out.data();
+        out.dispose();
+        images += input.shape[0];
+      }
+      return { images, imgPerSec: images / ((performance.now() - t0) / 1000), batchSize };
+    } finally {
+      inputs.forEach((t) => t.dispose());
     }
   },
 

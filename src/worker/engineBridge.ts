@@ -11,7 +11,10 @@ import type { EngineApi, EngineStatus } from './engine.worker';
 export type { BackendName, EmbedProgress, EmbedReport, EngineStatus };
 
 export interface EngineClient {
-  init(spec: BackboneSpec, opts: { override?: BackendName; remembered?: BackendName }): Promise<EngineStatus>;
+  init(
+    spec: BackboneSpec,
+    opts: { override?: BackendName; remembered?: BackendName },
+  ): Promise<EngineStatus>;
   embedProject(call: {
     projectId: string;
     spec: BackboneSpec;
@@ -20,15 +23,28 @@ export interface EngineClient {
     onProgress: (p: EmbedProgress) => void;
     onBatch: (sampleIds: string[]) => void;
   }): Promise<EmbedReport>;
-  classifySample(sampleId: string, spec: BackboneSpec, aspectMode: AspectMode): Promise<ClassPrediction[]>;
+  classifySample(
+    sampleId: string,
+    spec: BackboneSpec,
+    aspectMode: AspectMode,
+  ): Promise<ClassPrediction[]>;
   stats(): Promise<{ computedThisSession: number; numTensors: number; backend: string }>;
+  measureForward(
+    projectId: string,
+    spec: BackboneSpec,
+    aspectMode: AspectMode,
+    n: number,
+  ): Promise<{ images: number; imgPerSec: number; batchSize: number }>;
 }
 
 export function createEngineClient(): EngineClient {
   let remote: Comlink.Remote<EngineApi> | null = null;
   const worker = (): Comlink.Remote<EngineApi> => {
     remote ??= Comlink.wrap<EngineApi>(
-      new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name: 'loupe-engine' }),
+      new Worker(new URL('./engine.worker.ts', import.meta.url), {
+        type: 'module',
+        name: 'loupe-engine',
+      }),
     );
     return remote;
   };
@@ -54,5 +70,6 @@ export function createEngineClient(): EngineClient {
     },
     classifySample: (id, spec, mode) => worker().classifySample(id, spec, mode),
     stats: () => worker().stats(),
+    measureForward: (projectId, spec, mode, n) => worker().measureForward(projectId, spec, mode, n),
   };
 }

@@ -4,7 +4,12 @@
  */
 import * as Comlink from 'comlink';
 import { browserDecoder } from '../core/dataset/decoder';
-import { importFiles, type ImportItem, type ImportProgress, type ImportReport } from '../core/dataset/importer';
+import {
+  importFiles,
+  type ImportItem,
+  type ImportProgress,
+  type ImportReport,
+} from '../core/dataset/importer';
 import { openLoupeDb, type LoupeDatabase } from '../core/storage/db';
 import type { SampleMeta, SampleSource } from '../core/storage/schema';
 

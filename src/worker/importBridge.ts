@@ -11,7 +11,10 @@ let remote: Comlink.Remote<ImportWorkerApi> | null = null;
 
 function worker(): Comlink.Remote<ImportWorkerApi> {
   remote ??= Comlink.wrap<ImportWorkerApi>(
-    new Worker(new URL('./import.worker.ts', import.meta.url), { type: 'module', name: 'loupe-import' }),
+    new Worker(new URL('./import.worker.ts', import.meta.url), {
+      type: 'module',
+      name: 'loupe-import',
+    }),
   );
   return remote;
 }

@@ -43,7 +43,8 @@ export const browserDecoder: ImageDecoder = {
             });
       try {
         const canvas = new OffscreenCanvas(tw, th);
-        const ctx = canvas.getContext('2d');
+        // A CPU-backed canvas: on software GPUs an accelerated one makes every encode a slow readback.
+        const ctx = canvas.getContext('2d', { willReadFrequently: true });
         if (!ctx) throw new Error('2D canvas unavailable');
         ctx.drawImage(small, 0, 0);
         let thumbnail = await canvas.convertToBlob({ type: 'image/webp', quality: 0.82 });

@@ -1,0 +1,175 @@
+/**
+ * Custom backbone: any TF.js layers model (URL or dropped files through `tf.io.browserFiles`)
+ * with a chosen embedding layer and input range. 4-D layer outputs are global-average-pooled,
+ * 2-D outputs used as they are. Also the base class of the default MobileNet v1 backbone, and
+ * `inspectLayersModel` for the UI's layer picker.
+ */
+import * as tf from '@tensorflow/tfjs';
+import {
+  assertBatch,
+  embeddingModelAt,
+  listCandidateLayers,
+  loadLayersModelFrom,
+  squareInputSize,
+  warmUp,
+  type LayerCandidate,
+} from './layersModel';
+import type { Backbone, BackboneOptions, CustomBackboneSpec, ModelSource } from './types';
+
+/** What a layers-model backbone needs from its spec. */
+export type LayersBackboneSpec = Pick<
+  CustomBackboneSpec,
+  'id' | 'label' | 'url' | 'inputSize' | 'inputRange' | 'embeddingSize' | 'embeddingLayer'
+>;
+
+export class CustomLayersBackbone implements Backbone {
+  readonly id: string;
+  readonly label: string;
+  readonly inputSize: number;
+  readonly inputRange: [number, number];
+  protected readonly spec: LayersBackboneSpec;
+  protected readonly source: ModelSource;
+  /** Noun used in error messages ("MobileNet weights not found ..."). */
+  protected readonly what: string;
+  /** Command named when the weights are missing; null for user models. */
+  protected readonly fixCommand: string | null;
+  protected full: tf.LayersModel | null = null;
+  private embedder: tf.LayersModel | null = null;
+  private size: number;
+  private loading: Promise<void> | null = null;
+  private disposed = false;
+
+  constructor(
+    spec: LayersBackboneSpec,
+    options: BackboneOptions = {},
+    what = 'Custom model',
+    fixCommand: string | null = null,
+  ) {
+    this.spec = spec;
+    this.id = spec.id;
+    this.label = spec.label;
+    this.inputSize = spec.inputSize;
+    this.inputRange = [spec.inputRange[0], spec.inputRange[1]];
+    this.size = spec.embeddingSize ?? 0;
+    this.source = options.source ?? spec.url;
+    this.what = what;
+    this.fixCommand = fixCommand;
+  }
+
+  get embeddingSize(): number {
+    return this.size;
+  }
+
+  get loaded(): boolean {
+    return this.embedder !== null;
+  }
+
+  load(): Promise<void> {
+    if (this.disposed) return Promise.reject(new Error(`${this.id}: backbone was disposed`));
+    this.loading ??= this.doLoad().catch((err: unknown) => {
+      this.loading = null;
+      throw err;
+    });
+    return this.loading;
+  }
+
+  protected async doLoad(): Promise<void> {
+    const full = await loadLayersModelFrom(this.source, this.what, this.fixCommand);
+    try {
+      const modelSize = squareInputSize(full);
+      if (modelSize !== null && modelSize !== this.inputSize) {
+        throw new Error(
+          `${this.id}: the model takes ${modelSize}x${modelSize} input, the spec says ${this.inputSize}`,
+        );
+      }
+      const embedder = embeddingModelAt(full, this.spec.embeddingLayer);
+      const shape = embedder.outputs[0]?.shape;
+      const size = shape?.[shape.length - 1];
+      if (typeof size !== 'number') throw new Error(`${this.id}: embedding size is unknown`);
+      if (this.spec.embeddingSize !== undefined && this.spec.embeddingSize !== size) {
+        throw new Error(
+          `${this.id}: layer "${this.spec.embeddingLayer}" gives ${size}-d embeddings, the spec says ${this.spec.embeddingSize}`,
+        );
+      }
+      if (this.disposed) throw new Error(`${this.id}: backbone was disposed while loading`);
+      await this.afterLoad(full);
+      await warmUp(embedder, this.inputSize);
+      this.full = full;
+      this.embedder = embedder;
+      this.size = size;
+    } catch (err) {
+      full.dispose();
+      throw err;
+    }
+  }
+
+  /** Hook for subclasses (labels, extra checks) before the model is published. */
+  protected async afterLoad(_full: tf.LayersModel): Promise<void> {}
+
+  /** Input -> embedding (pooled) model, sharing the backbone's weights. Throws before `load()`. */
+  embeddingModel(): tf.LayersModel {
+    if (!this.embedder) throw new Error(`${this.id}: call load() first`);
+    return this.embedder;
+  }
+
+  embed(batch: tf.Tensor4D): tf.Tensor2D {
+    const model = this.embeddingModel();
+    assertBatch(batch, this.inputSize, this.id);
+    return tf.tidy(() => model.predict(batch) as tf.Tensor2D);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    // The embedding model shares the full model's layers (each layer is refcounted once, so
+    // disposing both would throw) and only adds a weightless pooling layer: dispose the full model.
+    this.full?.dispose();
+    this.embedder = null;
+    this.full = null;
+  }
+}
+
+export function createCustomBackbone(
+  spec: CustomBackboneSpec,
+  options: BackboneOptions = {},
+): CustomLayersBackbone {
+  return new CustomLayersBackbone(spec, options);
+}
+
+export interface LayersModelInfo {
+  /** Square input size, or null when the model's input is dynamic or not square. */
+  inputSize: number | null;
+  /** Usable embedding layers, deepest first. */
+  candidates: LayerCandidate[];
+  layerCount: number;
+  paramCount: number;
+}
+
+/** Loads a layers model just to describe it for the custom-backbone form, then frees it. */
+export async function inspectLayersModel(source: ModelSource): Promise<LayersModelInfo> {
+  const model = await loadLayersModelFrom(source, 'Custom model', null);
+  try {
+    return {
+      inputSize: squareInputSize(model),
+      candidates: listCandidateLayers(model),
+      layerCount: model.layers.length,
+      paramCount: model.countParams(),
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** A stable id for a custom backbone: name, layer and (ideally) a hash of the model files. */
+export function customBackboneId(
+  name: string,
+  embeddingLayer: string,
+  contentHash?: string,
+): string {
+  const slug = (s: string): string =>
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-')
+      .replace(/^-+|-+$/g, '');
+  const hash = contentHash ? `-${contentHash.slice(0, 12)}` : '';
+  return `custom:${slug(name) || 'model'}:${slug(embeddingLayer)}${hash}`;
+}

@@ -1,0 +1,8 @@
+/** Public surface of the backbone module: interfaces, preprocessing, backbones and the registry. */
+export * from './types';
+export * from './preprocess';
+export * from './layersModel';
+export * from './custom';
+export * from './mobilenetV1';
+export * from './mobilenetV2';
+export * from './registry';

@@ -1,0 +1,215 @@
+/**
+ * The one image preprocessing pipeline of Loupe, used for embedding, evaluation, the try panel and
+ * export parity: EXIF-corrected bitmap -> aspect mode -> high-quality resize to the backbone's
+ * square input -> scale 0..255 to the backbone's input range. Split into pure geometry
+ * (`aspectRect`), drawing (`drawToPixels`, browser/worker only) and tensor building
+ * (`pixelsToTensor`) so each part is testable in Node.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { AspectMode } from '../storage/schema';
+
+/** Bump whenever any step below changes its output: every cached embedding is then recomputed. */
+export const PREPROCESS_VERSION = 1;
+
+export const DEFAULT_ASPECT_MODE: AspectMode = 'centre-crop';
+export const ASPECT_MODES: readonly AspectMode[] = ['centre-crop', 'letterbox', 'squash'];
+
+/** Colour letterbox bars are filled with (and transparent pixels composited over). */
+export const LETTERBOX_FILL = '#000000';
+
+/** Source rectangle (in source pixels) drawn into destination rectangle (in output pixels). */
+export interface AspectRect {
+  sx: number;
+  sy: number;
+  sw: number;
+  sh: number;
+  dx: number;
+  dy: number;
+  dw: number;
+  dh: number;
+}
+
+/**
+ * Where a `srcW` x `srcH` image lands in a `size` x `size` input. All values are integers.
+ * - `centre-crop`: the largest centred square of the source fills the output (odd leftovers
+ *   round the offset down).
+ * - `letterbox`: the whole source, scaled to fit the longer side, centred; the bars are black.
+ * - `squash`: the whole source stretched to the square.
+ */
+export function aspectRect(srcW: number, srcH: number, size: number, mode: AspectMode): AspectRect {
+  if (!(srcW > 0 && srcH > 0 && size > 0)) {
+    throw new Error(`aspectRect: sizes must be positive (got ${srcW}x${srcH} -> ${size})`);
+  }
+  switch (mode) {
+    case 'centre-crop': {
+      const side = Math.min(srcW, srcH);
+      return {
+        sx: Math.floor((srcW - side) / 2),
+        sy: Math.floor((srcH - side) / 2),
+        sw: side,
+        sh: side,
+        dx: 0,
+        dy: 0,
+        dw: size,
+        dh: size,
+      };
+    }
+    case 'letterbox': {
+      const scale = size / Math.max(srcW, srcH);
+      const dw = Math.max(1, Math.min(size, Math.round(srcW * scale)));
+      const dh = Math.max(1, Math.min(size, Math.round(srcH * scale)));
+      return {
+        sx: 0,
+        sy: 0,
+        sw: srcW,
+        sh: srcH,
+        dx: Math.floor((size - dw) / 2),
+        dy: Math.floor((size - dh) / 2),
+        dw,
+        dh,
+      };
+    }
+    case 'squash':
+      return { sx: 0, sy: 0, sw: srcW, sh: srcH, dx: 0, dy: 0, dw: size, dh: size };
+    default: {
+      const never: never = mode;
+      throw new Error(`Unknown aspect mode: ${String(never)}`);
+    }
+  }
+}
+
+/**
+ * Decodes an image Blob with its EXIF orientation applied. The caller closes the bitmap.
+ * Browser/worker only.
+ */
+export function decodeImage(blob: Blob): Promise<ImageBitmap> {
+  return createImageBitmap(blob, { imageOrientation: 'from-image', premultiplyAlpha: 'default' });
+}
+
+type Context2D = OffscreenCanvasRenderingContext2D;
+
+function context2d(canvas: OffscreenCanvas, readBack: boolean): Context2D {
+  const ctx = canvas.getContext('2d', { willReadFrequently: readBack, alpha: true });
+  if (!ctx) throw new Error('OffscreenCanvas 2D context unavailable');
+  ctx.imageSmoothingEnabled = true;
+  ctx.imageSmoothingQuality = 'high';
+  return ctx;
+}
+
+/**
+ * Draws `source` into a `size` x `size` RGBA image following `mode` (see `aspectRect`).
+ * Downscales of more than 2x go through successive halvings first (each a 2x2 average, so no
+ * source pixel is skipped whatever the browser's 'high' smoothing does), then one final
+ * high-quality draw. Transparent pixels end up composited over black. Browser/worker only.
+ */
+export function drawToPixels(
+  source: ImageBitmap | OffscreenCanvas,
+  size: number,
+  mode: AspectMode = DEFAULT_ASPECT_MODE,
+): ImageData {
+  const r = aspectRect(source.width, source.height, size, mode);
+  let src: ImageBitmap | OffscreenCanvas = source;
+  let { sx, sy, sw, sh } = r;
+  while (sw >= 2 * r.dw && sh >= 2 * r.dh) {
+    const w = Math.ceil(sw / 2);
+    const h = Math.ceil(sh / 2);
+    const half = new OffscreenCanvas(w, h);
+    context2d(half, false).drawImage(src, sx, sy, sw, sh, 0, 0, w, h);
+    src = half;
+    sx = 0;
+    sy = 0;
+    sw = w;
+    sh = h;
+  }
+  const out = new OffscreenCanvas(size, size);
+  const ctx = context2d(out, true);
+  ctx.fillStyle = LETTERBOX_FILL;
+  ctx.fillRect(0, 0, size, size);
+  ctx.drawImage(src, sx, sy, sw, sh, r.dx, r.dy, r.dw, r.dh);
+  return ctx.getImageData(0, 0, size, size);
+}
+
+/** RGBA pixels, row-major, 4 bytes per pixel (the layout of `ImageData`). */
+export interface Pixels {
+  data: Uint8ClampedArray | Uint8Array;
+  width: number;
+  height: number;
+}
+
+/**
+ * Stacks same-sized RGBA images into a float32 `[n, height, width, 3]` tensor, alpha dropped,
+ * each channel value v mapped to `v / 255 * (hi - lo) + lo`.
+ */
+export function pixelsToTensor(
+  pixels: readonly Pixels[],
+  inputRange: [number, number],
+): tf.Tensor4D {
+  const first = pixels[0];
+  if (!first) throw new Error('pixelsToTensor: no images');
+  const { width, height } = first;
+  const [lo, hi] = inputRange;
+  const scale = (hi - lo) / 255;
+  const plane = width * height;
+  const out = new Float32Array(pixels.length * plane * 3);
+  let o = 0;
+  for (const p of pixels) {
+    if (p.width !== width || p.height !== height) {
+      throw new Error(`pixelsToTensor: mixed sizes ${width}x${height} and ${p.width}x${p.height}`);
+    }
+    if (p.data.length !== plane * 4) {
+      throw new Error(`pixelsToTensor: expected ${plane * 4} RGBA bytes, got ${p.data.length}`);
+    }
+    const d = p.data;
+    for (let i = 0; i < d.length; i += 4) {
+      out[o++] = (d[i] as number) * scale + lo;
+      out[o++] = (d[i + 1] as number) * scale + lo;
+      out[o++] = (d[i + 2] as number) * scale + lo;
+    }
+  }
+  return tf.tensor4d(out, [pixels.length, height, width, 3], 'float32');
+}
+
+/** What `preprocess` needs to know of a backbone. */
+export interface PreprocessTarget {
+  inputSize: number;
+  inputRange: [number, number];
+}
+
+/**
+ * The whole pipeline for decoded bitmaps: draw each (aspect mode, resize) and stack them into one
+ * batch in the backbone's input range. Browser/worker only.
+ */
+export function preprocess(
+  sources: readonly (ImageBitmap | OffscreenCanvas)[],
+  target: PreprocessTarget,
+  mode: AspectMode = DEFAULT_ASPECT_MODE,
+): tf.Tensor4D {
+  return pixelsToTensor(
+    sources.map((s) => drawToPixels(s, target.inputSize, mode)),
+    target.inputRange,
+  );
+}
+
+const MODE_TEXT: Record<AspectMode, string> = {
+  'centre-crop':
+    'centre-crop: the largest centred square of the image is kept (offsets rounded down), the rest cropped away',
+  letterbox:
+    'letterbox: the whole image is scaled so its longer side fits, centred, and the remaining bars are filled with black (0, 0, 0)',
+  squash: 'squash: the whole image is stretched to the square, ignoring its aspect ratio',
+};
+
+/** The exact preprocessing, in words, for the README and exported model metadata. */
+export function describePreprocessing(
+  opts: Partial<PreprocessTarget> & { aspectMode?: AspectMode } = {},
+): string {
+  const size = opts.inputSize !== undefined ? `${opts.inputSize}x${opts.inputSize}` : 'N x N';
+  const range = opts.inputRange ? `[${opts.inputRange[0]}, ${opts.inputRange[1]}]` : '[lo, hi]';
+  const modes = opts.aspectMode ? [opts.aspectMode] : ASPECT_MODES;
+  return [
+    `Loupe preprocessing v${PREPROCESS_VERSION}:`,
+    `1. decode the file with its EXIF orientation applied (createImageBitmap, imageOrientation 'from-image'), sRGB;`,
+    `2. aspect: ${modes.map((m) => MODE_TEXT[m]).join('; or ')};`,
+    `3. resize to ${size} pixels: while the kept region is at least twice the target size it is halved (2x2 averaging), then drawn once with canvas smoothing 'high'; transparent pixels are composited over black;`,
+    `4. take R, G, B (alpha dropped) and map each value v in 0..255 to v / 255 * (hi - lo) + lo with input range ${range}, as float32 NHWC.`,
+  ].join('\n');
+}
