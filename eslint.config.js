@@ -11,7 +11,10 @@ export default tseslint.config(
   {
     languageOptions: { globals: { ...globals.browser, ...globals.worker } },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
@@ -33,7 +36,10 @@ export default tseslint.config(
             { name: 'zustand', message: 'src/core must not depend on UI state.' },
           ],
           patterns: [
-            { group: ['**/ui/**', '**/state/**', '**/worker/**', '**/app/**'], message: 'Arrows point down: core never imports ui, state, worker or app.' },
+            {
+              group: ['**/ui/**', '**/state/**', '**/worker/**', '**/app/**'],
+              message: 'Arrows point down: core never imports ui, state, worker or app.',
+            },
           ],
         },
       ],
@@ -43,7 +49,10 @@ export default tseslint.config(
     // The worker owns tensors and storage, never UI.
     files: ['src/worker/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: ['react', 'react-dom', 'zustand'], patterns: ['**/ui/**', '**/state/**'] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: ['react', 'react-dom', 'zustand'], patterns: ['**/ui/**', '**/state/**'] },
+      ],
     },
   },
   {

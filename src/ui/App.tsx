@@ -18,7 +18,9 @@ export function App() {
           </svg>
           Loupe
         </a>
-        <span className="tagline">Image classifiers, trained in your browser. Nothing leaves this device.</span>
+        <span className="tagline">
+          Image classifiers, trained in your browser. Nothing leaves this device.
+        </span>
       </header>
       <ImportProgressBar />
       <EmbeddingProgressBar />

@@ -54,7 +54,9 @@ function groupSamples(labels: LabelRecord[], samples: SampleMeta[]) {
     if (s.labelIds.length === 0) byLabel.get(null)?.push(s);
     for (const id of s.labelIds) byLabel.get(id)?.push(s);
   }
-  const orderedIds = [...labels.map((l) => l.id), null].flatMap((id) => (byLabel.get(id) ?? []).map((s) => s.id));
+  const orderedIds = [...labels.map((l) => l.id), null].flatMap((id) =>
+    (byLabel.get(id) ?? []).map((s) => s.id),
+  );
   return { byLabel, orderedIds };
 }
 
@@ -79,10 +81,16 @@ function BoardContent() {
       if (files.length === 0) return;
       e.preventDefault();
       const pathed = files.map((file, i) => ({
-        file: file.name ? file : new File([file], `pasted-${Date.now()}-${i}.png`, { type: file.type }),
+        file: file.name
+          ? file
+          : new File([file], `pasted-${Date.now()}-${i}.png`, { type: file.type }),
         path: file.name || `pasted-${i}`,
       }));
-      void addFiles(pathed, activeLabelId ? { kind: 'label', labelId: activeLabelId } : { kind: 'inbox' }, 'paste');
+      void addFiles(
+        pathed,
+        activeLabelId ? { kind: 'label', labelId: activeLabelId } : { kind: 'inbox' },
+        'paste',
+      );
     };
     document.addEventListener('paste', onPaste);
     return () => document.removeEventListener('paste', onPaste);
@@ -94,7 +102,10 @@ function BoardContent() {
         <a href="#/" className="back-link">
           ← All projects
         </a>
-        <ProjectNameField name={project.name} onRename={(name) => void renameProject(project.id, name)} />
+        <ProjectNameField
+          name={project.name}
+          onRename={(name) => void renameProject(project.id, name)}
+        />
         <span className="project-meta">
           {samples.length} images · {labels.length} labels
         </span>
@@ -121,8 +132,8 @@ function BoardContent() {
       </div>
       {labels.length === 0 && samples.length === 0 && (
         <p className="empty-state">
-          Add a label for each kind of thing you want to recognise, then drop images onto it. Dropping a folder of
-          sub-folders anywhere here creates one label per sub-folder.
+          Add a label for each kind of thing you want to recognise, then drop images onto it.
+          Dropping a folder of sub-folders anywhere here creates one label per sub-folder.
         </p>
       )}
       <div className="sections">
@@ -139,7 +150,11 @@ function BoardContent() {
         <LabelSection label={null} samples={byLabel.get(null) ?? []} orderedIds={orderedIds} />
       </div>
       <SampleDetail />
-      <DeleteLabelDialog label={deleting} count={deleting ? (byLabel.get(deleting.id)?.length ?? 0) : 0} onClose={() => setDeleting(null)} />
+      <DeleteLabelDialog
+        label={deleting}
+        count={deleting ? (byLabel.get(deleting.id)?.length ?? 0) : 0}
+        onClose={() => setDeleting(null)}
+      />
       <MergeLabelDialog label={merging} labels={labels} onClose={() => setMerging(null)} />
     </main>
   );
@@ -171,7 +186,14 @@ function ThumbSizeSlider() {
   return (
     <label className="slider">
       Thumbnail size
-      <input type="range" min={56} max={192} step={8} value={size} onChange={(e) => setSize(Number(e.target.value))} />
+      <input
+        type="range"
+        min={56}
+        max={192}
+        step={8}
+        value={size}
+        onChange={(e) => setSize(Number(e.target.value))}
+      />
     </label>
   );
 }
@@ -189,7 +211,11 @@ function SelectionActions({ orderedIds }: { orderedIds: readonly string[] }) {
   useEffect(() => {
     const onKey = (e: KeyboardEvent): void => {
       const target = e.target as HTMLElement | null;
-      if (target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA' || target.tagName === 'SELECT')) return;
+      if (
+        target &&
+        (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA' || target.tagName === 'SELECT')
+      )
+        return;
       if ((e.ctrlKey || e.metaKey) && e.key === 'a') {
         e.preventDefault();
         selectMany(orderedIds);
@@ -201,7 +227,11 @@ function SelectionActions({ orderedIds }: { orderedIds: readonly string[] }) {
 
   return (
     <span className="selection-actions">
-      <button type="button" onClick={() => selectMany(orderedIds)} disabled={orderedIds.length === 0}>
+      <button
+        type="button"
+        onClick={() => selectMany(orderedIds)}
+        disabled={orderedIds.length === 0}
+      >
         Select all
       </button>
       {ids.length > 0 && (
@@ -237,7 +267,8 @@ function SelectionActions({ orderedIds }: { orderedIds: readonly string[] }) {
       )}
       <Dialog title="Delete images" open={confirming} onClose={() => setConfirming(false)}>
         <p>
-          Delete {ids.length} selected image{ids.length === 1 ? '' : 's'} from this project? This cannot be undone.
+          Delete {ids.length} selected image{ids.length === 1 ? '' : 's'} from this project? This
+          cannot be undone.
         </p>
         <div className="dialog-actions">
           <button type="button" onClick={() => setConfirming(false)}>
@@ -259,7 +290,11 @@ function SelectionActions({ orderedIds }: { orderedIds: readonly string[] }) {
   );
 }
 
-function DeleteLabelDialog(props: { label: LabelRecord | null; count: number; onClose: () => void }) {
+function DeleteLabelDialog(props: {
+  label: LabelRecord | null;
+  count: number;
+  onClose: () => void;
+}) {
   const deleteLabel = useLoupe((s) => s.deleteLabel);
   const [mode, setMode] = useState<'move-to-inbox' | 'delete-images'>('move-to-inbox');
   const { label, count, onClose } = props;
@@ -281,11 +316,21 @@ function DeleteLabelDialog(props: { label: LabelRecord | null; count: number; on
           </p>
           <fieldset>
             <label>
-              <input type="radio" name="mode" checked={mode === 'move-to-inbox'} onChange={() => setMode('move-to-inbox')} />
+              <input
+                type="radio"
+                name="mode"
+                checked={mode === 'move-to-inbox'}
+                onChange={() => setMode('move-to-inbox')}
+              />
               Move them to Unlabelled images
             </label>
             <label>
-              <input type="radio" name="mode" checked={mode === 'delete-images'} onChange={() => setMode('delete-images')} />
+              <input
+                type="radio"
+                name="mode"
+                checked={mode === 'delete-images'}
+                onChange={() => setMode('delete-images')}
+              />
               Delete them too
             </label>
           </fieldset>
@@ -303,7 +348,11 @@ function DeleteLabelDialog(props: { label: LabelRecord | null; count: number; on
   );
 }
 
-function MergeLabelDialog(props: { label: LabelRecord | null; labels: LabelRecord[]; onClose: () => void }) {
+function MergeLabelDialog(props: {
+  label: LabelRecord | null;
+  labels: LabelRecord[];
+  onClose: () => void;
+}) {
   const merge = useLoupe((s) => s.mergeLabels);
   const { label, labels, onClose } = props;
   const others = labels.filter((l) => l.id !== label?.id);

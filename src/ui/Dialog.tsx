@@ -1,7 +1,12 @@
 /** A modal built on <dialog>: focus trapping, Escape to close and an accessible name for free. */
 import { useEffect, useRef, type ReactNode } from 'react';
 
-export function Dialog(props: { title: string; open: boolean; onClose: () => void; children: ReactNode }) {
+export function Dialog(props: {
+  title: string;
+  open: boolean;
+  onClose: () => void;
+  children: ReactNode;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   const { open, onClose } = props;
   useEffect(() => {

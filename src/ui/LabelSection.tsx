@@ -32,7 +32,11 @@ export function LabelSection(props: {
       {...drop.handlers}
     >
       <header className="label-head">
-        {label ? <LabelNameField label={label} /> : <h2 className="inbox-title">Unlabelled images</h2>}
+        {label ? (
+          <LabelNameField label={label} />
+        ) : (
+          <h2 className="inbox-title">Unlabelled images</h2>
+        )}
         <span className="count" aria-label={`${samples.length} images in ${name}`}>
           {samples.length}
         </span>
@@ -65,7 +69,11 @@ export function LabelSection(props: {
             />
           </label>
           {samples.length > 0 && (
-            <button type="button" className="small" onClick={() => selectMany(samples.map((s) => s.id))}>
+            <button
+              type="button"
+              className="small"
+              onClick={() => selectMany(samples.map((s) => s.id))}
+            >
               Select all in {name}
             </button>
           )}
@@ -108,7 +116,11 @@ function LabelNameField({ label }: { label: LabelRecord }) {
     if (draft.trim() === label.name) return;
     rename(label.id, draft).catch((error: unknown) => {
       setDraft(label.name);
-      pushNotice({ kind: 'error', message: error instanceof Error ? error.message : String(error), rejected: [] });
+      pushNotice({
+        kind: 'error',
+        message: error instanceof Error ? error.message : String(error),
+        rejected: [],
+      });
     });
   };
   return (

@@ -8,10 +8,19 @@ export function Notices() {
   return (
     <div className="notices">
       {notices.map((n) => (
-        <div key={n.id} className={`notice notice-${n.kind}`} role={n.kind === 'error' ? 'alert' : 'status'}>
+        <div
+          key={n.id}
+          className={`notice notice-${n.kind}`}
+          role={n.kind === 'error' ? 'alert' : 'status'}
+        >
           <div className="notice-head">
             <p>{n.message}</p>
-            <button type="button" className="icon-button" aria-label="Dismiss notice" onClick={() => dismiss(n.id)}>
+            <button
+              type="button"
+              className="icon-button"
+              aria-label="Dismiss notice"
+              onClick={() => dismiss(n.id)}
+            >
               ×
             </button>
           </div>

@@ -35,8 +35,8 @@ export function ProjectList() {
       {loaded && projects.length === 0 && (
         <section className="empty-state" aria-label="Getting started">
           <p>
-            Create a project, add a label for each kind of thing you want to recognise, then drop images onto the
-            labels — everything stays on this device.
+            Create a project, add a label for each kind of thing you want to recognise, then drop
+            images onto the labels — everything stays on this device.
           </p>
         </section>
       )}
@@ -68,13 +68,26 @@ function ProjectRow(props: {
         {project.kind === 'multi-label' ? 'multi-label' : 'single-label'}
       </span>
       <span className="row-actions">
-        <button type="button" aria-label={`Rename ${project.name}`} onClick={() => props.onRename(project)}>
+        <button
+          type="button"
+          aria-label={`Rename ${project.name}`}
+          onClick={() => props.onRename(project)}
+        >
           Rename
         </button>
-        <button type="button" aria-label={`Duplicate ${project.name}`} onClick={() => void duplicate(project.id)}>
+        <button
+          type="button"
+          aria-label={`Duplicate ${project.name}`}
+          onClick={() => void duplicate(project.id)}
+        >
           Duplicate
         </button>
-        <button type="button" className="danger" aria-label={`Delete ${project.name}`} onClick={() => props.onDelete(project)}>
+        <button
+          type="button"
+          className="danger"
+          aria-label={`Delete ${project.name}`}
+          onClick={() => props.onDelete(project)}
+        >
           Delete
         </button>
       </span>
@@ -128,7 +141,11 @@ function DeleteProjectDialog(props: { project: ProjectSummary | null; onClose: (
             <button type="button" onClick={onClose}>
               Cancel
             </button>
-            <button type="button" className="danger" onClick={() => void remove(project.id).then(onClose)}>
+            <button
+              type="button"
+              className="danger"
+              onClick={() => void remove(project.id).then(onClose)}
+            >
               Delete project
             </button>
           </div>

@@ -17,7 +17,11 @@ export function SampleDetail() {
   const id = selection.size === 1 ? [...selection][0] : undefined;
   const sample = id ? samples.find((s) => s.id === id) : undefined;
   const [url, setUrl] = useState<string | null>(null);
-  const [seen, setSeen] = useState<{ id: string; classes: ClassPrediction[] | null; error?: string } | null>(null);
+  const [seen, setSeen] = useState<{
+    id: string;
+    classes: ClassPrediction[] | null;
+    error?: string;
+  } | null>(null);
 
   useEffect(() => {
     if (!id) return;
@@ -64,7 +68,8 @@ export function SampleDetail() {
           <ol className="base-classes">
             {classes.map((c) => (
               <li key={c.className}>
-                {c.className} <span className="project-meta">{(c.probability * 100).toFixed(1)}%</span>
+                {c.className}{' '}
+                <span className="project-meta">{(c.probability * 100).toFixed(1)}%</span>
               </li>
             ))}
           </ol>

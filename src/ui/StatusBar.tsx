@@ -9,8 +9,8 @@ export function EmbeddingProgressBar() {
   return (
     <div className="task-bar">
       <label className="task-label" htmlFor="embed-progress">
-        Computing embeddings: {progress.done} / {progress.total} · {progress.rate.toFixed(1)} images/s ·{' '}
-        {formatEta(progress.etaSeconds)}
+        Computing embeddings: {progress.done} / {progress.total} · {progress.rate.toFixed(1)}{' '}
+        images/s · {formatEta(progress.etaSeconds)}
       </label>
       <progress
         id="embed-progress"
@@ -47,8 +47,9 @@ export function StatusBar() {
       )}
       {project && (
         <span data-testid="embedding-counts">
-          Embeddings: <span data-testid="embedded-count">{Math.min(embedded, total)}</span> / {total} cached ·
-          computed since page load: <span data-testid="computed-count">{computed}</span>
+          Embeddings: <span data-testid="embedded-count">{Math.min(embedded, total)}</span> /{' '}
+          {total} cached · computed since page load:{' '}
+          <span data-testid="computed-count">{computed}</span>
         </span>
       )}
     </footer>

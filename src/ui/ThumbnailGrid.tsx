@@ -100,7 +100,13 @@ const Thumbnail = memo(function Thumbnail(props: {
       style={{ width: size, height: size }}
       title={`${sample.name} — ${sample.width}×${sample.height}`}
       data-sample-id={sample.id}
-      onClick={(e) => select(sample.id, e.shiftKey ? 'range' : e.metaKey || e.ctrlKey ? 'toggle' : 'replace', orderedIds)}
+      onClick={(e) =>
+        select(
+          sample.id,
+          e.shiftKey ? 'range' : e.metaKey || e.ctrlKey ? 'toggle' : 'replace',
+          orderedIds,
+        )
+      }
       onKeyDown={(e) => {
         if (e.key === ' ' || e.key === 'Enter') {
           e.preventDefault();
@@ -108,7 +114,11 @@ const Thumbnail = memo(function Thumbnail(props: {
         }
       }}
     >
-      {url ? <img src={url} alt={sample.name} draggable={false} /> : <span className="thumb-placeholder" aria-hidden="true" />}
+      {url ? (
+        <img src={url} alt={sample.name} draggable={false} />
+      ) : (
+        <span className="thumb-placeholder" aria-hidden="true" />
+      )}
     </div>
   );
 });

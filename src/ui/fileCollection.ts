@@ -61,7 +61,10 @@ export async function filesFromSources(sources: Source[]): Promise<PathedFile[]>
 
 /** Files from an <input type=file>, keeping folder paths of `webkitdirectory` pickers. */
 export function filesFromInput(list: FileList | null): PathedFile[] {
-  return Array.from(list ?? []).map((file) => ({ file, path: file.webkitRelativePath || file.name }));
+  return Array.from(list ?? []).map((file) => ({
+    file,
+    path: file.webkitRelativePath || file.name,
+  }));
 }
 
 export function hasFiles(dt: DataTransfer | null): boolean {

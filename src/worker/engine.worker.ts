@@ -169,7 +169,12 @@ const api = {
    * preprocessed first (not timed), then only `embed` + read-back is timed, in the same batches
    * the pipeline uses. The benchmark compares this with the full pipeline.
    */
-  async measureForward(projectId: string, spec: BackboneSpec, aspectMode: AspectMode, n: number): Promise<{ images: number; imgPerSec: number; batchSize: number }> {
+  async measureForward(
+    projectId: string,
+    spec: BackboneSpec,
+    aspectMode: AspectMode,
+    n: number,
+  ): Promise<{ images: number; imgPerSec: number; batchSize: number }> {
     const database = await db();
     const backbone = await backboneFor(spec);
     const metas = (await listSampleMeta(database, projectId)).slice(0, n);
