@@ -28,6 +28,9 @@ export interface BoardSlice {
   mergeLabels(sourceId: string, targetId: string): Promise<void>;
   deleteLabel(id: string, mode: DeleteLabelMode): Promise<void>;
   moveSamples(ids: string[], labelId: string | null): Promise<void>;
+  /** Multi-label: adds or removes one label on the samples, keeping their other labels. */
+  tagSamples(ids: string[], labelId: string, on: boolean): Promise<void>;
+  setProjectKind(kind: ProjectRecord['kind']): Promise<void>;
   deleteSamples(ids: string[]): Promise<void>;
   appendSamples(added: SampleMeta[]): void;
   select(id: string, mode: SelectMode, orderedIds: readonly string[]): void;
@@ -82,12 +85,21 @@ export const createBoardSlice: SliceCreator<BoardSlice> = (set, get, services) =
         selectionAnchor: null,
         activeLabelId: null,
         embeddedCount: 0,
+        headsReady: false,
+        modelSummary: null,
+        tryResult: null,
+        compareRows: null,
       });
-      void get().scheduleEmbedding();
+      void get()
+        .openHeads()
+        .then(() => get().scheduleEmbedding());
       return true;
     },
     closeProject() {
       get().cancelEmbedding();
+      get().stopTraining();
+      get().clearTry();
+      set({ headsReady: false, modelSummary: null });
       set({
         project: null,
         labels: [],
@@ -112,40 +124,65 @@ export const createBoardSlice: SliceCreator<BoardSlice> = (set, get, services) =
       await touch();
     },
     async mergeLabels(sourceId, targetId) {
+      const before = get().samples;
       await labelsRepo.mergeLabels(await services.db(), sourceId, targetId);
       await Promise.all([refreshLabels(), refreshSamples()]);
+      void get().syncHeads(before);
       await touch();
     },
     async deleteLabel(id, mode) {
+      const before = get().samples;
       await labelsRepo.deleteLabel(await services.db(), id, mode);
       const selection = new Set(get().selection);
       await Promise.all([refreshLabels(), refreshSamples()]);
       const alive = new Set(get().samples.map((s) => s.id));
       for (const s of selection) if (!alive.has(s)) selection.delete(s);
       set({ selection, activeLabelId: get().activeLabelId === id ? null : get().activeLabelId });
+      void get().syncHeads(before);
       await touch();
     },
     async moveSamples(ids, labelId) {
       const labelIds = labelId ? [labelId] : [];
       await samplesRepo.setSampleLabels(await services.db(), ids, labelIds);
       const moved = new Set(ids);
-      set({ samples: get().samples.map((s) => (moved.has(s.id) ? { ...s, labelIds } : s)) });
+      const before = get().samples;
+      set({ samples: before.map((s) => (moved.has(s.id) ? { ...s, labelIds } : s)) });
+      void get().syncHeads(before);
       await touch();
+    },
+    async tagSamples(ids, labelId, on) {
+      const updated = await samplesRepo.toggleSampleLabel(await services.db(), ids, labelId, on);
+      const byId = new Map(updated.map((s) => [s.id, s]));
+      const before = get().samples;
+      set({ samples: before.map((s) => byId.get(s.id) ?? s) });
+      void get().syncHeads(before);
+      await touch();
+    },
+    async setProjectKind(kind) {
+      const project = await projectsRepo.updateProject(await services.db(), projectId(), { kind });
+      set({ project });
+      await get().openHeads();
     },
     async deleteSamples(ids) {
       await samplesRepo.deleteSamples(await services.db(), ids);
       const gone = new Set(ids);
       const selection = new Set([...get().selection].filter((s) => !gone.has(s)));
-      set({ samples: get().samples.filter((s) => !gone.has(s.id)), selection });
+      const before = get().samples;
+      set({ samples: before.filter((s) => !gone.has(s.id)), selection });
+      void get().syncHeads(before);
       await touch();
     },
     appendSamples(added) {
       const current = get().project;
       const mine = added.filter((s) => s.projectId === current?.id);
-      if (mine.length > 0) {
-        set({ samples: [...get().samples, ...mine] });
-        void get().scheduleEmbedding();
-      }
+      if (mine.length === 0) return;
+      const before = get().samples;
+      const byId = new Map(mine.map((s) => [s.id, s]));
+      const updated = before.map((s) => byId.get(s.id) ?? s);
+      const known = new Set(before.map((s) => s.id));
+      set({ samples: [...updated, ...mine.filter((s) => !known.has(s.id))] });
+      if (mine.some((s) => known.has(s.id))) void get().syncHeads(before);
+      void get().scheduleEmbedding();
     },
     select(id, mode, orderedIds) {
       const { selection, selectionAnchor } = get();

@@ -23,6 +23,8 @@ export interface EngineSlice {
   backendOverride: BackendName | 'auto';
   setBackendOverride(choice: BackendName | 'auto'): Promise<void>;
   scheduleEmbedding(): Promise<void>;
+  /** Resolves once the worker has picked its backend for the open project's backbone. */
+  engineReady(): Promise<void>;
   cancelEmbedding(): void;
 }
 
@@ -92,7 +94,10 @@ export const createEngineSlice: SliceCreator<EngineSlice> = (set, get, services)
         aspectMode,
         signal: controller.signal,
         onProgress: (p) => set({ embedProgress: p }),
-        onBatch: (ids) => set({ embeddedCount: get().embeddedCount + ids.length }),
+        onBatch: (ids) => {
+          set({ embeddedCount: get().embeddedCount + ids.length });
+          void get().refreshTry();
+        },
       });
       set({ computedThisSession: get().computedThisSession + report.computed });
       if (report.cancelled) dirty = false;
@@ -122,6 +127,11 @@ export const createEngineSlice: SliceCreator<EngineSlice> = (set, get, services)
           set({ engineError: error instanceof Error ? error.message : String(error) });
         }
       }
+    },
+    async engineReady() {
+      const project = get().project;
+      if (!project) return;
+      await ensureEngine(projectBackboneSpec(project));
     },
     scheduleEmbedding() {
       if (!services.engine) return Promise.resolve();

@@ -68,6 +68,7 @@ export const createImportSlice: SliceCreator<ImportSlice> = (set, get, services)
             signal: controller.signal,
             onProgress: (p) => set({ importProgress: p }),
             onChunk: (added) => get().appendSamples(added),
+            mergeDuplicateLabels: project.kind === 'multi-label',
           });
           report.rejected.unshift(...rejectedUpFront);
           get().pushNotice({

@@ -11,8 +11,14 @@ import { createBoardSlice, type BoardSlice } from './boardSlice';
 import { createImportSlice, type ImportSlice } from './importSlice';
 import { createPrefsSlice, type PrefsSlice } from './prefsSlice';
 import { createEngineSlice, type EngineSlice } from './engineSlice';
+import { createHeadsSlice, type HeadsSlice } from './headsSlice';
 
-export type LoupeState = ProjectsSlice & BoardSlice & ImportSlice & PrefsSlice & EngineSlice;
+export type LoupeState = ProjectsSlice &
+  BoardSlice &
+  ImportSlice &
+  PrefsSlice &
+  EngineSlice &
+  HeadsSlice;
 export type LoupeStore = StoreApi<LoupeState>;
 
 export type SliceCreator<T> = (
@@ -34,6 +40,7 @@ export function createLoupeStore(
     ...createImportSlice(set, get, services),
     ...createPrefsSlice(set, get, services),
     ...createEngineSlice(set, get, services),
+    ...createHeadsSlice(set, get, services),
   });
   if (!options.persistPrefs) return createStore<LoupeState>()(slices);
   return createStore<LoupeState>()(

@@ -10,6 +10,10 @@ import { Dialog } from './Dialog';
 import { filesFromInput } from './fileCollection';
 import { LabelSection } from './LabelSection';
 import { SampleDetail } from './SampleDetail';
+import { TryPanel } from './TryPanel';
+import { TrainPanel } from './TrainPanel';
+import { EvaluationPanel } from './EvaluationPanel';
+import { ProjectSettings } from './ProjectSettings';
 import { useFileDrop } from './useFileDrop';
 
 export function Board({ projectId }: { projectId: string }) {
@@ -136,20 +140,28 @@ function BoardContent() {
           Dropping a folder of sub-folders anywhere here creates one label per sub-folder.
         </p>
       )}
-      <div className="sections">
-        {labels.map((label) => (
-          <LabelSection
-            key={label.id}
-            label={label}
-            samples={byLabel.get(label.id) ?? []}
-            orderedIds={orderedIds}
-            onDelete={setDeleting}
-            onMerge={setMerging}
-          />
-        ))}
-        <LabelSection label={null} samples={byLabel.get(null) ?? []} orderedIds={orderedIds} />
+      <div className="board-layout">
+        <div className="sections">
+          {labels.map((label) => (
+            <LabelSection
+              key={label.id}
+              label={label}
+              samples={byLabel.get(label.id) ?? []}
+              orderedIds={orderedIds}
+              onDelete={setDeleting}
+              onMerge={setMerging}
+            />
+          ))}
+          <LabelSection label={null} samples={byLabel.get(null) ?? []} orderedIds={orderedIds} />
+        </div>
+        <aside className="sidebar" aria-label="Model">
+          <SampleDetail />
+          <TryPanel />
+          <TrainPanel />
+          <EvaluationPanel />
+          <ProjectSettings />
+        </aside>
       </div>
-      <SampleDetail />
       <DeleteLabelDialog
         label={deleting}
         count={deleting ? (byLabel.get(deleting.id)?.length ?? 0) : 0}
@@ -204,6 +216,8 @@ function SelectionActions({ orderedIds }: { orderedIds: readonly string[] }) {
   const selectMany = useLoupe((s) => s.selectMany);
   const clear = useLoupe((s) => s.clearSelection);
   const move = useLoupe((s) => s.moveSamples);
+  const tag = useLoupe((s) => s.tagSamples);
+  const multi = useLoupe((s) => s.project?.kind === 'multi-label');
   const remove = useLoupe((s) => s.deleteSamples);
   const [confirming, setConfirming] = useState(false);
   const ids = [...selection];
@@ -257,6 +271,25 @@ function SelectionActions({ orderedIds }: { orderedIds: readonly string[] }) {
               <option value="__inbox__">Unlabelled images</option>
             </select>
           </label>
+          {multi && (
+            <label>
+              Add label to selected
+              <select
+                aria-label="Add label to selected"
+                value=""
+                onChange={(e) => {
+                  if (e.target.value) void tag(ids, e.target.value, true);
+                }}
+              >
+                <option value="">Choose a label…</option>
+                {labels.map((l) => (
+                  <option key={l.id} value={l.id}>
+                    {l.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
           <button type="button" className="danger" onClick={() => setConfirming(true)}>
             Delete selected
           </button>

@@ -56,7 +56,7 @@ export function SampleDetail() {
   if (!sample) return null;
   const classes = seen?.id === sample.id ? seen.classes : null;
   return (
-    <aside className="sample-detail" aria-label="Image details">
+    <section className="panel sample-detail" aria-label="Image details">
       {url && <img src={url} alt={sample.name} />}
       <h2>{sample.name}</h2>
       <p className="project-meta">
@@ -79,6 +79,6 @@ export function SampleDetail() {
           <p className="project-meta">Looking…</p>
         )}
       </section>
-    </aside>
+    </section>
   );
 }

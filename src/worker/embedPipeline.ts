@@ -39,8 +39,17 @@ export interface EmbedReport {
 
 interface Decoded {
   ids: string[];
+  labelIds: string[][];
   pixels: Pixels[];
   failed: { sampleId: string; reason: string }[];
+}
+
+/** Mirrors RGBA pixels left-right in place (the horizontal-flip augmentation). */
+export function flipHorizontally(image: ImageData): ImageData {
+  const { data, width, height } = image;
+  const row = new Uint32Array(data.buffer, data.byteOffset, (data.byteLength / 4) | 0);
+  for (let y = 0; y < height; y++) row.subarray(y * width, (y + 1) * width).reverse();
+  return image;
 }
 
 async function decodeBatch(
@@ -48,14 +57,15 @@ async function decodeBatch(
   ids: string[],
   size: number,
   mode: AspectMode,
+  flip: boolean,
 ): Promise<Decoded> {
-  const out: Decoded = { ids: [], pixels: [], failed: [] };
+  const out: Decoded = { ids: [], labelIds: [], pixels: [], failed: [] };
   const bitmaps = await Promise.all(
     ids.map(async (id) => {
       try {
         const sample = await db.get('samples', id);
         if (!sample) return null; // deleted meanwhile
-        return { id, bitmap: await decodeImage(sample.blob) };
+        return { id, labelIds: sample.labelIds, bitmap: await decodeImage(sample.blob) };
       } catch (error) {
         out.failed.push({
           sampleId: id,
@@ -68,8 +78,10 @@ async function decodeBatch(
   for (const b of bitmaps) {
     if (!b) continue;
     try {
-      out.pixels.push(drawToPixels(b.bitmap, size, mode));
+      const pixels = drawToPixels(b.bitmap, size, mode);
+      out.pixels.push(flip ? flipHorizontally(pixels) : pixels);
       out.ids.push(b.id);
+      out.labelIds.push(b.labelIds);
     } finally {
       b.bitmap.close();
     }
@@ -84,10 +96,13 @@ export interface EmbedJob {
   backbone: Backbone;
   embeddingKey: string;
   aspectMode: AspectMode;
+  /** Embed the horizontally mirrored image (augmentation set, cached under its own key). */
+  flip?: boolean;
   batchSize: number;
   signal: AbortSignal;
   onProgress: (p: EmbedProgress) => void;
-  onBatch?: (sampleIds: string[]) => void;
+  /** After each batch is committed: its vectors, with the labels the samples had when read. */
+  onBatch?: (batch: { sampleId: string; vector: Float32Array; labelIds: string[] }[]) => void;
 }
 
 export async function embedMissing(job: EmbedJob): Promise<EmbedReport> {
@@ -123,7 +138,7 @@ export async function embedMissing(job: EmbedJob): Promise<EmbedReport> {
     batches.push(todo.slice(i, i + job.batchSize));
   const { inputSize, inputRange } = job.backbone;
   let next: Promise<Decoded> | null = batches[0]
-    ? decodeBatch(job.db, batches[0], inputSize, job.aspectMode)
+    ? decodeBatch(job.db, batches[0], inputSize, job.aspectMode, job.flip ?? false)
     : null;
   let writing: Promise<void> = Promise.resolve();
   for (let i = 0; next; i++) {
@@ -133,7 +148,9 @@ export async function embedMissing(job: EmbedJob): Promise<EmbedReport> {
       break;
     }
     const following = batches[i + 1];
-    next = following ? decodeBatch(job.db, following, inputSize, job.aspectMode) : null;
+    next = following
+      ? decodeBatch(job.db, following, inputSize, job.aspectMode, job.flip ?? false)
+      : null;
     report.failed.push(...current.failed);
     if (current.ids.length === 0) continue;
     const t0 = performance.now();
@@ -157,7 +174,12 @@ export async function embedMissing(job: EmbedJob): Promise<EmbedReport> {
       createdAt: now,
     }));
     await writing; // at most one write in flight: bounded memory, ordered commits
-    writing = putEmbeddings(job.db, records).then(() => job.onBatch?.(current.ids));
+    const batch = records.map((r, k) => ({
+      sampleId: r.sampleId,
+      vector: r.vector,
+      labelIds: current.labelIds[k] ?? [],
+    }));
+    writing = putEmbeddings(job.db, records).then(() => job.onBatch?.(batch));
     report.computed += records.length;
     emit();
   }

@@ -19,6 +19,16 @@ import {
   type BackendReport,
 } from './backends';
 import { embedMissing, type EmbedProgress, type EmbedReport } from './embedPipeline';
+import {
+  FLIP_SUFFIX,
+  ProjectHeads,
+  type CompareRow,
+  type DenseModelSummary,
+  type EvalRow,
+  type EvalVariant,
+  type TryPredictions,
+} from './headsService';
+import type { DenseConfig, EpochLog, HeadKind } from '../core/heads';
 
 let dbPromise: Promise<LoupeDatabase> | null = null;
 function db(): Promise<LoupeDatabase> {
@@ -29,6 +39,7 @@ function db(): Promise<LoupeDatabase> {
 const jobs = new Map<string, AbortController>();
 let loaded: { key: string; backbone: Backbone } | null = null;
 let computedThisSession = 0;
+let heads: ProjectHeads | null = null;
 let backendInfo: { name: BackendName; detail: string; reports: BackendReport[] } | null = null;
 
 async function backboneFor(spec: BackboneSpec): Promise<Backbone> {
@@ -113,6 +124,7 @@ const api = {
     aspectMode: AspectMode,
     onProgress: (p: EmbedProgress) => void,
     onBatch: (sampleIds: string[]) => void,
+    flip = false,
   ): Promise<EmbedReport> {
     const controller = new AbortController();
     jobs.set(jobId, controller);
@@ -125,12 +137,21 @@ const api = {
         projectId,
         sampleIds: metas.map((m) => m.id),
         backbone,
-        embeddingKey: embeddingKey(spec, aspectMode),
+        embeddingKey: embeddingKey(spec, aspectMode) + (flip ? FLIP_SUFFIX : ''),
         aspectMode,
+        flip,
         batchSize: pipelineBatchSize(),
         signal: controller.signal,
         onProgress,
-        onBatch,
+        onBatch(batch) {
+          if (
+            heads?.projectId === projectId &&
+            heads.embeddingKey === embeddingKey(spec, aspectMode)
+          ) {
+            heads.addEmbeddings(batch);
+          }
+          onBatch(batch.map((b) => b.sampleId));
+        },
       });
       computedThisSession += report.computed;
       return report;
@@ -206,6 +227,115 @@ const api = {
       return { images, imgPerSec: images / ((performance.now() - t0) / 1000), batchSize };
     } finally {
       inputs.forEach((t) => t.dispose());
+    }
+  },
+
+  /** Opens (or reopens) the heads of a project: KNN from cached embeddings, latest dense model. */
+  async openHeads(
+    projectId: string,
+    spec: BackboneSpec,
+    aspectMode: AspectMode,
+    kind: HeadKind,
+  ): Promise<{ examples: number; k: number; summary: DenseModelSummary | null }> {
+    const key = embeddingKey(spec, aspectMode);
+    if (
+      !heads ||
+      heads.projectId !== projectId ||
+      heads.embeddingKey !== key ||
+      heads.kind !== kind
+    ) {
+      heads?.dispose();
+      heads = null;
+      heads = await ProjectHeads.open(await db(), projectId, key, spec.id, kind);
+    }
+    return { examples: heads.exampleCount, k: heads.k, summary: heads.summary };
+  },
+
+  closeHeads(): void {
+    heads?.dispose();
+    heads = null;
+  },
+
+  /** Label changes / deletions; returns fresh predictions for the try image. */
+  async applyChanges(
+    changes: { sampleId: string; labelIds: string[] }[],
+    removed: string[],
+  ): Promise<TryPredictions | null> {
+    if (!heads) return null;
+    heads.applyChanges(changes, removed);
+    return heads.predictTry();
+  },
+
+  async chooseK(): Promise<{ k: number; scores: { k: number; score: number }[] }> {
+    if (!heads) throw new Error('No project is open.');
+    return heads.chooseK();
+  },
+
+  /** Embeds an image (Blob or bitmap) with the project's backbone and predicts with both heads. */
+  async tryImage(
+    image: Blob | ImageBitmap,
+    spec: BackboneSpec,
+    aspectMode: AspectMode,
+  ): Promise<TryPredictions | null> {
+    const backbone = await backboneFor(spec);
+    const bitmap = image instanceof Blob ? await decodeImage(image) : image;
+    const pixels = drawToPixels(bitmap, backbone.inputSize, aspectMode);
+    bitmap.close();
+    const out = tf.tidy(() => backbone.embed(pixelsToTensor([pixels], backbone.inputRange)));
+    const vector = (await out.data()) as Float32Array;
+    out.dispose();
+    if (!heads) return null;
+    heads.setTryEmbedding(vector.slice());
+    return heads.predictTry();
+  },
+
+  clearTry(): void {
+    heads?.setTryEmbedding(null);
+  },
+
+  async trainDense(
+    jobId: string,
+    labelOrder: string[],
+    config: Partial<DenseConfig>,
+    onEpoch: (log: EpochLog) => void,
+  ): Promise<DenseModelSummary | null> {
+    if (!heads) throw new Error('No project is open.');
+    const controller = new AbortController();
+    jobs.set(jobId, controller);
+    try {
+      return await heads.trainDense(await db(), labelOrder, config, onEpoch, controller.signal);
+    } finally {
+      jobs.delete(jobId);
+    }
+  },
+
+  async evaluateVariants(
+    jobId: string,
+    variants: EvalVariant[],
+    trainPerClass?: number,
+  ): Promise<EvalRow[]> {
+    if (!heads) throw new Error('No project is open.');
+    const controller = new AbortController();
+    jobs.set(jobId, controller);
+    try {
+      return await heads.evaluateVariants(await db(), {
+        variants,
+        signal: controller.signal,
+        ...(trainPerClass ? { trainPerClass } : {}),
+      });
+    } finally {
+      jobs.delete(jobId);
+    }
+  },
+
+  async compareHeads(jobId: string, labelOrder: string[]): Promise<CompareRow[]> {
+    if (!heads) throw new Error('No project is open.');
+    const controller = new AbortController();
+    jobs.set(jobId, controller);
+    try {
+      return await heads.compareHeads(labelOrder, controller.signal);
+    } finally {
+      jobs.delete(jobId);
     }
   },
 

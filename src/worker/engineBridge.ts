@@ -7,10 +7,23 @@ import type { AspectMode, BackboneSpec, ClassPrediction } from '../core/backbone
 import type { BackendName } from './backends';
 import type { EmbedProgress, EmbedReport } from './embedPipeline';
 import type { EngineApi, EngineStatus } from './engine.worker';
+import type { CompareRow, DenseModelSummary, TryPredictions } from './headsService';
+import type { DenseConfig, EpochLog } from '../core/heads';
+
+export type { CompareRow, DenseModelSummary, TryPredictions, EpochLog, DenseConfig };
 
 export type { BackendName, EmbedProgress, EmbedReport, EngineStatus };
 
 export interface EngineClient {
+  /** Direct calls that need no cancellation (open/close heads, try image, apply label changes…). */
+  api(): Comlink.Remote<EngineApi>;
+  trainDense(call: {
+    labelOrder: string[];
+    config: Partial<DenseConfig>;
+    signal: AbortSignal;
+    onEpoch: (log: EpochLog) => void;
+  }): Promise<DenseModelSummary | null>;
+  compareHeads(labelOrder: string[], signal: AbortSignal): Promise<CompareRow[]>;
   init(
     spec: BackboneSpec,
     opts: { override?: BackendName; remembered?: BackendName },
@@ -48,26 +61,39 @@ export function createEngineClient(): EngineClient {
     );
     return remote;
   };
+  const withCancel = async <T>(
+    signal: AbortSignal,
+    run: (jobId: string) => Promise<T>,
+  ): Promise<T> => {
+    const jobId = crypto.randomUUID();
+    const onAbort = (): void => void worker().cancel(jobId);
+    signal.addEventListener('abort', onAbort);
+    try {
+      return await run(jobId);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  };
   return {
+    api: worker,
+    trainDense: (call) =>
+      withCancel(call.signal, (jobId) =>
+        worker().trainDense(jobId, call.labelOrder, call.config, Comlink.proxy(call.onEpoch)),
+      ),
+    compareHeads: (labelOrder, signal) =>
+      withCancel(signal, (jobId) => worker().compareHeads(jobId, labelOrder)),
     init: (spec, opts) => worker().init(spec, opts),
-    async embedProject(call) {
-      const jobId = crypto.randomUUID();
-      const api = worker();
-      const onAbort = (): void => void api.cancel(jobId);
-      call.signal.addEventListener('abort', onAbort);
-      try {
-        return await api.embedProject(
+    embedProject: (call) =>
+      withCancel(call.signal, (jobId) =>
+        worker().embedProject(
           jobId,
           call.projectId,
           call.spec,
           call.aspectMode,
           Comlink.proxy(call.onProgress),
           Comlink.proxy(call.onBatch),
-        );
-      } finally {
-        call.signal.removeEventListener('abort', onAbort);
-      }
-    },
+        ),
+      ),
     classifySample: (id, spec, mode) => worker().classifySample(id, spec, mode),
     stats: () => worker().stats(),
     measureForward: (projectId, spec, mode, n) => worker().measureForward(projectId, spec, mode, n),

@@ -29,6 +29,7 @@ const api = {
     source: SampleSource,
     onProgress: (p: ImportProgress) => void,
     onChunk: (added: SampleMeta[]) => void,
+    mergeDuplicateLabels = false,
   ): Promise<ImportReport> {
     const controller = new AbortController();
     jobs.set(jobId, controller);
@@ -40,6 +41,7 @@ const api = {
         signal: controller.signal,
         onProgress,
         onChunk,
+        mergeDuplicateLabels,
       });
     } finally {
       jobs.delete(jobId);

@@ -26,6 +26,7 @@ export interface ImportCall {
   signal?: AbortSignal;
   onProgress: (p: ImportProgress) => void;
   onChunk: (added: SampleMeta[]) => void;
+  mergeDuplicateLabels?: boolean;
 }
 
 export async function runImport(call: ImportCall): Promise<ImportReport> {
@@ -41,6 +42,7 @@ export async function runImport(call: ImportCall): Promise<ImportReport> {
       call.source,
       Comlink.proxy(call.onProgress),
       Comlink.proxy(call.onChunk),
+      call.mergeDuplicateLabels ?? false,
     );
   } finally {
     call.signal?.removeEventListener('abort', onAbort);

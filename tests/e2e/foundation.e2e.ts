@@ -111,7 +111,6 @@ describe('foundation: projects, labels, imports, persistence', () => {
     await board.expectCount('daisy', 22);
     expect(await page.getByRole('textbox', { name: 'Label name' }).count()).toBe(4);
 
-    await page.screenshot({ path: 'docs/screenshot.png', fullPage: false });
     expect(session.pageErrors).toEqual([]);
     expect(session.crossOrigin()).toEqual([]);
   });

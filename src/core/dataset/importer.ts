@@ -67,6 +67,8 @@ export interface ImportOptions {
   onChunk?: (added: SampleMeta[]) => void;
   chunkSize?: number;
   concurrency?: number;
+  /** Multi-label projects: a duplicate dropped on a label gains that label. */
+  mergeDuplicateLabels?: boolean;
   now?: () => number;
 }
 
@@ -201,7 +203,9 @@ export async function importFiles(
     }
     let result;
     try {
-      result = await insertSamples(db, batch);
+      result = await insertSamples(db, batch, {
+        mergeDuplicateLabels: options.mergeDuplicateLabels ?? false,
+      });
     } catch (error) {
       // The chunk's transaction rolled back as a whole: nothing half-written, earlier chunks kept.
       report.error = describeStorageError(error);
@@ -214,7 +218,8 @@ export async function importFiles(
     report.added.push(...result.inserted);
     report.duplicates.push(...result.duplicates.map((d) => d.name));
     done += chunk.length;
-    if (result.inserted.length > 0) options.onChunk?.(result.inserted);
+    const changed = [...result.inserted, ...result.relabelled];
+    if (changed.length > 0) options.onChunk?.(changed);
     emit();
   }
   report.elapsedMs = now() - started;

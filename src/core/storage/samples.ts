@@ -12,17 +12,29 @@ export interface InsertResult {
   inserted: SampleMeta[];
   /** Samples skipped because the project already holds the same bytes (same SHA-256). */
   duplicates: { name: string; existingId: string }[];
+  /** Multi-label merge: existing samples that gained the dropped labels (duplicates still counted). */
+  relabelled: SampleMeta[];
+}
+
+export interface InsertOptions {
+  /** A duplicate dropped with labels adds those labels to the stored sample (multi-label projects). */
+  mergeDuplicateLabels?: boolean;
 }
 
 /**
  * Inserts a batch of samples and their thumbnails in one transaction. A sample whose SHA-256 is
  * already in the project (or earlier in the same batch) is skipped and reported.
  */
-export async function insertSamples(db: LoupeDatabase, batch: NewSample[]): Promise<InsertResult> {
+export async function insertSamples(
+  db: LoupeDatabase,
+  batch: NewSample[],
+  options: InsertOptions = {},
+): Promise<InsertResult> {
   const tx = db.transaction(['samples', 'thumbnails'], 'readwrite');
   const byHash = tx.objectStore('samples').index('byProjectHash');
   const seen = new Map<string, string>();
-  const result: InsertResult = { inserted: [], duplicates: [] };
+  const result: InsertResult = { inserted: [], duplicates: [], relabelled: [] };
+  const extraLabels = new Map<string, Set<string>>();
   const existing = await Promise.all(
     batch.map(({ sample }) => byHash.getKey([sample.projectId, sample.sha256])),
   );
@@ -33,6 +45,11 @@ export async function insertSamples(db: LoupeDatabase, batch: NewSample[]): Prom
       const dup = existing[i] ?? seen.get(key);
       if (dup) {
         result.duplicates.push({ name: sample.name, existingId: dup });
+        if (options.mergeDuplicateLabels && sample.labelIds.length > 0) {
+          const set = extraLabels.get(dup) ?? new Set<string>();
+          sample.labelIds.forEach((l) => set.add(l));
+          extraLabels.set(dup, set);
+        }
         return;
       }
       seen.set(key, sample.id);
@@ -41,6 +58,15 @@ export async function insertSamples(db: LoupeDatabase, batch: NewSample[]): Prom
       result.inserted.push(toMeta(sample));
     });
     await Promise.all(writes);
+    for (const [id, labels] of extraLabels) {
+      const stored = await tx.objectStore('samples').get(id);
+      if (!stored) continue;
+      const merged = [...new Set([...stored.labelIds, ...labels])];
+      if (merged.length === stored.labelIds.length) continue;
+      const next = { ...stored, labelIds: merged };
+      await tx.objectStore('samples').put(next);
+      result.relabelled.push(toMeta(next));
+    }
   } catch (error) {
     // A write that throws synchronously (e.g. DataCloneError when the browser refuses Blobs) does
     // not abort the transaction by itself: abort it so the chunk is rolled back as a whole.
@@ -87,6 +113,28 @@ export async function hasHash(
   sha256: string,
 ): Promise<boolean> {
   return (await db.getKeyFromIndex('samples', 'byProjectHash', [projectId, sha256])) !== undefined;
+}
+
+/** Adds (or removes) one label on each sample, keeping its other labels (multi-label projects). */
+export async function toggleSampleLabel(
+  db: LoupeDatabase,
+  sampleIds: string[],
+  labelId: string,
+  on: boolean,
+): Promise<SampleMeta[]> {
+  const tx = db.transaction('samples', 'readwrite');
+  const samples = await Promise.all(sampleIds.map((id) => tx.store.get(id)));
+  const updated: SampleMeta[] = [];
+  for (const s of samples) {
+    if (!s) continue;
+    const labelIds = on
+      ? [...new Set([...s.labelIds, labelId])]
+      : s.labelIds.filter((l) => l !== labelId);
+    await tx.store.put({ ...s, labelIds });
+    updated.push(toMeta({ ...s, labelIds }));
+  }
+  await tx.done;
+  return updated;
 }
 
 /** Sets the label list of each sample (replacing what it had), in one transaction. */

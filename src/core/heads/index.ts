@@ -1,0 +1,20 @@
+/** Public surface of the heads: the Head contract, KNN and dense heads, and deserialisation by type. */
+import { DenseHead } from './dense';
+import type { SerializedDenseHead } from './dense';
+import { KnnHead } from './knn';
+import type { SerializedKnnHead } from './knn';
+import type { Head } from './types';
+
+export * from './types';
+export * from './knn';
+export * from './dense';
+export * from './evaluate';
+
+export type SerializedHead = SerializedKnnHead | SerializedDenseHead;
+
+/** Rebuilds a head from `serialize()` output (e.g. a ModelRecord payload). */
+export function deserializeHead(serialized: SerializedHead): Head {
+  return serialized.type === 'knn'
+    ? KnnHead.deserialize(serialized)
+    : DenseHead.deserialize(serialized);
+}

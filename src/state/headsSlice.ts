@@ -1,0 +1,242 @@
+/**
+ * Heads slice: the classifier used for predictions (KNN or dense), the try image and its live
+ * predictions, dense training with per-epoch logs, the saved model's summary and evaluation, and
+ * the k-fold head comparison. Label changes are diffed and pushed to the worker's KNN at once.
+ */
+import type { HeadKind } from '../core/heads/types';
+import type { DenseConfig } from '../core/heads/dense';
+import type { SampleMeta } from '../core/storage/schema';
+import type {
+  CompareRow,
+  DenseModelSummary,
+  EpochLog,
+  TryPredictions,
+} from '../worker/engineBridge';
+import { projectBackboneSpec } from './engineSlice';
+import type { SliceCreator } from './store';
+
+export type ClassifierChoice = 'knn' | 'dense';
+
+export interface HeadsSlice {
+  classifier: ClassifierChoice;
+  headsReady: boolean;
+  knnK: number;
+  modelSummary: DenseModelSummary | null;
+  tryResult: TryPredictions | null;
+  tryPreviewUrl: string | null;
+  training: { epochs: EpochLog[]; maxEpochs: number } | null;
+  headsError: string | null;
+  compareRows: CompareRow[] | null;
+  comparing: boolean;
+  denseConfig: Partial<DenseConfig>;
+  setClassifier(choice: ClassifierChoice): void;
+  setDenseConfig(patch: Partial<DenseConfig>): void;
+  openHeads(): Promise<void>;
+  tryImage(image: Blob): Promise<void>;
+  tryFrame(frame: ImageBitmap): Promise<void>;
+  clearTry(): void;
+  refreshTry(): Promise<void>;
+  train(): Promise<void>;
+  stopTraining(): void;
+  compareHeads(): Promise<void>;
+  cancelCompare(): void;
+  /** Pushes label changes between `before` and the current samples to the worker's KNN. */
+  syncHeads(before: readonly SampleMeta[]): Promise<void>;
+}
+
+/** Number of labelled samples added, removed or relabelled since the model's training snapshot. */
+export function changesSince(summary: DenseModelSummary, samples: readonly SampleMeta[]): number {
+  let changes = 0;
+  const seen = new Set<string>();
+  for (const s of samples) {
+    if (s.labelIds.length === 0) continue;
+    seen.add(s.id);
+    const before = summary.snapshot[s.id];
+    if (!before || before.join('|') !== [...s.labelIds].sort().join('|')) changes++;
+  }
+  for (const id of Object.keys(summary.snapshot)) if (!seen.has(id)) changes++;
+  return changes;
+}
+
+function projectKind(kind: string | undefined): HeadKind {
+  return kind === 'multi-label' ? 'multi-label' : 'single-label';
+}
+
+export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) => {
+  let trainController: AbortController | null = null;
+  let compareController: AbortController | null = null;
+  let framePending = false;
+
+  const engine = () => {
+    if (!services.engine) throw new Error('The model engine is not available.');
+    return services.engine;
+  };
+  const report = (error: unknown): void =>
+    set({ headsError: error instanceof Error ? error.message : String(error) });
+
+  return {
+    classifier: 'knn',
+    headsReady: false,
+    knnK: 5,
+    modelSummary: null,
+    tryResult: null,
+    tryPreviewUrl: null,
+    training: null,
+    headsError: null,
+    compareRows: null,
+    comparing: false,
+    denseConfig: {},
+    setClassifier: (classifier) => set({ classifier }),
+    setDenseConfig: (patch) => set({ denseConfig: { ...get().denseConfig, ...patch } }),
+
+    async openHeads() {
+      const project = get().project;
+      if (!project || !services.engine) return;
+      try {
+        await get().engineReady();
+        const spec = projectBackboneSpec(project);
+        const opened = await engine()
+          .api()
+          .openHeads(project.id, spec, project.settings.aspectMode, projectKind(project.kind));
+        if (get().project?.id !== project.id) return;
+        set({
+          headsReady: true,
+          knnK: opened.k,
+          modelSummary: opened.summary,
+          classifier: opened.summary ? get().classifier : 'knn',
+          headsError: null,
+        });
+      } catch (error) {
+        report(error);
+      }
+    },
+
+    async tryImage(image) {
+      const project = get().project;
+      if (!project) return;
+      const previous = get().tryPreviewUrl;
+      if (previous) URL.revokeObjectURL(previous);
+      set({ tryPreviewUrl: URL.createObjectURL(image) });
+      try {
+        const result = await engine()
+          .api()
+          .tryImage(image, projectBackboneSpec(project), project.settings.aspectMode);
+        set({ tryResult: result, headsError: null });
+      } catch (error) {
+        report(error);
+      }
+    },
+
+    async tryFrame(frame) {
+      const project = get().project;
+      if (!project || framePending) {
+        frame.close();
+        return;
+      }
+      framePending = true;
+      try {
+        const { transfer } = await import('comlink');
+        const result = await engine()
+          .api()
+          .tryImage(
+            transfer(frame, [frame]),
+            projectBackboneSpec(project),
+            project.settings.aspectMode,
+          );
+        set({ tryResult: result });
+      } catch (error) {
+        report(error);
+      } finally {
+        framePending = false;
+      }
+    },
+
+    clearTry() {
+      const previous = get().tryPreviewUrl;
+      if (previous) URL.revokeObjectURL(previous);
+      set({ tryResult: null, tryPreviewUrl: null });
+      void services.engine?.api().clearTry();
+    },
+
+    async refreshTry() {
+      if (!get().tryResult || !services.engine) return;
+      const result = await engine().api().applyChanges([], []);
+      if (result) set({ tryResult: result });
+    },
+
+    async train() {
+      const project = get().project;
+      if (!project || trainController) return;
+      trainController = new AbortController();
+      const maxEpochs = get().denseConfig.epochs ?? 50;
+      set({ training: { epochs: [], maxEpochs }, headsError: null });
+      try {
+        const summary = await engine().trainDense({
+          labelOrder: get().labels.map((l) => l.id),
+          config: get().denseConfig,
+          signal: trainController.signal,
+          onEpoch: (log) => {
+            const training = get().training;
+            if (training) set({ training: { ...training, epochs: [...training.epochs, log] } });
+          },
+        });
+        if (summary) {
+          set({ modelSummary: summary, classifier: 'dense' });
+          await get().refreshTry();
+        }
+      } catch (error) {
+        report(error);
+      } finally {
+        trainController = null;
+        set({ training: null });
+      }
+    },
+
+    stopTraining() {
+      trainController?.abort();
+    },
+
+    async compareHeads() {
+      if (compareController) return;
+      compareController = new AbortController();
+      set({ comparing: true, headsError: null });
+      try {
+        const rows = await engine().compareHeads(
+          get().labels.map((l) => l.id),
+          compareController.signal,
+        );
+        set({ compareRows: rows });
+      } catch (error) {
+        if (!compareController?.signal.aborted) report(error);
+      } finally {
+        compareController = null;
+        set({ comparing: false });
+      }
+    },
+
+    cancelCompare() {
+      compareController?.abort();
+    },
+
+    async syncHeads(before) {
+      if (!services.engine || !get().headsReady) return;
+      const now = new Map(get().samples.map((s) => [s.id, s]));
+      const removed: string[] = [];
+      const changes: { sampleId: string; labelIds: string[] }[] = [];
+      for (const old of before) {
+        const current = now.get(old.id);
+        if (!current) removed.push(old.id);
+        else if (current.labelIds.join('|') !== old.labelIds.join('|')) {
+          changes.push({ sampleId: old.id, labelIds: [...current.labelIds] });
+        }
+      }
+      if (removed.length === 0 && changes.length === 0) return;
+      try {
+        const result = await engine().api().applyChanges(changes, removed);
+        if (result) set({ tryResult: result });
+      } catch (error) {
+        report(error);
+      }
+    },
+  };
+};

@@ -1,0 +1,192 @@
+/**
+ * Evaluation: held-out metrics of the saved model (dense and KNN scored on the same validation
+ * images, which never trained them), a confusion matrix, and an on-demand k-fold comparison.
+ */
+import { useLoupe } from '../state/react';
+import type { HeadEvaluation } from '../worker/headsService';
+
+const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
+
+export function EvaluationPanel() {
+  const summary = useLoupe((s) => s.modelSummary);
+  const labels = useLoupe((s) => s.labels);
+  const classifier = useLoupe((s) => s.classifier);
+  const compareRows = useLoupe((s) => s.compareRows);
+  const comparing = useLoupe((s) => s.comparing);
+  const compare = useLoupe((s) => s.compareHeads);
+  const cancelCompare = useLoupe((s) => s.cancelCompare);
+  const knnK = useLoupe((s) => s.knnK);
+  const nameOf = (id: string): string => labels.find((l) => l.id === id)?.name ?? 'deleted label';
+  const evaluation =
+    summary?.evaluations.find((e) => e.head === classifier) ?? summary?.evaluations[0];
+
+  return (
+    <section className="panel" aria-label="Evaluation">
+      <h2>Evaluation</h2>
+      {!summary && (
+        <p className="project-meta">
+          Train to see held-out accuracy (20% of each label is kept aside).
+        </p>
+      )}
+      {summary && (
+        <table className="metrics-summary">
+          <caption>
+            Held-out scores ({summary.evaluations[0]?.validationSize ?? 0} images never used for
+            training)
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">Head</th>
+              <th scope="col">{summary.kind === 'multi-label' ? 'Subset acc.' : 'Accuracy'}</th>
+              <th scope="col">Macro F1</th>
+            </tr>
+          </thead>
+          <tbody>
+            {summary.evaluations.map((e) => (
+              <tr key={e.head}>
+                <th scope="row">{e.head === 'knn' ? `KNN (k=${knnK})` : 'Dense'}</th>
+                <td>
+                  {pct(
+                    e.metrics.kind === 'single-label'
+                      ? e.metrics.accuracy
+                      : e.metrics.subsetAccuracy,
+                  )}
+                </td>
+                <td>{pct(e.metrics.macro.f1)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {evaluation && <PerClass evaluation={evaluation} nameOf={nameOf} />}
+      {evaluation?.metrics.kind === 'single-label' && (
+        <Confusion evaluation={evaluation} nameOf={nameOf} />
+      )}
+      <div className="try-actions">
+        {comparing ? (
+          <button type="button" className="small" onClick={cancelCompare}>
+            Cancel comparison
+          </button>
+        ) : (
+          <button type="button" className="small" onClick={() => void compare()}>
+            Compare heads
+          </button>
+        )}
+        {comparing && <span className="project-meta">5-fold cross-validation…</span>}
+      </div>
+      {compareRows && (
+        <table aria-label="Compare heads">
+          <caption>5-fold cross-validation, same folds for every head</caption>
+          <thead>
+            <tr>
+              <th scope="col">Head</th>
+              <th scope="col">Accuracy</th>
+              <th scope="col">Macro F1</th>
+            </tr>
+          </thead>
+          <tbody>
+            {compareRows.map((r) => (
+              <tr key={r.head}>
+                <th scope="row">{r.head}</th>
+                <td>
+                  {pct(r.accuracy)} <span className="project-meta">± {pct(r.std)}</span>
+                </td>
+                <td>{pct(r.macroF1)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+function PerClass({
+  evaluation,
+  nameOf,
+}: {
+  evaluation: HeadEvaluation;
+  nameOf: (id: string) => string;
+}) {
+  const m = evaluation.metrics;
+  const rows = m.kind === 'single-label' ? m.perClass : m.perLabel;
+  return (
+    <table aria-label="Per-label scores">
+      <thead>
+        <tr>
+          <th scope="col">Label</th>
+          <th scope="col">Precision</th>
+          <th scope="col">Recall</th>
+          <th scope="col">F1</th>
+          <th scope="col">n</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r, i) => (
+          <tr key={evaluation.labels[i] ?? i}>
+            <th scope="row">{nameOf(evaluation.labels[i] ?? '')}</th>
+            <td>{pct(r.precision)}</td>
+            <td>{pct(r.recall)}</td>
+            <td>{pct(r.f1)}</td>
+            <td>{r.support}</td>
+          </tr>
+        ))}
+      </tbody>
+      {m.kind === 'multi-label' && (
+        <tfoot>
+          <tr>
+            <td colSpan={5}>
+              Subset accuracy {pct(m.subsetAccuracy)} · Hamming loss {m.hammingLoss.toFixed(3)}
+            </td>
+          </tr>
+        </tfoot>
+      )}
+    </table>
+  );
+}
+
+function Confusion({
+  evaluation,
+  nameOf,
+}: {
+  evaluation: HeadEvaluation;
+  nameOf: (id: string) => string;
+}) {
+  if (evaluation.metrics.kind !== 'single-label') return null;
+  const { confusion } = evaluation.metrics;
+  const max = Math.max(1, ...confusion.flat());
+  return (
+    <table aria-label="Confusion matrix" className="confusion">
+      <caption>
+        Rows: true label · columns: predicted ({evaluation.head === 'knn' ? 'KNN' : 'Dense'})
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col" />
+          {evaluation.labels.map((id) => (
+            <th scope="col" key={id}>
+              {nameOf(id)}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {confusion.map((row, t) => (
+          <tr key={evaluation.labels[t] ?? t}>
+            <th scope="row">{nameOf(evaluation.labels[t] ?? '')}</th>
+            {row.map((v, p) => (
+              <td
+                key={p}
+                style={{
+                  background: `color-mix(in srgb, var(--accent) ${Math.round((v / max) * 70)}%, transparent)`,
+                }}
+              >
+                {v}
+              </td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

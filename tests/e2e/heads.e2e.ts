@@ -1,0 +1,135 @@
+// Heads and evaluation in real Chromium with real photos and the real backbone: KNN predicts with
+// no Train press, Train streams a chart, held-out metrics and a confusion matrix appear, unseen
+// photos are classified by both heads, and the model and metrics survive a reload.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { launch, type Session } from './browser';
+import { FLOWERS, ProjectsPage, type BoardPage } from './pages';
+
+const photos = (cls: string, from: number, n: number): string[] =>
+  readdirSync(path.join(FLOWERS, cls))
+    .filter((f) => f.endsWith('.jpg'))
+    .sort()
+    .slice(from, from + n)
+    .map((f) => path.join(FLOWERS, cls, f));
+
+const CLASSES = ['daisy', 'sunflower', 'tulip'];
+
+async function waitForEmbeddings(page: Page, n: number): Promise<void> {
+  await page.waitForFunction(
+    (count) =>
+      document.querySelector('[data-testid=embedded-count]')?.textContent === String(count),
+    n,
+    { timeout: 180_000 },
+  );
+}
+
+async function topPrediction(page: Page): Promise<string> {
+  const first = page.getByRole('list', { name: 'Predictions' }).getByRole('listitem').first();
+  await first.waitFor({ timeout: 60_000 });
+  return (await first.textContent()) ?? '';
+}
+
+async function tryPhoto(
+  board: BoardPage,
+  file: string,
+  classifier: 'KNN' | 'Dense',
+): Promise<string> {
+  const { page } = board;
+  await page.getByRole('radiogroup', { name: 'Classifier' }).getByLabel(classifier).check();
+  const list = page.getByRole('list', { name: 'Predictions' });
+  const before = await list.textContent();
+  await page.getByLabel('Try an image').setInputFiles(file);
+  await page
+    .waitForFunction(
+      (prev) => {
+        const el = document.querySelector('[aria-label="Predictions"]');
+        return !!el && el.children.length > 0 && el.textContent !== prev;
+      },
+      before,
+      { timeout: 60_000 },
+    )
+    .catch(() => undefined);
+  return topPrediction(page);
+}
+
+describe('heads and evaluation', () => {
+  const baseUrl = inject('baseUrl');
+  let session: Session;
+  beforeAll(async () => {
+    session = await launch(baseUrl);
+  });
+  afterAll(async () => {
+    await session?.close();
+  });
+
+  it(
+    'KNN without training, dense training with live chart, metrics, reload',
+    { timeout: 600_000 },
+    async () => {
+      const { page } = session;
+      const projects = new ProjectsPage(page);
+      await projects.goto(baseUrl);
+      const board = await projects.newProject('Three flowers');
+      for (const cls of CLASSES) await board.addLabel(cls);
+      for (const cls of CLASSES) {
+        await board.dropPaths(board.region(cls), photos(cls, 0, 15));
+        await board.expectCount(cls, 15);
+      }
+      await waitForEmbeddings(page, 45);
+
+      // KNN answers with no Train press.
+      const unseen = Object.fromEntries(CLASSES.map((c) => [c, photos(c, 200, 1)[0]!]));
+      const knnTop = await tryPhoto(board, unseen['sunflower']!, 'KNN');
+      expect(knnTop).toMatch(/^sunflower\s*\d+(\.\d)?%/);
+
+      // Train: the chart advances, then metrics and a confusion matrix appear.
+      await page.getByRole('button', { name: 'Train', exact: true }).click();
+      await page.getByRole('progressbar', { name: 'Training' }).waitFor();
+      await page.getByTestId('epoch-count').waitFor({ timeout: 60_000 });
+      await page.getByRole('button', { name: 'Train', exact: true }).waitFor({ timeout: 300_000 });
+      const evaluation = page.getByRole('region', { name: 'Evaluation' });
+      const matrix = evaluation.getByRole('table', { name: 'Confusion matrix' });
+      await matrix.waitFor();
+      const cells = await matrix.locator('tbody td').allTextContents();
+      expect(cells).toHaveLength(9);
+      const validated = cells.map(Number).reduce((a, b) => a + b, 0);
+      expect(validated).toBe(9); // 20% of 15 per class, never trained on
+
+      // Unseen photos, one per class, through both heads.
+      const results: Record<string, string[]> = { KNN: [], Dense: [] };
+      for (const head of ['Dense', 'KNN'] as const) {
+        for (const cls of CLASSES) {
+          const top = await tryPhoto(board, unseen[cls]!, head);
+          results[head]!.push(`${cls} -> ${top}`);
+        }
+      }
+      console.log(JSON.stringify(results));
+      for (const head of ['Dense', 'KNN'] as const) {
+        const correct = results[head]!.filter((r) => {
+          const [truth, predicted] = r.split(' -> ');
+          return predicted?.startsWith(truth!);
+        });
+        expect(correct.length, `${head}: ${results[head]!.join(', ')}`).toBeGreaterThanOrEqual(2);
+      }
+      expect(results['Dense']![1]).toMatch(/^sunflower -> sunflower/);
+      expect(results['KNN']![1]).toMatch(/^sunflower -> sunflower/);
+
+      const accuracyBefore = await evaluation.getByRole('table').first().textContent();
+      await page.reload();
+      await board.region('tulip').waitFor();
+      await matrix.waitFor({ timeout: 60_000 });
+      expect(await evaluation.getByRole('table').first().textContent()).toBe(accuracyBefore);
+      expect(
+        await page.getByRole('radiogroup', { name: 'Classifier' }).getByLabel('Dense').isEnabled(),
+      ).toBe(true);
+      expect(await tryPhoto(board, unseen['sunflower']!, 'Dense')).toMatch(/^sunflower/);
+
+      await page.screenshot({ path: 'docs/screenshot.png' });
+      expect(session.pageErrors).toEqual([]);
+      expect(session.crossOrigin()).toEqual([]);
+    },
+  );
+});

@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { holdoutSplit, kFoldSplit, strataOf } from '../../src/core/eval/split';
+import type { SplitItem } from '../../src/core/eval/split';
+import { deriveSeed, mulberry32, seededShuffle } from '../../src/core/random';
+
+/** Class sizes 10, 5, 2, 1 -> 18 items, ids "c<class>-<i>". */
+function dataset(): SplitItem[] {
+  const sizes = [10, 5, 2, 1];
+  return sizes.flatMap((n, c) =>
+    Array.from({ length: n }, (_, i) => ({ id: `c${c}-${i}`, labels: [c] })),
+  );
+}
+
+const classOf = (id: string): number => Number(id.slice(1, id.indexOf('-')));
+const countByClass = (ids: string[]): number[] =>
+  ids.reduce(
+    (acc, id) => {
+      acc[classOf(id)] = (acc[classOf(id)] ?? 0) + 1;
+      return acc;
+    },
+    [0, 0, 0, 0],
+  );
+
+describe('random', () => {
+  it('mulberry32 and seededShuffle are deterministic for a seed', () => {
+    const a = mulberry32(7);
+    const b = mulberry32(7);
+    const seqA = Array.from({ length: 5 }, () => a());
+    expect(Array.from({ length: 5 }, () => b())).toEqual(seqA);
+    for (const v of seqA) expect(v >= 0 && v < 1).toBe(true);
+    const items = Array.from({ length: 20 }, (_, i) => i);
+    expect(seededShuffle(items, 3)).toEqual(seededShuffle(items, 3));
+    expect(seededShuffle(items, 3)).not.toEqual(seededShuffle(items, 4));
+    expect([...seededShuffle(items, 3)].sort((x, y) => x - y)).toEqual(items);
+    expect(deriveSeed(1, 0)).not.toBe(deriveSeed(1, 1));
+  });
+});
+
+describe('holdoutSplit', () => {
+  it('is stratified with at least one validation item per class of >= 2', () => {
+    // target = round(18 * 0.2) = round(3.6) = 4
+    // per class floor(n * 0.2): 10 -> 2, 5 -> 1, 2 -> floor(0.4) = 0 raised to 1, 1 -> 0 (a single item trains)
+    const split = holdoutSplit(dataset(), { seed: 1 });
+    expect(countByClass(split.validation)).toEqual([2, 1, 1, 0]);
+    expect(countByClass(split.train)).toEqual([8, 4, 1, 1]);
+  });
+
+  it('never puts an id in both parts and covers every id', () => {
+    const items = dataset();
+    for (const seed of [0, 1, 2, 99]) {
+      const { train, validation } = holdoutSplit(items, { seed, validationFraction: 0.3 });
+      const t = new Set(train);
+      expect(validation.filter((id) => t.has(id))).toEqual([]);
+      expect([...train, ...validation].sort()).toEqual(items.map((i) => i.id).sort());
+    }
+  });
+
+  it('is deterministic for a seed, independent of input order, and changes with the seed', () => {
+    const items = dataset();
+    const a = holdoutSplit(items, { seed: 5 });
+    const b = holdoutSplit(seededShuffle(items, 123), { seed: 5 });
+    expect(b).toEqual(a);
+    const others = [6, 7, 8, 9].map((seed) =>
+      holdoutSplit(items, { seed }).validation.sort().join(),
+    );
+    expect(others.some((v) => v !== a.validation.slice().sort().join())).toBe(true);
+  });
+
+  it('fraction 0 trains on everything; duplicate ids throw', () => {
+    expect(holdoutSplit(dataset(), { validationFraction: 0 }).validation).toEqual([]);
+    expect(() =>
+      holdoutSplit([
+        { id: 'a', labels: [0] },
+        { id: 'a', labels: [1] },
+      ]),
+    ).toThrow(/duplicate/);
+  });
+
+  it('stratifies multi-label items by their rarest label', () => {
+    // label counts: 0 -> 4, 1 -> 2, 2 -> 1
+    const items: SplitItem[] = [
+      { id: 'a', labels: [0] },
+      { id: 'b', labels: [0, 1] },
+      { id: 'c', labels: [0, 1] },
+      { id: 'd', labels: [0, 2] },
+      { id: 'e', labels: [] },
+    ];
+    expect(strataOf(items)).toEqual([0, 1, 1, 2, -1]);
+    const { validation } = holdoutSplit(items, { seed: 3, validationFraction: 0.2 });
+    // group {b, c} (rarest label 1) has two items, so it must give one to validation
+    expect(validation.filter((id) => id === 'b' || id === 'c')).toHaveLength(1);
+  });
+});
+
+describe('kFoldSplit', () => {
+  it('partitions the items: each is validated exactly once, never trained on in its own fold', () => {
+    const items = dataset();
+    const folds = kFoldSplit(items, { folds: 5, seed: 11 });
+    expect(folds).toHaveLength(5);
+    const validated = folds.flatMap((f) => f.validation);
+    expect(validated.slice().sort()).toEqual(items.map((i) => i.id).sort());
+    for (const fold of folds) {
+      const v = new Set(fold.validation);
+      expect(fold.train.filter((id) => v.has(id))).toEqual([]);
+      expect(fold.train.length + fold.validation.length).toBe(items.length);
+    }
+    // 18 items into 5 folds: sizes 4, 4, 4, 3, 3 in some order
+    expect(folds.map((f) => f.validation.length).sort()).toEqual([3, 3, 4, 4, 4]);
+  });
+
+  it('is stratified: a class of 10 gives 2 items to each of 5 folds', () => {
+    const folds = kFoldSplit(dataset(), { folds: 5, seed: 2 });
+    for (const fold of folds) expect(countByClass(fold.validation)[0]).toBe(2);
+    for (const fold of folds) expect(countByClass(fold.validation)[1]).toBe(1);
+  });
+
+  it('is deterministic for a seed and clamps folds to the item count', () => {
+    const items = dataset();
+    expect(kFoldSplit(seededShuffle(items, 9), { seed: 4 })).toEqual(
+      kFoldSplit(items, { seed: 4 }),
+    );
+    expect(kFoldSplit(items.slice(0, 3), { folds: 5 })).toHaveLength(3);
+    expect(() => kFoldSplit(items.slice(0, 1))).toThrow();
+    expect(() => kFoldSplit(items, { folds: 1 })).toThrow();
+  });
+});
