@@ -132,4 +132,52 @@ describe('heads and evaluation', () => {
       expect(session.crossOrigin()).toEqual([]);
     },
   );
+
+  it(
+    'multi-label: images with two labels train a sigmoid head that returns both',
+    { timeout: 600_000 },
+    async () => {
+      const { page } = session;
+      const projects = new ProjectsPage(page);
+      await projects.goto(baseUrl);
+      const board = await projects.newProject('Multi-label flowers');
+      await page.getByText('Project settings').click();
+      await page.getByLabel('Project type').selectOption('multi-label');
+      for (const name of ['daisy', 'sunflower', 'tulip', 'yellow']) await board.addLabel(name);
+      await board.dropPaths(board.region('daisy'), photos('daisy', 0, 12));
+      await board.expectCount('daisy', 12);
+      await board.dropPaths(board.region('tulip'), photos('tulip', 0, 12));
+      await board.expectCount('tulip', 12);
+      await board.dropPaths(board.region('sunflower'), photos('sunflower', 0, 12));
+      await board.expectCount('sunflower', 12);
+      // The same sunflowers dropped on "yellow" gain that label instead of being skipped.
+      await board.dropPaths(board.region('yellow'), photos('sunflower', 0, 12));
+      await board.expectCount('yellow', 12);
+      await board.expectCount('sunflower', 12);
+      await waitForEmbeddings(page, 36);
+
+      await page.getByRole('button', { name: 'Train', exact: true }).click();
+      await page.getByRole('progressbar', { name: 'Training' }).waitFor();
+      await page.getByRole('button', { name: 'Train', exact: true }).waitFor({ timeout: 300_000 });
+      await page
+        .getByRole('region', { name: 'Evaluation' })
+        .getByRole('table', { name: 'Per-label scores' })
+        .waitFor();
+
+      await page.getByRole('radiogroup', { name: 'Classifier' }).getByLabel('Dense').check();
+      await page.getByLabel('Try an image').setInputFiles(photos('sunflower', 200, 1));
+      const predicted = page.getByRole('list', { name: 'Predictions' }).locator('li.predicted');
+      await predicted.first().waitFor({ timeout: 60_000 });
+      const names = await predicted.locator('.pred-name').allTextContents();
+      expect(names).toContain('sunflower');
+      expect(names).toContain('yellow');
+      // Both labels are also the two most probable (the list is sorted by probability).
+      const ranked = await page
+        .getByRole('list', { name: 'Predictions' })
+        .locator('.pred-name')
+        .allTextContents();
+      expect(ranked.slice(0, 2).sort()).toEqual(['sunflower', 'yellow']);
+      expect(session.pageErrors).toEqual([]);
+    },
+  );
 });
