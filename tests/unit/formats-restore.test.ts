@@ -1,0 +1,685 @@
+/** Import safety: every way a bad archive can be bad gets a clear ArchiveError, and no writes. */
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  ArchiveError,
+  exportProjectArchive,
+  migrateArchive,
+  readProjectArchive,
+  type ArchiveDocuments,
+  type ArchiveErrorCode,
+  type ArchiveLimits,
+} from '../../src/core/formats';
+import type { LoupeDatabase } from '../../src/core/storage/db';
+import { openLoupeDb } from '../../src/core/storage/db';
+import * as projectsRepo from '../../src/core/storage/projects';
+import { makePng } from '../fixtures/images';
+import { countByProject } from '../fixtures/records';
+import {
+  buildZip,
+  manifestBytes,
+  readJson,
+  readText,
+  rewrite,
+  seedProject,
+  sha256,
+  unzipBlob,
+  writeJson,
+  writeText,
+  zipFiles,
+  type ArchiveFiles,
+  type SeededProject,
+} from '../fixtures/formats';
+
+let db: LoupeDatabase;
+/** A valid archive of the seeded project, built once (each test's database is fresh). */
+let good: Blob;
+let seeded: SeededProject;
+
+beforeAll(async () => {
+  const source = await openLoupeDb({ name: 'formats-restore-source' });
+  seeded = await seedProject(source);
+  good = await exportProjectArchive(source, seeded.project.id);
+  source.close();
+});
+
+beforeEach(async () => {
+  db = await openLoupeDb();
+  return () => db.close();
+});
+
+async function expectCode(
+  archive: Blob | Promise<Blob>,
+  code: ArchiveErrorCode,
+  message?: RegExp,
+  limits?: Partial<ArchiveLimits>,
+): Promise<ArchiveError> {
+  const error = await readProjectArchive(await archive, limits ? { limits } : {}).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ArchiveError);
+  const archiveError = error as ArchiveError;
+  expect(archiveError.code).toBe(code);
+  if (message) expect(archiveError.message).toMatch(message);
+  return archiveError;
+}
+
+const edit = (fn: (files: ArchiveFiles) => void): Promise<Blob> => rewrite(good, fn);
+
+function samplesOf(files: ArchiveFiles): Record<string, unknown>[] {
+  return readJson(files, 'samples.json').samples as Record<string, unknown>[];
+}
+
+function setSamples(
+  files: ArchiveFiles,
+  mutate: (samples: Record<string, unknown>[]) => void,
+): void {
+  const doc = readJson(files, 'samples.json');
+  mutate(doc.samples as Record<string, unknown>[]);
+  writeJson(files, 'samples.json', doc);
+}
+
+function setProject(
+  files: ArchiveFiles,
+  mutate: (doc: { project: Record<string, unknown>; labels: Record<string, unknown>[] }) => void,
+): void {
+  const doc = readJson(files, 'project.json') as {
+    project: Record<string, unknown>;
+    labels: Record<string, unknown>[];
+  };
+  mutate(doc);
+  writeJson(files, 'project.json', doc);
+}
+
+const modelPath = (): string => `models/${seeded.model.id}.json`;
+const enc = new TextEncoder();
+
+describe('readProjectArchive accepts', () => {
+  it('a re-zipped valid archive (deflated images too)', async () => {
+    const restored = await readProjectArchive(await edit(() => undefined));
+    expect(restored.samples).toHaveLength(3);
+    expect(restored.warnings).toEqual([]);
+  });
+
+  it('extra files, ignoring them with a warning', async () => {
+    const restored = await readProjectArchive(
+      await edit((files) => {
+        writeText(files, '__MACOSX/._manifest.json', 'junk');
+        writeText(files, 'notes.txt', 'hello');
+      }),
+    );
+    expect(restored.warnings).toEqual([
+      'Ignored 2 unexpected files in the archive: __MACOSX/._manifest.json, notes.txt.',
+    ]);
+  });
+});
+
+describe('zip-level safety', () => {
+  it('rejects a file that is not a zip', async () => {
+    await expectCode(
+      new Blob(['hello, this is text, not a zip file at all']),
+      'not-a-zip',
+      /not a zip/,
+    );
+    await expectCode(new Blob([]), 'not-a-zip');
+    await expectCode(new Blob([makePng(4, 4)]), 'not-a-zip');
+  });
+
+  it('rejects a truncated zip', async () => {
+    await expectCode(good.slice(0, Math.floor(good.size / 2)), 'truncated', /incomplete/);
+    await expectCode(good.slice(0, good.size - 10), 'truncated');
+    await expectCode(good.slice(0, 10), 'truncated');
+  });
+
+  it('rejects an entry with a zip-bomb compression ratio before inflating it', async () => {
+    const bomb = buildZip([
+      { name: 'manifest.json', data: manifestBytes() },
+      { name: 'images/huge.png', data: new Uint8Array(20 * 1024 * 1024), method: 8, crc: 0 },
+    ]);
+    await expectCode(bomb, 'zip-bomb', /zip bomb/);
+  });
+
+  it('stops inflating an entry that expands past its declared size', async () => {
+    const json = enc.encode(
+      JSON.stringify({ type: 'loupe-project', version: 1, pad: ' '.repeat(5000) }),
+    );
+    const liar = buildZip([{ name: 'manifest.json', data: json, method: 8, declaredSize: 100 }]);
+    await expectCode(liar, 'zip-bomb', /beyond its declared/);
+  });
+
+  it('rejects archives whose total uncompressed size is over the cap', async () => {
+    await expectCode(good, 'too-large', /expand to more than/, { maxTotalBytes: 1000 });
+    await expectCode(good, 'too-large', /limit/, { maxArchiveBytes: 100 });
+  });
+
+  it('rejects overlapping entries', async () => {
+    const overlap = buildZip([
+      { name: 'manifest.json', data: manifestBytes() },
+      { name: 'project.json', data: manifestBytes(), sameOffsetAs: 0 },
+    ]);
+    await expectCode(overlap, 'zip-bomb', /overlap/);
+  });
+
+  it.each([
+    ['../evil.txt'],
+    ['images/../../evil.txt'],
+    ['/etc/passwd'],
+    ['C:/Windows/evil.dll'],
+    ['images\\evil.png'],
+    ['images/./x.png'],
+    ['a//b.png'],
+    ['bad\u0000name'],
+  ])('rejects the unsafe entry name %j', async (name) => {
+    const zip = buildZip([
+      { name: 'manifest.json', data: manifestBytes() },
+      { name, data: enc.encode('x') },
+    ]);
+    await expectCode(zip, 'unsafe-path', /unsafe file name/);
+  });
+
+  it('rejects unsafe paths referenced from JSON', async () => {
+    await expectCode(
+      edit((files) =>
+        setSamples(files, (s) => ((s[0] as Record<string, unknown>).image = '../x.png')),
+      ),
+      'unsafe-path',
+    );
+  });
+
+  it('rejects duplicate entry names', async () => {
+    const zip = buildZip([
+      { name: 'manifest.json', data: manifestBytes() },
+      { name: 'manifest.json', data: manifestBytes() },
+    ]);
+    await expectCode(zip, 'duplicate-entry', /twice/);
+  });
+
+  it('rejects damaged data (checksum) and unsupported zips', async () => {
+    const bytes = new Uint8Array(await good.arrayBuffer());
+    const files = await unzipBlob(good);
+    const image = files[`images/${seeded.samples[0].id}.png`] as Uint8Array;
+    // Find the stored image in the raw archive and flip one byte of its pixel data.
+    const at = Buffer.from(bytes).indexOf(Buffer.from(image.subarray(0, 64)));
+    expect(at).toBeGreaterThan(0);
+    bytes[at + image.length - 20] = (bytes[at + image.length - 20] ?? 0) ^ 0xff;
+    await expectCode(new Blob([bytes]), 'corrupt', /checksum/);
+
+    const encrypted = buildZip([{ name: 'manifest.json', data: manifestBytes(), flags: 1 }]);
+    await expectCode(encrypted, 'unsupported-zip', /encrypted/);
+  });
+});
+
+describe('archive content safety', () => {
+  it('rejects a zip without a manifest, and missing samples.json', async () => {
+    await expectCode(
+      buildZip([{ name: 'photo.png', data: makePng(2, 2) }]),
+      'missing-file',
+      /not a Loupe project archive: it has no manifest\.json/,
+    );
+    await expectCode(
+      edit((files) => delete files['samples.json']),
+      'missing-file',
+      /samples\.json is missing/,
+    );
+    await expectCode(
+      edit((files) => delete files['project.json']),
+      'missing-file',
+      /project\.json/,
+    );
+  });
+
+  it('rejects a missing referenced image, thumbnail, embedding file or model blob', async () => {
+    const [s1, s2] = seeded.samples;
+    await expectCode(
+      edit((files) => delete files[`images/${s1.id}.png`]),
+      'missing-file',
+      new RegExp(`images/${s1.id}\\.png is missing`),
+    );
+    await expectCode(
+      edit((files) => delete files[`thumbnails/${s2.id}.webp`]),
+      'missing-file',
+    );
+    await expectCode(
+      edit((files) => delete files['embeddings/mobilenet_v1_0.75_224@centre-crop#1.f32']),
+      'missing-file',
+    );
+    await expectCode(
+      edit((files) => delete files[`models/${seeded.model.id}/0.bin`]),
+      'missing-file',
+    );
+    await expectCode(
+      edit((files) => delete files[modelPath()]),
+      'missing-file',
+    );
+  });
+
+  it('rejects a manifest from a newer Loupe', async () => {
+    const error = await expectCode(
+      edit((files) =>
+        writeJson(files, 'manifest.json', { ...readJson(files, 'manifest.json'), version: 2 }),
+      ),
+      'newer-version',
+    );
+    expect(error.message).toBe(
+      'This archive was made by a newer Loupe (format version 2; this app reads up to 1). Update Loupe to open it.',
+    );
+    // Even when the newer layout has none of the files this version knows.
+    await expectCode(
+      buildZip([{ name: 'manifest.json', data: manifestBytes({ version: 7 }) }]),
+      'newer-version',
+    );
+  });
+
+  it('rejects a manifest of another type, or a malformed version', async () => {
+    await expectCode(
+      edit((files) => writeJson(files, 'manifest.json', { type: 'tm-project', version: 1 })),
+      'wrong-type',
+      /not a Loupe project archive \(its manifest says type "tm-project"/,
+    );
+    await expectCode(
+      edit((files) => writeText(files, 'manifest.json', '[1, 2]')),
+      'wrong-type',
+    );
+    await expectCode(
+      edit((files) => writeJson(files, 'manifest.json', { type: 'loupe-project', version: '1' })),
+      'invalid-record',
+    );
+  });
+
+  it('rejects invalid JSON and JSON that is not UTF-8', async () => {
+    await expectCode(
+      edit((files) => writeText(files, 'samples.json', '{"samples": [')),
+      'bad-json',
+      /samples\.json is not valid JSON/,
+    );
+    await expectCode(
+      edit((files) => (files['project.json'] = Uint8Array.from([0x7b, 0xff, 0xfe, 0x7d]))),
+      'bad-json',
+      /UTF-8/,
+    );
+    const deep = `${'['.repeat(100)}${']'.repeat(100)}`;
+    await expectCode(
+      edit((files) => writeText(files, 'project.json', deep)),
+      'bad-json',
+      /nests deeper/,
+    );
+  });
+
+  it('rejects oversized JSON entries', async () => {
+    await expectCode(good, 'json-too-large', /samples\.json|project\.json|manifest\.json/, {
+      maxJsonBytes: 100,
+    });
+    // The default cap (50 MB), on a stored entry whose ratio is fine.
+    const big = new Uint8Array(51 * 1024 * 1024).fill(0x20);
+    const zip = buildZip([
+      { name: 'manifest.json', data: manifestBytes() },
+      { name: 'project.json', data: big, crc: 0 },
+      { name: 'samples.json', data: enc.encode('{"samples": []}') },
+    ]);
+    await expectCode(zip, 'json-too-large', /project\.json is over 52428800 bytes/);
+  });
+
+  it.each([
+    ['project.json', '"project":{', '"project":{"__proto__": {"polluted": true}, '],
+    ['samples.json', '"samples":[{', '"samples":[{"constructor": {"prototype": 1}, '],
+    ['manifest.json', '"type":', '"prototype": {}, "type":'],
+  ])('rejects forbidden keys in %s', async (path, find, replace) => {
+    const archive = edit((files) => {
+      const text = readText(files, path);
+      expect(text).toContain(find);
+      writeText(files, path, text.replace(find, replace));
+    });
+    await expectCode(
+      archive,
+      'forbidden-key',
+      /contains the key "(__proto__|constructor|prototype)"/,
+    );
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('rejects embeddings of the wrong dtype or shape, and non-finite values', async () => {
+    const matrix = 'embeddings/mobilenet_v1_0.75_224@centre-crop#1.f32';
+    const setIndex = (mutate: (set: Record<string, unknown>) => void) =>
+      edit((files) => {
+        const doc = readJson(files, 'embeddings/index.json');
+        const sets = doc.embeddings as Record<string, unknown>[];
+        mutate(sets.find((e) => e.path === matrix) as Record<string, unknown>);
+        writeJson(files, 'embeddings/index.json', doc);
+      });
+    await expectCode(
+      setIndex((set) => (set.dtype = 'float16')),
+      'bad-tensor',
+      /only float32/,
+    );
+    await expectCode(
+      setIndex((set) => (set.dim = 5)),
+      'bad-tensor',
+      /not a whole number of 5-value/,
+    );
+    await expectCode(
+      setIndex((set) => (set.dim = 0)),
+      'bad-tensor',
+      /dimension/,
+    );
+    await expectCode(
+      setIndex((set) => (set.count = 2)),
+      'bad-tensor',
+      /declare 2 vectors but list 3/,
+    );
+    await expectCode(
+      edit((files) => {
+        const bytes = files[matrix] as Uint8Array;
+        const extra = new Uint8Array(bytes.length + 16);
+        extra.set(bytes);
+        files[matrix] = extra;
+      }),
+      'bad-tensor',
+      /holds 4 vectors but the index lists 3/,
+    );
+    await expectCode(
+      edit((files) => {
+        const values = new Float32Array((files[matrix] as Uint8Array).slice().buffer);
+        values[5] = Number.POSITIVE_INFINITY;
+        files[matrix] = new Uint8Array(values.buffer);
+      }),
+      'non-finite',
+      /Infinity in vector 1/,
+    );
+  });
+
+  it('rejects model weights with a bad dtype, length or shape, and NaN/Inf weights', async () => {
+    const setModel = (
+      mutate: (model: { payload: { tensors: Record<string, unknown>[] } }) => void,
+    ) =>
+      edit((files) => {
+        const doc = readJson(files, modelPath()) as {
+          payload: { tensors: Record<string, unknown>[] };
+        };
+        mutate(doc);
+        writeJson(files, modelPath(), doc);
+      });
+    const kernel = (m: {
+      payload: { tensors: Record<string, unknown>[] };
+    }): Record<string, unknown> => m.payload.tensors[0]?.data as Record<string, unknown>;
+    await expectCode(
+      setModel((m) => (kernel(m).dtype = 'complex64')),
+      'bad-tensor',
+      /dtype "complex64" is not one of/,
+    );
+    await expectCode(
+      setModel((m) => (kernel(m).length = 9)),
+      'bad-tensor',
+      /holds 32 bytes but 9 float32 values need 36/,
+    );
+    await expectCode(
+      setModel((m) => {
+        kernel(m).dtype = 'int32';
+      }),
+      'bad-tensor',
+      /must hold float32 data, not int32/,
+    );
+    await expectCode(
+      setModel((m) => ((m.payload.tensors[0] as Record<string, unknown>).shape = [3, 2])),
+      'bad-tensor',
+      /shape \[3, 2\] \(6 values\) but 8 values/,
+    );
+    await expectCode(
+      setModel((m) => (kernel(m).extra = 1)),
+      'bad-tensor',
+      /exactly \$binary, dtype and length/,
+    );
+    for (const bad of [Number.NaN, Number.NEGATIVE_INFINITY]) {
+      await expectCode(
+        edit((files) => {
+          const path = `models/${seeded.model.id}/0.bin`;
+          const weights = new Float32Array((files[path] as Uint8Array).slice().buffer);
+          weights[3] = bad;
+          files[path] = new Uint8Array(weights.buffer);
+        }),
+        'non-finite',
+        /weights must be finite/,
+      );
+    }
+  });
+
+  it('rejects label names that are huge, and neutralises markup with a warning', async () => {
+    await expectCode(
+      edit((files) =>
+        setProject(files, (p) => ((p.labels[0] as Record<string, unknown>).name = 'x'.repeat(201))),
+      ),
+      'bad-label',
+      /201 characters long; names are limited to 200/,
+    );
+    await expectCode(
+      edit((files) => setProject(files, (p) => (p.project.name = 'y'.repeat(5000)))),
+      'bad-label',
+    );
+    await expectCode(
+      edit((files) =>
+        setProject(files, (p) => ((p.labels[0] as Record<string, unknown>).name = '   ')),
+      ),
+      'bad-label',
+      /empty name/,
+    );
+    await expectCode(
+      edit((files) =>
+        setProject(files, (p) => ((p.labels[1] as Record<string, unknown>).name = 'roses')),
+      ),
+      'bad-label',
+      /two labels are both named "roses"/,
+    );
+    const restored = await readProjectArchive(
+      await edit((files) =>
+        setProject(files, (p) => {
+          (p.labels[0] as Record<string, unknown>).name = '<img src=x onerror=alert(1)>';
+        }),
+      ),
+    );
+    expect(restored.labels[0]?.name).toBe('‹img src=x onerror=alert(1)›');
+    expect(restored.warnings).toEqual([
+      'The label name "<img src=x onerror=alert(1)>" contained "<" or ">"; it was renamed "‹img src=x onerror=alert(1)›".',
+    ]);
+  });
+
+  it('rejects duplicate ids', async () => {
+    await expectCode(
+      edit((files) =>
+        setProject(files, (p) => ((p.labels[1] as Record<string, unknown>).id = p.labels[0]?.id)),
+      ),
+      'duplicate-id',
+      /two labels share the id/,
+    );
+    await expectCode(
+      edit((files) => setSamples(files, (s) => ((s[1] as Record<string, unknown>).id = s[0]?.id))),
+      'duplicate-id',
+      /two samples share the id/,
+    );
+    await expectCode(
+      edit((files) => {
+        const doc = readJson(files, 'models/index.json') as { models: unknown[] };
+        doc.models.push(doc.models[0]);
+        writeJson(files, 'models/index.json', doc);
+      }),
+      'duplicate-id',
+      /two models/,
+    );
+  });
+
+  it('rejects labelIds and embeddings that point nowhere', async () => {
+    await expectCode(
+      edit((files) =>
+        setSamples(files, (s) => ((s[0] as Record<string, unknown>).labelIds = ['no-such-label'])),
+      ),
+      'unknown-reference',
+      /label "no-such-label", which project\.json does not define/,
+    );
+    await expectCode(
+      edit((files) => {
+        const doc = readJson(files, 'embeddings/index.json') as {
+          embeddings: { records: Record<string, unknown>[] }[];
+        };
+        (doc.embeddings[0]?.records[0] as Record<string, unknown>).sampleId = 'ghost';
+        writeJson(files, 'embeddings/index.json', doc);
+      }),
+      'unknown-reference',
+      /image "ghost"/,
+    );
+  });
+
+  it('rejects malformed records and several labels in a single-label project', async () => {
+    await expectCode(
+      edit((files) => setSamples(files, (s) => ((s[0] as Record<string, unknown>).sha256 = 'abc'))),
+      'invalid-record',
+      /malformed "sha256"/,
+    );
+    await expectCode(
+      edit((files) => setSamples(files, (s) => delete (s[0] as Record<string, unknown>).width)),
+      'invalid-record',
+      /samples\[0\] needs a number "width"/,
+    );
+    await expectCode(
+      edit((files) =>
+        setSamples(files, (s) => {
+          const labels = readJson(files, 'project.json').labels as { id: string }[];
+          (s[0] as Record<string, unknown>).labelIds = labels.map((l) => l.id);
+        }),
+      ),
+      'invalid-record',
+      /several labels in a single-label project/,
+    );
+    await expectCode(
+      edit((files) =>
+        writeJson(files, 'manifest.json', {
+          ...readJson(files, 'manifest.json'),
+          counts: { samples: 4 },
+        }),
+      ),
+      'invalid-record',
+      /lists 4 samples but the archive holds 3/,
+    );
+  });
+
+  it('re-checks image bytes against their SHA-256 and size, and refuses non-images', async () => {
+    const path = `images/${seeded.samples[0].id}.png`;
+    await expectCode(
+      edit((files) => (files[path] = makePng(7, 4, 9))),
+      'checksum-mismatch',
+      /bytes but samples\.json says|does not match its SHA-256/,
+    );
+    await expectCode(
+      edit((files) => {
+        const original = files[path] as Uint8Array;
+        const same = makePng(7, 4, 98);
+        expect(same.length).toBe(original.length);
+        files[path] = same;
+      }),
+      'checksum-mismatch',
+      /does not match its SHA-256/,
+    );
+    const html = enc.encode('<html><script>alert(1)</script></html>');
+    await expectCode(
+      edit((files) => {
+        files[path] = html;
+        setSamples(files, (s) => {
+          const sample = s[0] as Record<string, unknown>;
+          sample.byteSize = html.length;
+          sample.sha256 = sha256(html);
+        });
+      }),
+      'bad-image',
+      /not an image/,
+    );
+    await expectCode(
+      edit((files) => (files[`thumbnails/${seeded.samples[0].id}.webp`] = html)),
+      'bad-image',
+      /is not an image/,
+    );
+  });
+
+  it('leaves every existing project untouched when an archive is rejected', async () => {
+    const mine = await seedProject(db, 'Mine');
+    const before = await countByProject(db, mine.project.id);
+    await expectCode(
+      edit((files) => delete files['samples.json']),
+      'missing-file',
+    );
+    expect(await countByProject(db, mine.project.id)).toEqual(before);
+    expect((await projectsRepo.listProjects(db)).map((p) => p.name)).toEqual(['Mine']);
+  });
+});
+
+describe('migrations', () => {
+  it('migrates a version 0 archive (one labelId per sample) on restore', async () => {
+    const v0 = await edit((files) => {
+      writeJson(files, 'manifest.json', { ...readJson(files, 'manifest.json'), version: 0 });
+      setSamples(files, (samples) =>
+        samples.forEach((s) => {
+          const [labelId] = s.labelIds as string[];
+          delete s.labelIds;
+          s.labelId = labelId ?? null;
+        }),
+      );
+    });
+    const restored = await readProjectArchive(v0);
+    expect(restored.formatVersion).toBe(0);
+    expect(restored.migrations).toEqual(['v0 -> v1: samples: one labelId -> labelIds[]']);
+    expect(restored.samples.map((s) => s.labelIds)).toEqual(seeded.samples.map((s) => s.labelIds));
+    expect(restored.samples.some((s) => 'labelId' in s)).toBe(false);
+  });
+
+  it('walks the table step by step and refuses versions it has no step for', () => {
+    const docs: ArchiveDocuments = {
+      manifest: { type: 'loupe-project', version: 0 },
+      project: null,
+      samples: { samples: [] },
+      embeddings: null,
+      models: null,
+      modelDocuments: new Map(),
+    };
+    const table = [
+      {
+        from: 0,
+        to: 1,
+        description: 'a',
+        migrate: (d: ArchiveDocuments) => ({ ...d, project: 'a' }),
+      },
+      {
+        from: 1,
+        to: 2,
+        description: 'b',
+        migrate: (d: ArchiveDocuments) => ({ ...d, project: `${String(d.project)}b` }),
+      },
+    ];
+    const result = migrateArchive(docs, 0, table, 2);
+    expect(result.documents.project).toBe('ab');
+    expect(result.applied).toEqual(['v0 -> v1: a', 'v1 -> v2: b']);
+    expect(migrateArchive(docs, 2, table, 2).applied).toEqual([]);
+    expect(() => migrateArchive(docs, 3, table, 2)).toThrow(/newer Loupe/);
+    expect(() => migrateArchive(docs, 0, table.slice(1), 2)).toThrow(
+      expect.objectContaining({ code: 'unsupported-version' }),
+    );
+  });
+
+  it('rejects the version-0 shape declared as version 1 (validation runs after migration)', async () => {
+    await expectCode(
+      edit((files) =>
+        setSamples(files, (samples) =>
+          samples.forEach((s) => {
+            delete s.labelIds;
+            s.labelId = null;
+          }),
+        ),
+      ),
+      'invalid-record',
+      /needs a list "labelIds"/,
+    );
+    expect(samplesOf(await unzipBlob(good))).toHaveLength(3);
+  });
+});
+
+describe('zipFiles fixture sanity', () => {
+  it('round-trips entries', async () => {
+    const files = await unzipBlob(zipFiles({ 'a.txt': enc.encode('a') }));
+    expect(readText(files, 'a.txt')).toBe('a');
+  });
+});
