@@ -2,7 +2,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { openLoupeDb, type LoupeDatabase } from '../core/storage/db';
-import { runImport } from '../worker/importBridge';
+import { dataWorker, runImport } from '../worker/importBridge';
 import { createEngineClient } from '../worker/engineBridge';
 import { createLoupeStore } from '../state/store';
 import type { Services } from '../state/services';
@@ -24,6 +24,7 @@ const services: Services = {
   },
   runImport,
   engine: createEngineClient(),
+  data: dataWorker,
 };
 
 const store = createLoupeStore(services, { persistPrefs: true });

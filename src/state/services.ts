@@ -6,10 +6,14 @@ import type { ImportReport } from '../core/dataset/importer';
 import type { LoupeDatabase } from '../core/storage/db';
 import type { ImportCall } from '../worker/importBridge';
 import type { EngineClient } from '../worker/engineBridge';
+import type * as Comlink from 'comlink';
+import type { ImportWorkerApi } from '../worker/import.worker';
 
 export interface Services {
   db(): Promise<LoupeDatabase>;
   runImport(call: ImportCall): Promise<ImportReport>;
   /** The engine worker (tensors). Absent in unit tests that exercise storage-only actions. */
   engine?: EngineClient;
+  /** The data worker (archives, dataset zips). Absent in unit tests. */
+  data?: () => Comlink.Remote<ImportWorkerApi>;
 }

@@ -12,13 +12,15 @@ import { createImportSlice, type ImportSlice } from './importSlice';
 import { createPrefsSlice, type PrefsSlice } from './prefsSlice';
 import { createEngineSlice, type EngineSlice } from './engineSlice';
 import { createHeadsSlice, type HeadsSlice } from './headsSlice';
+import { createTransferSlice, type TransferSlice } from './transferSlice';
 
 export type LoupeState = ProjectsSlice &
   BoardSlice &
   ImportSlice &
   PrefsSlice &
   EngineSlice &
-  HeadsSlice;
+  HeadsSlice &
+  TransferSlice;
 export type LoupeStore = StoreApi<LoupeState>;
 
 export type SliceCreator<T> = (
@@ -41,6 +43,7 @@ export function createLoupeStore(
     ...createPrefsSlice(set, get, services),
     ...createEngineSlice(set, get, services),
     ...createHeadsSlice(set, get, services),
+    ...createTransferSlice(set, get, services),
   });
   if (!options.persistPrefs) return createStore<LoupeState>()(slices);
   return createStore<LoupeState>()(

@@ -14,6 +14,7 @@ import { TryPanel } from './TryPanel';
 import { TrainPanel } from './TrainPanel';
 import { EvaluationPanel } from './EvaluationPanel';
 import { ProjectSettings } from './ProjectSettings';
+import { ExportButton } from './ExportDialog';
 import { useFileDrop } from './useFileDrop';
 
 export function Board({ projectId }: { projectId: string }) {
@@ -131,6 +132,7 @@ function BoardContent() {
             }}
           />
         </label>
+        <ExportButton />
         <ThumbSizeSlider />
         <SelectionActions orderedIds={orderedIds} />
       </div>

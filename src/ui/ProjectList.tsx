@@ -4,6 +4,7 @@ import { useLoupe } from '../state/react';
 import type { ProjectSummary } from '../core/storage/projects';
 import { Dialog } from './Dialog';
 import { navigate } from './useHashRoute';
+import { ImportProject } from './ImportProject';
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -28,9 +29,12 @@ export function ProjectList() {
     <main className="page projects-page">
       <div className="page-head">
         <h1>Projects</h1>
-        <button type="button" className="primary" onClick={() => void onCreate()}>
-          New project
-        </button>
+        <span className="row-actions">
+          <ImportProject />
+          <button type="button" className="primary" onClick={() => void onCreate()}>
+            New project
+          </button>
+        </span>
       </div>
       {loaded && projects.length === 0 && (
         <section className="empty-state" aria-label="Getting started">

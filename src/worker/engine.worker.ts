@@ -19,6 +19,8 @@ import {
   type BackendReport,
 } from './backends';
 import { embedMissing, type EmbedProgress, type EmbedReport } from './embedPipeline';
+import { knnFiles, tfjsClassifierFiles, zipExport } from './exportBundle';
+import type { KnnExportDtype } from '../core/formats/knnExport';
 import {
   FLIP_SUFFIX,
   ProjectHeads,
@@ -336,6 +338,84 @@ const api = {
       return await heads.compareHeads(labelOrder, controller.signal);
     } finally {
       jobs.delete(jobId);
+    }
+  },
+
+  /** The TF.js classifier export (zip): backbone + pooling + dense head, with metadata.json. */
+  async exportTfjs(
+    spec: BackboneSpec,
+    aspectMode: AspectMode,
+    modelName: string,
+    labelNames: [string, string][],
+  ): Promise<Blob> {
+    const head = heads?.denseHead;
+    if (!heads || !head) throw new Error('Train the dense head first: the TF.js model needs it.');
+    const files = await tfjsClassifierFiles({
+      backbone: await backboneFor(spec),
+      spec,
+      head,
+      labelNames: new Map(labelNames),
+      aspectMode,
+      modelName,
+      metrics: heads.summary?.evaluations,
+    });
+    return zipExport(files);
+  },
+
+  /** The KNN export (zip): examples + manifest + the backbone's embedding model + runtime. */
+  async exportKnn(
+    spec: BackboneSpec,
+    aspectMode: AspectMode,
+    _modelName: string,
+    labelNames: [string, string][],
+    dtype: KnnExportDtype,
+  ): Promise<Blob> {
+    if (!heads || heads.exampleCount === 0)
+      throw new Error('Label some images first: the KNN model is made of them.');
+    const names = new Map(labelNames);
+    const files = await knnFiles({
+      backbone: await backboneFor(spec),
+      spec,
+      examples: heads.knnExamples(),
+      labels: labelNames.filter(([id]) => names.has(id)).map(([id, name]) => ({ id, name })),
+      kind: heads.kind,
+      k: heads.k,
+      aspectMode,
+      dtype,
+    });
+    return zipExport(files);
+  },
+
+  /**
+   * Parity check for tests and diagnostics: the exact preprocessed input of one stored sample and
+   * the dense head's probabilities on it, computed the way the app predicts.
+   */
+  async denseOnSample(
+    sampleId: string,
+    spec: BackboneSpec,
+    aspectMode: AspectMode,
+  ): Promise<{ input: Float32Array; shape: number[]; probabilities: number[] }> {
+    const head = heads?.denseHead;
+    if (!head) throw new Error('No trained dense head.');
+    const backbone = await backboneFor(spec);
+    const sample = await (await db()).get('samples', sampleId);
+    if (!sample) throw new Error('No such sample.');
+    const bitmap = await decodeImage(sample.blob);
+    const pixels = drawToPixels(bitmap, backbone.inputSize, aspectMode);
+    bitmap.close();
+    const input = pixelsToTensor([pixels], backbone.inputRange);
+    try {
+      const embedding = tf.tidy(() => backbone.embed(input));
+      const vector = (await embedding.data()) as Float32Array;
+      embedding.dispose();
+      const [prediction] = await head.predict([vector]);
+      return {
+        input: (await input.data()) as Float32Array,
+        shape: input.shape,
+        probabilities: prediction?.probabilities ?? [],
+      };
+    } finally {
+      input.dispose();
     }
   },
 

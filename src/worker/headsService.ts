@@ -161,6 +161,16 @@ export class ProjectHeads {
     this.knn = KnnHead.build(this.labelled(), { kind: this.kind, config: { k: this.k } });
   }
 
+  /** The active trained dense head (for export), or null before training. */
+  get denseHead(): DenseHead | null {
+    return this.dense;
+  }
+
+  /** Labelled examples as the KNN head sees them (for the KNN export). */
+  knnExamples(): { id: string; embedding: Float32Array; labelIds: string[] }[] {
+    return this.labelled();
+  }
+
   get summary(): DenseModelSummary | null {
     return this.denseSummary;
   }

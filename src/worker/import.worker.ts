@@ -1,6 +1,7 @@
 /**
- * Import worker: validates, hashes, decodes and thumbnails dropped files and writes them to
- * IndexedDB, so a drop of thousands of photos never blocks the page. Owns no UI and no tensors.
+ * Data worker: validates, hashes, decodes and thumbnails dropped files and writes them to
+ * IndexedDB, so a drop of thousands of photos never blocks the page; also writes and reads project
+ * archives and dataset zips. Owns no UI and no tensors.
  */
 import * as Comlink from 'comlink';
 import { browserDecoder } from '../core/dataset/decoder';
@@ -11,7 +12,28 @@ import {
   type ImportReport,
 } from '../core/dataset/importer';
 import { openLoupeDb, type LoupeDatabase } from '../core/storage/db';
-import type { SampleMeta, SampleSource } from '../core/storage/schema';
+import type { ProjectRecord, SampleMeta, SampleSource } from '../core/storage/schema';
+import { exportProjectArchive } from '../core/formats/archive';
+import { exportDataset } from '../core/formats/dataset';
+import {
+  findNameConflict,
+  importProjectArchive,
+  readProjectArchive,
+  type RestoredProject,
+} from '../core/formats/restore';
+
+export interface ArchiveSummary {
+  token: string;
+  name: string;
+  images: number;
+  labels: number;
+  models: number;
+  warnings: string[];
+  /** An existing project with the same name (the UI asks: rename or replace). */
+  conflict: { id: string; name: string } | null;
+}
+
+const restoredArchives = new Map<string, RestoredProject>();
 
 let dbPromise: Promise<LoupeDatabase> | null = null;
 const jobs = new Map<string, AbortController>();
@@ -47,6 +69,70 @@ const api = {
       jobs.delete(jobId);
     }
   },
+  async exportArchive(
+    jobId: string,
+    projectId: string,
+    onProgress: (p: { done: number; total: number }) => void,
+  ): Promise<Blob> {
+    const controller = new AbortController();
+    jobs.set(jobId, controller);
+    try {
+      return await exportProjectArchive(await db(), projectId, {
+        onProgress,
+        signal: controller.signal,
+      });
+    } finally {
+      jobs.delete(jobId);
+    }
+  },
+
+  async exportDataset(
+    jobId: string,
+    projectId: string,
+    onProgress: (p: { done: number; total: number }) => void,
+  ): Promise<Blob> {
+    const controller = new AbortController();
+    jobs.set(jobId, controller);
+    try {
+      return await exportDataset(await db(), projectId, { onProgress, signal: controller.signal });
+    } finally {
+      jobs.delete(jobId);
+    }
+  },
+
+  /** Validates an archive completely (nothing is written) and keeps it for `importArchive`. */
+  async inspectArchive(file: Blob): Promise<ArchiveSummary> {
+    const restored = await readProjectArchive(file);
+    const token = crypto.randomUUID();
+    restoredArchives.clear();
+    restoredArchives.set(token, restored);
+    const conflict = await findNameConflict(await db(), restored.project.name);
+    return {
+      token,
+      name: restored.project.name,
+      images: restored.samples.length,
+      labels: restored.labels.length,
+      models: restored.models.length,
+      warnings: restored.warnings,
+      conflict: conflict ? { id: conflict.id, name: conflict.name } : null,
+    };
+  },
+
+  async importArchive(
+    token: string,
+    options: { name?: string; replaceProjectId?: string },
+  ): Promise<ProjectRecord> {
+    const restored = restoredArchives.get(token);
+    if (!restored) throw new Error('The archive is no longer loaded; choose the file again.');
+    const project = await importProjectArchive(await db(), restored, {
+      ...(options.name ? { name: options.name } : {}),
+      mode: options.replaceProjectId ? 'replace' : 'new',
+      ...(options.replaceProjectId ? { replaceProjectId: options.replaceProjectId } : {}),
+    });
+    restoredArchives.delete(token);
+    return project;
+  },
+
   cancel(jobId: string): void {
     jobs.get(jobId)?.abort();
   },

@@ -29,6 +29,11 @@ export interface ImportCall {
   mergeDuplicateLabels?: boolean;
 }
 
+/** The data worker's API for archive and dataset calls (no cancellation needed from the UI yet). */
+export function dataWorker(): Comlink.Remote<ImportWorkerApi> {
+  return worker();
+}
+
 export async function runImport(call: ImportCall): Promise<ImportReport> {
   const jobId = crypto.randomUUID();
   const api = worker();

@@ -149,9 +149,9 @@ describe('custom backbone', () => {
       'custom:my-model.json:leaky_re_lu_14-abcdef012345',
     );
     expect(embeddingKey(mobileNetV1Spec(), 'centre-crop')).toBe(
-      'mobilenet_v1_0.75_224@centre-crop#1',
+      'mobilenet_v1_0.75_224@centre-crop#2',
     );
-    expect(embeddingKey({ id: 'x' }, 'letterbox')).toBe('x@letterbox#1');
+    expect(embeddingKey({ id: 'x' }, 'letterbox')).toBe('x@letterbox#2');
   });
 });
 

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { AspectMode } from '../storage/schema';
 
 /** Bump whenever any step below changes its output: every cached embedding is then recomputed. */
-export const PREPROCESS_VERSION = 1;
+export const PREPROCESS_VERSION = 2;
 
 export const DEFAULT_ASPECT_MODE: AspectMode = 'centre-crop';
 export const ASPECT_MODES: readonly AspectMode[] = ['centre-crop', 'letterbox', 'squash'];
@@ -125,6 +125,9 @@ export function drawToPixels(
   const ctx = context2d(out, true);
   ctx.fillStyle = LETTERBOX_FILL;
   ctx.fillRect(0, 0, size, size);
+  // Enlarging: plain bilinear ('low'), which is what browsers and Teachable Machine's loader use
+  // by default, so exported models see the same pixels there; shrinking keeps 'high'.
+  if (r.dw > sw || r.dh > sh) ctx.imageSmoothingQuality = 'low';
   ctx.drawImage(src, sx, sy, sw, sh, r.dx, r.dy, r.dw, r.dh);
   return ctx.getImageData(0, 0, size, size);
 }
@@ -209,7 +212,7 @@ export function describePreprocessing(
     `Loupe preprocessing v${PREPROCESS_VERSION}:`,
     `1. decode the file with its EXIF orientation applied (createImageBitmap, imageOrientation 'from-image'), sRGB;`,
     `2. aspect: ${modes.map((m) => MODE_TEXT[m]).join('; or ')};`,
-    `3. resize to ${size} pixels: while the kept region is at least twice the target size it is halved (2x2 averaging), then drawn once with canvas smoothing 'high'; transparent pixels are composited over black;`,
+    `3. resize to ${size} pixels: while the kept region is at least twice the target size it is halved (2x2 averaging), then drawn once with canvas smoothing 'high' when shrinking, plain bilinear ('low', the browser default that Teachable Machine's loader also uses) when enlarging; transparent pixels are composited over black;`,
     `4. take R, G, B (alpha dropped) and map each value v in 0..255 to v / 255 * (hi - lo) + lo with input range ${range}, as float32 NHWC.`,
   ].join('\n');
 }
