@@ -7,7 +7,13 @@ import type { AspectMode, BackboneSpec, ClassPrediction } from '../core/backbone
 import type { BackendName } from './backends';
 import type { EmbedProgress, EmbedReport } from './embedPipeline';
 import type { EngineApi, EngineStatus } from './engine.worker';
-import type { CompareRow, DenseModelSummary, TryPredictions } from './headsService';
+import type {
+  CompareRow,
+  DenseModelSummary,
+  EvalRow,
+  EvalVariant,
+  TryPredictions,
+} from './headsService';
 import type { DenseConfig, EpochLog } from '../core/heads';
 
 export type { CompareRow, DenseModelSummary, TryPredictions, EpochLog, DenseConfig };
@@ -24,6 +30,8 @@ export interface EngineClient {
     onEpoch: (log: EpochLog) => void;
   }): Promise<DenseModelSummary | null>;
   compareHeads(labelOrder: string[], signal: AbortSignal): Promise<CompareRow[]>;
+  /** Cross-validated accuracy of head variants (the `npm run eval` report). */
+  evaluateVariants(variants: EvalVariant[], trainPerClass?: number): Promise<EvalRow[]>;
   init(
     spec: BackboneSpec,
     opts: { override?: BackendName; remembered?: BackendName },
@@ -35,6 +43,8 @@ export interface EngineClient {
     signal: AbortSignal;
     onProgress: (p: EmbedProgress) => void;
     onBatch: (sampleIds: string[]) => void;
+    /** Compute the horizontal-flip augmentation set instead of the plain embeddings. */
+    flip?: boolean;
   }): Promise<EmbedReport>;
   classifySample(
     sampleId: string,
@@ -82,6 +92,8 @@ export function createEngineClient(): EngineClient {
       ),
     compareHeads: (labelOrder, signal) =>
       withCancel(signal, (jobId) => worker().compareHeads(jobId, labelOrder)),
+    evaluateVariants: (variants, trainPerClass) =>
+      worker().evaluateVariants(crypto.randomUUID(), variants, trainPerClass),
     init: (spec, opts) => worker().init(spec, opts),
     embedProject: (call) =>
       withCancel(call.signal, (jobId) =>
@@ -92,6 +104,7 @@ export function createEngineClient(): EngineClient {
           call.aspectMode,
           Comlink.proxy(call.onProgress),
           Comlink.proxy(call.onBatch),
+          call.flip ?? false,
         ),
       ),
     classifySample: (id, spec, mode) => worker().classifySample(id, spec, mode),

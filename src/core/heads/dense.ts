@@ -15,8 +15,9 @@
  * - Class weights 'balanced': single-label n / (C * n_c) per sample; multi-label per label, positives
  *   n / (2 * pos) and negatives n / (2 * neg). They weight the training loss only; the reported
  *   validation loss is unweighted. Multi-label accuracy is per (item, label) at 0.5.
- * - Inputs are L2-normalised, then (default `inputScale: 'sqrt-dim'`) multiplied by sqrt(d) so each
- *   feature has RMS 1: unit-length 768-1280-d inputs make Adam at 1e-3 crawl on small projects.
+ * - Inputs are L2-normalised. `inputScale: 'sqrt-dim'` also multiplies them by sqrt(d) (features of
+ *   RMS 1): it learns several times faster but overfits sooner; on real data the default 'unit'
+ *   scale (slow, implicitly regularised learning) scored better, most of all with few images.
  * - Validation: the explicit `validation` set, else a seeded stratified hold-out of
  *   `validationFraction` of the items. Without validation items there is no early stopping and the
  *   multi-label thresholds stay 0.5. With the hold-out and `refit` (default), a second run with the
@@ -59,8 +60,8 @@ export interface DenseConfig {
   /** Hold-out share used for validation when no validation set is given; 0 = none. */
   validationFraction: number;
   /**
-   * After L2 normalisation, multiply inputs by sqrt(d) ('sqrt-dim': features of RMS 1, the scale
-   * Adam's default step and Glorot initialisation expect) or leave them unit-length ('unit').
+   * After L2 normalisation, leave inputs unit-length ('unit') or multiply them by sqrt(d)
+   * ('sqrt-dim': features of RMS 1; faster to train, more prone to overfit).
    */
   inputScale: 'sqrt-dim' | 'unit';
   /**
@@ -74,9 +75,21 @@ export interface DenseConfig {
   unknownThreshold: number | null;
 }
 
+/**
+ * Defaults chosen on real data: MobileNet v1 0.75 `conv_pw_13_relu` GAP embeddings (768-d) of
+ * flowers5-dev (5 classes, 2,588 photos), stratified 5-fold CV, pooled accuracy, seed 1, wasm:
+ * | head                                                   | all data | 20/class | 10/class |
+ * |--------------------------------------------------------|----------|----------|----------|
+ * | these defaults (256 relu, dropout 0.5, unit, refit)    | 0.682    | 0.519    | 0.506    |
+ * | 128 relu, dropout 0.5, sqrt-dim, refit                 | 0.676    | 0.493    | 0.437    |
+ * | 128 relu, dropout 0.3, sqrt-dim, refit                 | 0.669    | 0.500    |          |
+ * | logistic probe (no hidden, unit, 50 ep, batch 16, all) | 0.671    | 0.495    | 0.446    |
+ * | KNN, k by chooseK (10 on all data)                     | 0.661    | 0.461    |          |
+ * Differences under ~0.02 are within fold-to-fold noise (std 0.015-0.025).
+ */
 export const DENSE_DEFAULTS: Readonly<DenseConfig> = {
   hiddenUnits: 256,
-  dropout: 0.4,
+  dropout: 0.5,
   epochs: 50,
   batchSize: 32,
   learningRate: 1e-3,
@@ -84,7 +97,7 @@ export const DENSE_DEFAULTS: Readonly<DenseConfig> = {
   classWeights: 'balanced',
   patience: 8,
   validationFraction: 0.2,
-  inputScale: 'sqrt-dim',
+  inputScale: 'unit',
   refit: true,
   unknownThreshold: null,
 };

@@ -1,0 +1,166 @@
+#!/usr/bin/env node
+// `npm run eval`: the accuracy report of issue 4, measured through the real app. Serves the built
+// app, drops all of ../shared/datasets/flowers5-dev onto a new project in headless Chromium, waits
+// for every embedding (and the horizontal-flip set), then runs seeded 5-fold cross-validation in
+// the engine worker on the same folds for: KNN (default k), dense head (defaults), each with and
+// without flip augmentation, and a logistic-regression probe; once on all training images and once
+// with 20 training images per class. Prints one JSON object (progress on stderr).
+//
+// Usage: node scripts/eval.mjs [--no-build] [--per-class 20]
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { chromium } from 'playwright-core';
+import { build, preview } from 'vite';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const FLOWERS = path.resolve(ROOT, '..', 'shared', 'datasets', 'flowers5-dev');
+// Same launch flags as tests/e2e/browser.ts.
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+];
+const VARIANTS = ['knn', 'knn+flip', 'dense', 'dense+flip', 'logreg'];
+
+const { values: args } = parseArgs({
+  options: { 'no-build': { type: 'boolean' }, 'per-class': { type: 'string', default: '20' } },
+});
+const log = (...m) => console.error('[eval]', ...m);
+
+if (!existsSync(FLOWERS)) {
+  console.error(`eval needs ${FLOWERS} (the shared flowers5-dev dataset beside the checkout).`);
+  process.exit(1);
+}
+process.chdir(ROOT);
+if (!args['no-build'] || !existsSync('dist/index.html')) {
+  log('building');
+  await build({ logLevel: 'warn' });
+}
+const server = await preview({ preview: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' });
+const baseUrl = server.resolvedUrls.local[0].replace(/\/$/, '');
+const profile = mkdtempSync(path.join(tmpdir(), 'loupe-eval-'));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  args: CHROMIUM_ARGS,
+  headless: true,
+  viewport: { width: 1280, height: 900 },
+});
+const started = Date.now();
+try {
+  const page = context.pages()[0] ?? (await context.newPage());
+  await page.goto(`${baseUrl}/?debug=1#/`);
+  await page.waitForFunction(() => 'store' in (window.__loupe ?? {}));
+  const projectId = await page.evaluate(() =>
+    window.__loupe.store.getState().createProject('flowers5 eval'),
+  );
+  await page.goto(`${baseUrl}/?debug=1#/p/${projectId}`);
+  await page.getByRole('toolbar', { name: 'Board actions' }).waitFor();
+
+  log('dropping', FLOWERS);
+  const box = await page.getByRole('toolbar', { name: 'Board actions' }).boundingBox();
+  const cdp = await context.newCDPSession(page);
+  for (const type of ['dragEnter', 'dragOver', 'drop']) {
+    await cdp.send('Input.dispatchDragEvent', {
+      type,
+      x: box.x + box.width / 2,
+      y: box.y + 10,
+      data: { items: [], files: [FLOWERS], dragOperationsMask: 1 },
+    });
+  }
+  await page.waitForFunction(
+    () => {
+      const s = window.__loupe.store.getState();
+      return (
+        !s.importProgress &&
+        s.samples.length > 2500 &&
+        s.embeddedCount >= s.samples.length &&
+        !s.embedProgress
+      );
+    },
+    null,
+    { timeout: 1_800_000, polling: 2000 },
+  );
+  const images = await page.evaluate(() => window.__loupe.store.getState().samples.length);
+  log(
+    `${images} images embedded after ${((Date.now() - started) / 1000).toFixed(0)} s; computing flips`,
+  );
+
+  const result = await page.evaluate(
+    async ({ variants, perClass }) => {
+      const { store, services } = window.__loupe;
+      const state = store.getState();
+      const project = state.project;
+      const spec = {
+        kind: 'mobilenet-v1',
+        id: 'mobilenet_v1_0.75_224',
+        label: 'MobileNet v1',
+        url: '/models/mobilenet_v1_0.75_224/model.json',
+        embeddingLayer: 'conv_pw_13_relu',
+        inputSize: 224,
+        inputRange: [-1, 1],
+        embeddingSize: 768,
+      };
+      await services.engine.embedProject({
+        projectId: project.id,
+        spec,
+        aspectMode: project.settings.aspectMode,
+        signal: new AbortController().signal,
+        onProgress: () => {},
+        onBatch: () => {},
+        flip: true,
+      });
+      const t0 = performance.now();
+      const all = await services.engine.evaluateVariants(variants);
+      const t1 = performance.now();
+      const few = await services.engine.evaluateVariants(variants, perClass);
+      return {
+        all,
+        few,
+        allMs: t1 - t0,
+        fewMs: performance.now() - t1,
+        backend: state.engineStatus?.backend,
+      };
+    },
+    { variants: VARIANTS, perClass: Number(args['per-class']) },
+  );
+  const table = (rows) =>
+    Object.fromEntries(
+      rows.map((r) => [
+        r.variant,
+        {
+          accuracy: +r.accuracy.toFixed(4),
+          macroF1: +r.macroF1.toFixed(4),
+          std: +r.std.toFixed(4),
+          k: r.k,
+        },
+      ]),
+    );
+  console.log(
+    JSON.stringify(
+      {
+        dataset: 'flowers5-dev',
+        images,
+        folds: 5,
+        backend: result.backend,
+        allTraining: table(result.all),
+        [`train${args['per-class']}PerClass`]: table(result.few),
+        seconds: Math.round((Date.now() - started) / 1000),
+      },
+      null,
+      2,
+    ),
+  );
+} finally {
+  await context.close();
+  await server.close();
+  rmSync(profile, { recursive: true, force: true });
+}
