@@ -154,7 +154,7 @@ export async function knnFiles(input: {
     const held = new Set(split.validation);
     const train: KnnExportExample[] = input.examples.filter((e) => !held.has(e.id));
     const validation = input.examples.filter((e) => held.has(e.id));
-    accuracy = measureQuantisationCost({ ...exportInput, examples: train }, validation);
+    accuracy = await measureQuantisationCost({ ...exportInput, examples: train }, validation);
   }
   const manifest = { ...built.manifest, accuracy };
   const embedding = await saveLayersModel(backbone.embeddingModel());

@@ -241,6 +241,92 @@ describe('export and import', () => {
         expect(c.maxDiff).toBeLessThan(0.02);
       }
 
+      // c. The KNN export with loupe-runtime.js in a fresh static page (tfjs from the zip itself).
+      const knnZip = unzipSync(await download(page, 'KNN model'));
+      for (const f of [
+        'knn-manifest.json',
+        'knn-examples.bin',
+        'backbone/model.json',
+        'loupe-runtime.js',
+        'tf.min.js',
+        'index.html',
+      ]) {
+        expect(Object.keys(knnZip)).toContain(f);
+      }
+      for (const [name, bytes] of Object.entries(knnZip)) files.set(`/knn/${name}`, bytes);
+      const unseen = CLASSES.map((c) => photos(c, 200, 1)[0]!);
+      unseen.forEach((file, i) => files.set(`/unseen/${i}.jpg`, { file }));
+      files.set(
+        '/knn.html',
+        '<!doctype html><script src="/knn/tf.min.js"></script><script type="module">import { loadClassifier } from "/knn/loupe-runtime.js"; window.loadClassifier = loadClassifier;</script>',
+      );
+      await fp.goto(`${server.url}/knn.html`);
+      await fp.waitForFunction(() => 'loadClassifier' in window);
+      const runtimeTop = await fp.evaluate(async (n) => {
+        type Clf = {
+          classify(img: HTMLImageElement): Promise<{ label: string; probability: number }[]>;
+          dispose(): void;
+        };
+        const w = window as unknown as {
+          tf: unknown;
+          loadClassifier(base: string, o: { tf: unknown }): Promise<Clf>;
+        };
+        const clf = await w.loadClassifier('/knn/', { tf: w.tf });
+        const load = async (src: string): Promise<HTMLImageElement> => {
+          const img = new Image();
+          img.src = src;
+          await img.decode();
+          return img;
+        };
+        const trained: string[] = [];
+        for (let i = 0; i < n; i++)
+          trained.push((await clf.classify(await load(`/photos/${i}.jpg`)))[0]!.label);
+        const fresh: string[] = [];
+        for (let i = 0; i < 3; i++)
+          fresh.push((await clf.classify(await load(`/unseen/${i}.jpg`)))[0]!.label);
+        clf.dispose();
+        return { trained, fresh };
+      }, picked.length);
+      const truth = picked.map((s) =>
+        CLASSES.find((c) => photos(c, 0, 15).some((p) => path.basename(p) === s.name)),
+      );
+      console.log(JSON.stringify({ knnRuntime: runtimeTop, truth }));
+      expect(
+        runtimeTop.trained.filter((label, i) => label === truth[i]).length,
+      ).toBeGreaterThanOrEqual(9);
+      // The app's KNN on the same unseen photos (try panel) agrees with the runtime.
+      await page.getByRole('button', { name: 'Close' }).click();
+      await page.evaluate(() => {
+        type Listener = (a: { tryResult: unknown }, b: { tryResult: unknown }) => void;
+        const w = window as unknown as {
+          __tries: number;
+          __loupe: { store: { subscribe(f: Listener): void } };
+        };
+        w.__tries = 0;
+        w.__loupe.store.subscribe((now, before) => {
+          if (now.tryResult !== before.tryResult) w.__tries++;
+        });
+      });
+      await page.getByRole('radiogroup', { name: 'Classifier' }).getByLabel('KNN').check();
+      for (const [i, file] of unseen.entries()) {
+        const tries = await page.evaluate(() => (window as unknown as { __tries: number }).__tries);
+        await page.getByLabel('Try an image').setInputFiles(file);
+        await page.waitForFunction(
+          (n) => (window as unknown as { __tries: number }).__tries > n,
+          tries,
+        );
+        const top = await page
+          .getByRole('list', { name: 'Predictions' })
+          .locator('.pred-name')
+          .first()
+          .textContent();
+        expect(top).toBe(runtimeTop.fresh[i]);
+      }
+      expect(
+        runtimeTop.fresh.filter((label, i) => label === CLASSES[i]).length,
+      ).toBeGreaterThanOrEqual(2);
+      await page.getByRole('button', { name: 'Export' }).click();
+
       // d. Archive -> delete the project -> import -> identical images, labels, model and metrics.
       const metricsBefore = await page
         .getByRole('region', { name: 'Evaluation' })
