@@ -7,7 +7,9 @@
 import { getBuiltinSpec, defaultBackboneSpec } from '../core/backbone/registry';
 import type { BackboneSpec } from '../core/backbone/types';
 import { embeddingKey } from '../core/backbone/types';
-import { countEmbeddings } from '../core/storage/embeddings';
+import { countEmbeddings, pruneEmbeddings } from '../core/storage/embeddings';
+import { updateProject } from '../core/storage/projects';
+import type { AspectMode } from '../core/storage/schema';
 import type { ProjectRecord } from '../core/storage/schema';
 import type { BackendName, EmbedProgress, EngineStatus } from '../worker/engineBridge';
 import type { SliceCreator } from './store';
@@ -23,6 +25,12 @@ export interface EngineSlice {
   backendOverride: BackendName | 'auto';
   setBackendOverride(choice: BackendName | 'auto'): Promise<void>;
   scheduleEmbedding(): Promise<void>;
+  /**
+   * Switches the project's backbone and/or aspect mode. The new embeddings are computed in the
+   * background while the current ones (and the models on them) stay in use; the switch completes
+   * when every image has one, and the old set is then dropped.
+   */
+  setBackbone(target: PendingBackbone): Promise<void>;
   /** Resolves once the worker has picked its backend for the open project's backbone. */
   engineReady(): Promise<void>;
   cancelEmbedding(): void;
@@ -32,6 +40,21 @@ export function projectBackboneSpec(project: ProjectRecord): BackboneSpec {
   const custom = project.settings['customBackbone'] as BackboneSpec | undefined;
   if (custom && custom.id === project.settings.backboneId) return custom;
   return getBuiltinSpec(project.settings.backboneId) ?? defaultBackboneSpec();
+}
+
+/** A backbone / aspect-mode switch in progress: its embeddings are computed before it takes over. */
+export interface PendingBackbone {
+  spec: BackboneSpec;
+  aspectMode: AspectMode;
+}
+
+export function pendingBackbone(project: ProjectRecord): PendingBackbone | null {
+  return (project.settings['pendingBackbone'] as PendingBackbone | undefined) ?? null;
+}
+
+/** What the embedding scheduler works on: the pending switch if any, else the active settings. */
+function embeddingTarget(project: ProjectRecord): PendingBackbone {
+  return pendingBackbone(project) ?? { spec: projectBackboneSpec(project), aspectMode: project.settings.aspectMode };
 }
 
 export const createEngineSlice: SliceCreator<EngineSlice> = (set, get, services) => {
@@ -71,12 +94,32 @@ export const createEngineSlice: SliceCreator<EngineSlice> = (set, get, services)
     return initialised;
   };
 
+  /** The pending backbone has every embedding: make it active, drop the old set, reopen heads. */
+  const promote = async (project: ProjectRecord, key: string): Promise<void> => {
+    const pending = pendingBackbone(project);
+    if (!pending) return;
+    const database = await services.db();
+    const updated = await updateProject(database, project.id, {
+      settings: {
+        ...project.settings,
+        backboneId: pending.spec.id,
+        aspectMode: pending.aspectMode,
+        customBackbone: pending.spec.kind === 'custom' ? pending.spec : undefined,
+        pendingBackbone: undefined,
+      },
+    });
+    await pruneEmbeddings(database, project.id, key);
+    if (get().project?.id === project.id) {
+      set({ project: updated });
+      await get().openHeads();
+    }
+  };
+
   const runOnce = async (): Promise<void> => {
     const project = get().project;
     const engine = services.engine;
     if (!project || !engine) return;
-    const spec = projectBackboneSpec(project);
-    const aspectMode = project.settings.aspectMode;
+    const { spec, aspectMode } = embeddingTarget(project);
     const key = embeddingKey(spec, aspectMode);
     const database = await services.db();
     const refreshCount = async (): Promise<void> => {
@@ -101,6 +144,7 @@ export const createEngineSlice: SliceCreator<EngineSlice> = (set, get, services)
       });
       set({ computedThisSession: get().computedThisSession + report.computed });
       if (report.cancelled) dirty = false;
+      else if (pendingBackbone(project) && report.failed.length === 0) await promote(project, key);
     } finally {
       controller = null;
       set({ embedProgress: null });
@@ -132,6 +176,19 @@ export const createEngineSlice: SliceCreator<EngineSlice> = (set, get, services)
       const project = get().project;
       if (!project) return;
       await ensureEngine(projectBackboneSpec(project));
+    },
+    async setBackbone(target) {
+      const project = get().project;
+      if (!project) return;
+      const active = { spec: projectBackboneSpec(project), aspectMode: project.settings.aspectMode };
+      const same = active.spec.id === target.spec.id && active.aspectMode === target.aspectMode;
+      const updated = await updateProject(await services.db(), project.id, {
+        settings: { ...project.settings, pendingBackbone: same ? undefined : target },
+      });
+      set({ project: updated, engineError: null });
+      get().cancelEmbedding();
+      await running;
+      await get().scheduleEmbedding();
     },
     scheduleEmbedding() {
       if (!services.engine) return Promise.resolve();

@@ -1,6 +1,7 @@
 /** Project settings: single- or multi-label, and the backend used on this device. */
 import { useLoupe } from '../state/react';
 import type { BackendName } from '../worker/engineBridge';
+import { BackboneSettings } from './BackboneSettings';
 
 export function ProjectSettings() {
   const project = useLoupe((s) => s.project);
@@ -22,6 +23,7 @@ export function ProjectSettings() {
           <option value="multi-label">Multi-label (several labels per image)</option>
         </select>
       </label>
+      <BackboneSettings />
       <label>
         Compute backend
         <select

@@ -69,6 +69,23 @@ describe('embedding engine', () => {
     await seen.getByRole('listitem').first().waitFor({ timeout: 120_000 });
     expect(await seen.getByRole('listitem').first().textContent()).toMatch(/^espresso/);
 
+    // Custom backbone end to end: Darknet tiny (input [0, 1], layer leaky_re_lu_14, 512-d).
+    await page.getByText('Project settings').click();
+    await page.getByLabel('Embedding model').selectOption({ label: 'Darknet tiny (ImageNet)' });
+    await page.getByText(/Switching to Darknet tiny/).waitFor();
+    await page
+      .getByText(/Switching to Darknet tiny/)
+      .waitFor({ state: 'detached', timeout: 240_000 });
+    expect(await page.getByLabel('Embedding model').inputValue()).toBe(
+      'custom:darknet_tiny_imagenet:leaky_re_lu_14',
+    );
+    expect(await embedded.textContent()).toBe('41');
+    await page.getByRole('radiogroup', { name: 'Classifier' }).getByLabel('KNN').check();
+    await page.getByLabel('Try an image').setInputFiles(photos('tulip', 30)[25]!);
+    const top = page.getByRole('list', { name: 'Predictions' }).locator('.pred-name').first();
+    await top.waitFor({ timeout: 60_000 });
+    expect(['daisy', 'tulip', 'drinks']).toContain(await top.textContent());
+
     expect(session.pageErrors).toEqual([]);
     expect(session.crossOrigin()).toEqual([]);
   });

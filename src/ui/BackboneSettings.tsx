@@ -1,0 +1,158 @@
+/**
+ * Backbone and preprocessing settings: built-in MobileNets, the bundled Darknet example, or any
+ * same-origin TF.js layers model with a chosen embedding layer and input range. A switch computes
+ * the new embeddings in the background; the current ones stay in use until it completes.
+ */
+import { useEffect, useState } from 'react';
+import {
+  darknetTinySpec,
+  mobileNetV1Spec,
+  mobileNetV2Spec,
+  probeBackbone,
+} from '../core/backbone/registry';
+import { customBackboneId } from '../core/backbone/custom';
+import type { BackboneSpec } from '../core/backbone/types';
+import type { AspectMode } from '../core/storage/schema';
+import { pendingBackbone, projectBackboneSpec } from '../state/engineSlice';
+import { useLoupe } from '../state/react';
+
+const CANDIDATES: BackboneSpec[] = [mobileNetV1Spec(), mobileNetV2Spec(), darknetTinySpec()];
+
+export function BackboneSettings() {
+  const project = useLoupe((s) => s.project);
+  const setBackbone = useLoupe((s) => s.setBackbone);
+  const embedded = useLoupe((s) => s.embeddedCount);
+  const total = useLoupe((s) => s.samples.length);
+  const [available, setAvailable] = useState<Record<string, boolean>>({});
+  const [custom, setCustom] = useState({ url: '', layer: '', lo: '0', hi: '1', size: '224' });
+
+  useEffect(() => {
+    let alive = true;
+    void Promise.all(
+      CANDIDATES.map(async (c) => [c.id, (await probeBackbone(c)).available] as const),
+    ).then((entries) => alive && setAvailable(Object.fromEntries(entries)));
+    return () => {
+      alive = false;
+    };
+  }, []);
+
+  if (!project) return null;
+  const active = projectBackboneSpec(project);
+  const pending = pendingBackbone(project);
+  const aspectMode = pending?.aspectMode ?? project.settings.aspectMode;
+  const chosen = pending?.spec ?? active;
+
+  const useCustom = (): void => {
+    const lo = Number(custom.lo);
+    const hi = Number(custom.hi);
+    const size = Number(custom.size);
+    if (!custom.url || !custom.layer || !Number.isFinite(lo) || !Number.isFinite(hi) || !(size > 0))
+      return;
+    const name =
+      custom.url
+        .replace(/\/model\.json$/, '')
+        .split('/')
+        .pop() ?? 'custom';
+    void setBackbone({
+      spec: {
+        kind: 'custom',
+        id: customBackboneId(name, custom.layer),
+        label: `${name} (${custom.layer})`,
+        url: custom.url,
+        embeddingLayer: custom.layer,
+        inputSize: size,
+        inputRange: [lo, hi],
+      },
+      aspectMode,
+    });
+  };
+
+  return (
+    <fieldset className="backbone-settings">
+      <legend>Backbone</legend>
+      <label>
+        Embedding model
+        <select
+          value={chosen.id}
+          onChange={(e) => {
+            const spec = CANDIDATES.find((c) => c.id === e.target.value);
+            if (spec) void setBackbone({ spec, aspectMode });
+          }}
+        >
+          {CANDIDATES.map((c) => (
+            <option key={c.id} value={c.id} disabled={available[c.id] === false}>
+              {c.label}
+              {available[c.id] === false ? ' — not installed' : ''}
+            </option>
+          ))}
+          {!CANDIDATES.some((c) => c.id === chosen.id) && (
+            <option value={chosen.id}>{chosen.label}</option>
+          )}
+        </select>
+      </label>
+      <label>
+        Aspect mode
+        <select
+          value={aspectMode}
+          onChange={(e) =>
+            void setBackbone({ spec: chosen, aspectMode: e.target.value as AspectMode })
+          }
+        >
+          <option value="centre-crop">Centre-crop</option>
+          <option value="letterbox">Letterbox (pad)</option>
+          <option value="squash">Squash</option>
+        </select>
+      </label>
+      {pending && (
+        <p role="status" className="project-meta">
+          Switching to {pending.spec.label} ({pending.aspectMode}): {Math.min(embedded, total)} /{' '}
+          {total} embeddings computed. {active.label} stays in use until then.
+        </p>
+      )}
+      <details>
+        <summary>Custom TF.js layers model</summary>
+        <label>
+          model.json URL (same origin)
+          <input
+            value={custom.url}
+            placeholder="/models/my-model/model.json"
+            onChange={(e) => setCustom({ ...custom, url: e.target.value })}
+          />
+        </label>
+        <label>
+          Embedding layer
+          <input
+            value={custom.layer}
+            onChange={(e) => setCustom({ ...custom, layer: e.target.value })}
+          />
+        </label>
+        <div className="settings-grid">
+          <label>
+            Input min
+            <input
+              value={custom.lo}
+              onChange={(e) => setCustom({ ...custom, lo: e.target.value })}
+            />
+          </label>
+          <label>
+            Input max
+            <input
+              value={custom.hi}
+              onChange={(e) => setCustom({ ...custom, hi: e.target.value })}
+            />
+          </label>
+          <label>
+            Input size
+            <input
+              value={custom.size}
+              onChange={(e) => setCustom({ ...custom, size: e.target.value })}
+            />
+          </label>
+        </div>
+        <button type="button" className="small" onClick={useCustom}>
+          Use custom model
+        </button>
+      </details>
+    </fieldset>
+  );
+}
