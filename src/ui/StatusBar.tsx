@@ -1,29 +1,18 @@
 /** Status bar: backend in use, embedding progress with cancel, and cache counters (debug view). */
 import { useLoupe } from '../state/react';
-import { formatEta } from './ImportProgressBar';
+import { TaskBar } from './TaskBar';
 
 export function EmbeddingProgressBar() {
   const progress = useLoupe((s) => s.embedProgress);
   const cancel = useLoupe((s) => s.cancelEmbedding);
   if (!progress) return null;
   return (
-    <div className="task-bar">
-      <label className="task-label" htmlFor="embed-progress">
-        Computing embeddings: {progress.done} / {progress.total} · {progress.rate.toFixed(1)}{' '}
-        images/s · {formatEta(progress.etaSeconds)}
-      </label>
-      <progress
-        id="embed-progress"
-        aria-label="Computing embeddings"
-        max={progress.total}
-        value={progress.done}
-        aria-valuenow={progress.done}
-        aria-valuemax={progress.total}
-      />
-      <button type="button" onClick={cancel}>
-        Pause embeddings
-      </button>
-    </div>
+    <TaskBar
+      name="Computing embeddings"
+      progress={progress}
+      stopLabel="Pause embeddings"
+      onStop={cancel}
+    />
   );
 }
 
