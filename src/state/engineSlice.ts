@@ -54,7 +54,12 @@ export function pendingBackbone(project: ProjectRecord): PendingBackbone | null 
 
 /** What the embedding scheduler works on: the pending switch if any, else the active settings. */
 function embeddingTarget(project: ProjectRecord): PendingBackbone {
-  return pendingBackbone(project) ?? { spec: projectBackboneSpec(project), aspectMode: project.settings.aspectMode };
+  return (
+    pendingBackbone(project) ?? {
+      spec: projectBackboneSpec(project),
+      aspectMode: project.settings.aspectMode,
+    }
+  );
 }
 
 export const createEngineSlice: SliceCreator<EngineSlice> = (set, get, services) => {
@@ -180,7 +185,10 @@ export const createEngineSlice: SliceCreator<EngineSlice> = (set, get, services)
     async setBackbone(target) {
       const project = get().project;
       if (!project) return;
-      const active = { spec: projectBackboneSpec(project), aspectMode: project.settings.aspectMode };
+      const active = {
+        spec: projectBackboneSpec(project),
+        aspectMode: project.settings.aspectMode,
+      };
       const same = active.spec.id === target.spec.id && active.aspectMode === target.aspectMode;
       const updated = await updateProject(await services.db(), project.id, {
         settings: { ...project.settings, pendingBackbone: same ? undefined : target },
