@@ -77,6 +77,9 @@ export const createImportSlice: SliceCreator<ImportSlice> = (set, get, services)
             rejected: report.rejected,
           });
           void get().loadProjects();
+          // Ask once that the browser never evicts the user's images under storage pressure.
+          if (report.added.length > 0)
+            void globalThis.navigator?.storage?.persist?.().catch(() => false);
         } catch (error) {
           get().pushNotice({
             kind: 'error',
