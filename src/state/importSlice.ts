@@ -1,7 +1,7 @@
 /** Import slice: one import at a time with progress and cancel, and notices about its outcome. */
 import type { ImportItem, ImportProgress } from '../core/dataset/importer';
 import { summariseImport, type RejectedFile } from '../core/dataset/importer';
-import type { SampleSource } from '../core/storage/schema';
+import type { SampleMeta, SampleSource } from '../core/storage/schema';
 import { labelsFromFolders, type PathedFile } from '../core/dataset/folders';
 import { ensureLabels } from '../core/storage/labels';
 import type { SliceCreator } from './store';
@@ -11,6 +11,35 @@ export interface Notice {
   kind: 'info' | 'error';
   message: string;
   rejected: RejectedFile[];
+}
+
+/**
+ * Coalesces committed import chunks into at most one store update per 250 ms (the first chunk goes
+ * at once, so thumbnails and embeddings start immediately): a 2,588-photo drop then re-renders the
+ * board a few times per second instead of after every chunk.
+ */
+function chunkAppender(append: (added: SampleMeta[]) => void, intervalMs = 250) {
+  let buffer: SampleMeta[] = [];
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let first = true;
+  const flush = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    if (buffer.length === 0) return;
+    const batch = buffer;
+    buffer = [];
+    append(batch);
+  };
+  return {
+    push(added: SampleMeta[]): void {
+      buffer.push(...added);
+      if (first) {
+        first = false;
+        flush();
+      } else timer ??= setTimeout(flush, intervalMs);
+    },
+    flush,
+  };
 }
 
 export type DropTarget = { kind: 'label'; labelId: string } | { kind: 'inbox' } | { kind: 'board' };
@@ -49,6 +78,7 @@ export const createImportSlice: SliceCreator<ImportSlice> = (set, get, services)
       set({ importQueueLength: get().importQueueLength + 1 });
       const run = async (): Promise<void> => {
         controller = new AbortController();
+        const appender = chunkAppender((added) => get().appendSamples(added));
         set({
           importProgress: {
             done: 0,
@@ -67,7 +97,7 @@ export const createImportSlice: SliceCreator<ImportSlice> = (set, get, services)
             source,
             signal: controller.signal,
             onProgress: (p) => set({ importProgress: p }),
-            onChunk: (added) => get().appendSamples(added),
+            onChunk: (added) => appender.push(added),
             mergeDuplicateLabels: project.kind === 'multi-label',
           });
           report.rejected.unshift(...rejectedUpFront);
@@ -88,6 +118,7 @@ export const createImportSlice: SliceCreator<ImportSlice> = (set, get, services)
           });
           if (get().project?.id === project.id) await get().reloadBoard();
         } finally {
+          appender.flush();
           controller = null;
           set({ importProgress: null, importQueueLength: get().importQueueLength - 1 });
         }

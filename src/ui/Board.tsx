@@ -2,7 +2,7 @@
  * The project board: project name, labels with their images, the unlabelled inbox, selection
  * actions, and the board-wide drop zone (folders with sub-folders become labels by name).
  */
-import { useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { LabelRecord, SampleMeta } from '../core/storage/schema';
 import { useLoupe } from '../state/react';
 import { forgetThumbnails } from '../state/thumbnails';
@@ -52,6 +52,23 @@ export function Board({ projectId }: { projectId: string }) {
   return <BoardContent />;
 }
 
+const EMPTY: SampleMeta[] = [];
+
+function keepUnchanged(
+  before: Map<string | null, SampleMeta[]>,
+  after: Map<string | null, SampleMeta[]>,
+): Map<string | null, SampleMeta[]> {
+  const out = new Map<string | null, SampleMeta[]>();
+  for (const [key, list] of after) {
+    const old = before.get(key);
+    out.set(
+      key,
+      old && old.length === list.length && old.every((s, i) => s === list[i]) ? old : list,
+    );
+  }
+  return out;
+}
+
 function groupSamples(labels: LabelRecord[], samples: SampleMeta[]) {
   const byLabel = new Map<string | null, SampleMeta[]>(labels.map((l) => [l.id, []]));
   byLabel.set(null, []);
@@ -73,7 +90,21 @@ function BoardContent() {
   const addFiles = useLoupe((s) => s.addFiles);
   const renameProject = useLoupe((s) => s.renameProject);
   const activeLabelId = useLoupe((s) => s.activeLabelId);
-  const { byLabel, orderedIds } = useMemo(() => groupSamples(labels, samples), [labels, samples]);
+  const grouped = useMemo(() => groupSamples(labels, samples), [labels, samples]);
+  const { orderedIds } = grouped;
+  // Keep each label's array identical while its images are unchanged, so memoised sections skip
+  // re-rendering when an import chunk lands in another label (derived state, adjusted in render).
+  const [seen, setSeen] = useState(grouped);
+  const [byLabel, setByLabel] = useState(grouped.byLabel);
+  if (seen !== grouped) {
+    setSeen(grouped);
+    setByLabel(keepUnchanged(byLabel, grouped.byLabel));
+  }
+  const orderedRef = useRef(orderedIds);
+  useEffect(() => {
+    orderedRef.current = orderedIds;
+  }, [orderedIds]);
+  const getOrderedIds = useCallback(() => orderedRef.current, []);
   const [deleting, setDeleting] = useState<LabelRecord | null>(null);
   const [merging, setMerging] = useState<LabelRecord | null>(null);
   const drop = useFileDrop((files) => void addFiles(files, { kind: 'board' }, 'drop'));
@@ -148,13 +179,17 @@ function BoardContent() {
             <LabelSection
               key={label.id}
               label={label}
-              samples={byLabel.get(label.id) ?? []}
-              orderedIds={orderedIds}
+              samples={byLabel.get(label.id) ?? EMPTY}
+              getOrderedIds={getOrderedIds}
               onDelete={setDeleting}
               onMerge={setMerging}
             />
           ))}
-          <LabelSection label={null} samples={byLabel.get(null) ?? []} orderedIds={orderedIds} />
+          <LabelSection
+            label={null}
+            samples={byLabel.get(null) ?? EMPTY}
+            getOrderedIds={getOrderedIds}
+          />
         </div>
         <aside className="sidebar" aria-label="Model">
           <SampleDetail />

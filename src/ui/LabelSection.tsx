@@ -1,5 +1,5 @@
 /** One label (or the inbox): name, count, pickers, drop zone and its thumbnail grid. */
-import { useState } from 'react';
+import { memo, useState } from 'react';
 import type { LabelRecord, SampleMeta } from '../core/storage/schema';
 import type { DropTarget } from '../state/importSlice';
 import { useLoupe } from '../state/react';
@@ -7,10 +7,11 @@ import { filesFromInput } from './fileCollection';
 import { ThumbnailGrid } from './ThumbnailGrid';
 import { useFileDrop } from './useFileDrop';
 
-export function LabelSection(props: {
+/** Memoised: an import chunk re-renders only the sections whose images changed. */
+export const LabelSection = memo(function LabelSection(props: {
   label: LabelRecord | null;
   samples: SampleMeta[];
-  orderedIds: readonly string[];
+  getOrderedIds: () => readonly string[];
   onDelete?: (label: LabelRecord) => void;
   onMerge?: (label: LabelRecord) => void;
 }) {
@@ -97,11 +98,11 @@ export function LabelSection(props: {
       {samples.length === 0 ? (
         <p className="drop-hint">Drop images or a folder here, or use “Add images”.</p>
       ) : (
-        <ThumbnailGrid samples={samples} orderedIds={props.orderedIds} label={name} />
+        <ThumbnailGrid samples={samples} getOrderedIds={props.getOrderedIds} label={name} />
       )}
     </section>
   );
-}
+});
 
 function LabelNameField({ label }: { label: LabelRecord }) {
   const rename = useLoupe((s) => s.renameLabel);

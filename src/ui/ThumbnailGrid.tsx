@@ -13,10 +13,10 @@ const GAP = 6;
 
 export function ThumbnailGrid(props: {
   samples: SampleMeta[];
-  orderedIds: readonly string[];
+  getOrderedIds: () => readonly string[];
   label: string;
 }) {
-  const { samples, orderedIds } = props;
+  const { samples, getOrderedIds } = props;
   const thumbSize = useLoupe((s) => s.thumbSize);
   const scrollRef = useRef<HTMLDivElement>(null);
   const [width, setWidth] = useState(600);
@@ -62,7 +62,7 @@ export function ThumbnailGrid(props: {
             style={{ transform: `translateY(${row.start}px)`, height: thumbSize, gap: GAP }}
           >
             {samples.slice(row.index * columns, row.index * columns + columns).map((s) => (
-              <Thumbnail key={s.id} sample={s} size={thumbSize} orderedIds={orderedIds} />
+              <Thumbnail key={s.id} sample={s} size={thumbSize} getOrderedIds={getOrderedIds} />
             ))}
           </div>
         ))}
@@ -74,9 +74,9 @@ export function ThumbnailGrid(props: {
 const Thumbnail = memo(function Thumbnail(props: {
   sample: SampleMeta;
   size: number;
-  orderedIds: readonly string[];
+  getOrderedIds: () => readonly string[];
 }) {
-  const { sample, size, orderedIds } = props;
+  const { sample, size, getOrderedIds } = props;
   const selected = useLoupe((s) => s.selection.has(sample.id));
   const select = useLoupe((s) => s.select);
   const services = useServices();
@@ -104,13 +104,13 @@ const Thumbnail = memo(function Thumbnail(props: {
         select(
           sample.id,
           e.shiftKey ? 'range' : e.metaKey || e.ctrlKey ? 'toggle' : 'replace',
-          orderedIds,
+          getOrderedIds(),
         )
       }
       onKeyDown={(e) => {
         if (e.key === ' ' || e.key === 'Enter') {
           e.preventDefault();
-          select(sample.id, e.shiftKey ? 'range' : 'toggle', orderedIds);
+          select(sample.id, e.shiftKey ? 'range' : 'toggle', getOrderedIds());
         }
       }}
     >
