@@ -13,22 +13,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.mjs';
 import { build, preview } from 'vite';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const FLOWERS = path.resolve(ROOT, '..', 'shared', 'datasets', 'flowers5-dev');
-// Same launch flags as tests/e2e/browser.ts.
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-angle=swiftshader',
-  '--enable-unsafe-swiftshader',
-];
 const VARIANTS = ['knn', 'knn+flip', 'dense', 'dense+flip', 'logreg'];
 
 const { values: args } = parseArgs({
@@ -49,7 +38,7 @@ const server = await preview({ preview: { port: 0, host: '127.0.0.1' }, logLevel
 const baseUrl = server.resolvedUrls.local[0].replace(/\/$/, '');
 const profile = mkdtempSync(path.join(tmpdir(), 'loupe-eval-'));
 const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  executablePath: CHROMIUM_PATH,
   args: CHROMIUM_ARGS,
   headless: true,
   viewport: { width: 1280, height: 900 },
