@@ -39,6 +39,10 @@ export async function serveStatic(files: Map<string, Served>): Promise<StaticSer
   return {
     url: `http://127.0.0.1:${port}`,
     files,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
