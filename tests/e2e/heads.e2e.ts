@@ -165,12 +165,35 @@ describe('heads and evaluation', () => {
         .waitFor();
 
       await page.getByRole('radiogroup', { name: 'Classifier' }).getByLabel('Dense').check();
-      await page.getByLabel('Try an image').setInputFiles(photos('sunflower', 200, 1));
-      const predicted = page.getByRole('list', { name: 'Predictions' }).locator('li.predicted');
-      await predicted.first().waitFor({ timeout: 60_000 });
-      const names = await predicted.locator('.pred-name').allTextContents();
-      expect(names).toContain('sunflower');
-      expect(names).toContain('yellow');
+      // Three unseen sunflowers: both labels come back (at least 2 of 3, since a 12-image label
+      // can still miss one photo).
+      const both: string[][] = [];
+      for (const file of photos('sunflower', 200, 3)) {
+        const before = await page
+          .getByRole('img', { name: 'Image being classified' })
+          .getAttribute('src')
+          .catch(() => null);
+        await page.getByLabel('Try an image').setInputFiles(file);
+        await page.waitForFunction((prev) => {
+          const img = document.querySelector('img.try-preview');
+          return (
+            !!img &&
+            img.getAttribute('src') !== prev &&
+            !!document.querySelector('[aria-label="Predictions"] li')
+          );
+        }, before);
+        await page.waitForTimeout(500);
+        both.push(
+          await page
+            .getByRole('list', { name: 'Predictions' })
+            .locator('li.predicted .pred-name')
+            .allTextContents(),
+        );
+      }
+      console.log(JSON.stringify({ multiLabel: both }));
+      expect(
+        both.filter((names) => names.includes('sunflower') && names.includes('yellow')).length,
+      ).toBeGreaterThanOrEqual(2);
       expect(session.pageErrors).toEqual([]);
     },
   );

@@ -198,6 +198,11 @@ export const DEFAULT_THRESHOLD_CANDIDATES: readonly number[] = Array.from(
 );
 
 export interface TuneThresholdOptions {
+  /**
+   * Labels with fewer validation positives keep `fallback`: a threshold tuned on two or three
+   * examples is noise (default 1: tune whenever there is a positive).
+   */
+  minPositives?: number;
   /** Thresholds to try (a score >= threshold predicts the label). Default 0.05 ... 0.95. */
   candidates?: readonly number[];
   /** Threshold for a label with no positive item in `truths` (its F1 is 0 everywhere). Default 0.5. */
@@ -218,12 +223,13 @@ export function tuneThresholds(
     throw new Error('tuneThresholds: scores and truths differ in length');
   const candidates = options.candidates ?? DEFAULT_THRESHOLD_CANDIDATES;
   const fallback = options.fallback ?? 0.5;
+  const minPositives = Math.max(1, options.minPositives ?? 1);
   const numLabels = scores.reduce((m, s) => Math.max(m, s.length), 0);
   const truthSets = truths.map((t) => new Set(t));
   const thresholds: number[] = [];
   for (let l = 0; l < numLabels; l++) {
     const positives = truthSets.reduce((a, t) => a + (t.has(l) ? 1 : 0), 0);
-    if (positives === 0 || candidates.length === 0) {
+    if (positives < minPositives || candidates.length === 0) {
       thresholds.push(fallback);
       continue;
     }

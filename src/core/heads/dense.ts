@@ -293,6 +293,9 @@ function packInputs(rows: readonly Float32Array[], dim: number, config: DenseCon
   return data;
 }
 
+/** Multi-label thresholds are tuned only for labels with at least this many validation positives. */
+const MIN_THRESHOLD_POSITIVES = 5;
+
 const nextTick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 interface FitData {
@@ -498,6 +501,7 @@ export async function trainDenseHead(
       thresholds = tuneThresholds(
         validation.map((_, i) => flat.subarray(i * numLabels, (i + 1) * numLabels)),
         validation.map((item) => item.labels),
+        { minPositives: MIN_THRESHOLD_POSITIVES },
       );
     }
 
