@@ -1,17 +1,13 @@
 /**
  * The embedding pipeline of the engine worker: for one project and one embedding key, find the
- * samples without a cached embedding, decode them (createImageBitmap, off-thread in the browser)
- * one batch ahead of inference, embed batch by batch, and write each batch's vectors to IndexedDB
- * in one transaction while the next batch runs. Resumable by construction: it only ever computes
+ * samples without a cached embedding, have the next batches prepared (read, decoded, resized —
+ * in the preprocessing worker, on another core) while the current one runs through the model, and
+ * write each batch's vectors to IndexedDB in one transaction while the next batch runs. Resumable by construction: it only ever computes
  * what is missing, so a reload or a cancel loses at most the batch in flight.
  */
 import * as tf from '@tensorflow/tfjs';
-import {
-  decodeImage,
-  drawToPixels,
-  pixelsToTensor,
-  type Pixels,
-} from '../core/backbone/preprocess';
+import { pixelsToTensor } from '../core/backbone/preprocess';
+import { decodeBatch, type Decoded } from './decodeBatch';
 import type { AspectMode, Backbone } from '../core/backbone/types';
 import type { LoupeDatabase } from '../core/storage/db';
 import { embeddedSampleIds, putEmbeddings } from '../core/storage/embeddings';
@@ -37,58 +33,6 @@ export interface EmbedReport {
   forwardMs: number;
 }
 
-interface Decoded {
-  ids: string[];
-  labelIds: string[][];
-  pixels: Pixels[];
-  failed: { sampleId: string; reason: string }[];
-}
-
-/** Mirrors RGBA pixels left-right in place (the horizontal-flip augmentation). */
-export function flipHorizontally(image: ImageData): ImageData {
-  const { data, width, height } = image;
-  const row = new Uint32Array(data.buffer, data.byteOffset, (data.byteLength / 4) | 0);
-  for (let y = 0; y < height; y++) row.subarray(y * width, (y + 1) * width).reverse();
-  return image;
-}
-
-async function decodeBatch(
-  db: LoupeDatabase,
-  ids: string[],
-  size: number,
-  mode: AspectMode,
-  flip: boolean,
-): Promise<Decoded> {
-  const out: Decoded = { ids: [], labelIds: [], pixels: [], failed: [] };
-  const bitmaps = await Promise.all(
-    ids.map(async (id) => {
-      try {
-        const sample = await db.get('samples', id);
-        if (!sample) return null; // deleted meanwhile
-        return { id, labelIds: sample.labelIds, bitmap: await decodeImage(sample.blob) };
-      } catch (error) {
-        out.failed.push({
-          sampleId: id,
-          reason: error instanceof Error ? error.message : String(error),
-        });
-        return null;
-      }
-    }),
-  );
-  for (const b of bitmaps) {
-    if (!b) continue;
-    try {
-      const pixels = drawToPixels(b.bitmap, size, mode);
-      out.pixels.push(flip ? flipHorizontally(pixels) : pixels);
-      out.ids.push(b.id);
-      out.labelIds.push(b.labelIds);
-    } finally {
-      b.bitmap.close();
-    }
-  }
-  return out;
-}
-
 export interface EmbedJob {
   db: LoupeDatabase;
   projectId: string;
@@ -98,6 +42,13 @@ export interface EmbedJob {
   aspectMode: AspectMode;
   /** Embed the horizontally mirrored image (augmentation set, cached under its own key). */
   flip?: boolean;
+  /**
+   * Prepares a batch (read + decode + preprocess). Defaults to this thread; the engine passes a
+   * preprocessing worker so the next batches are prepared on another core while this one runs.
+   */
+  prepare?: (ids: string[], size: number, mode: AspectMode, flip: boolean) => Promise<Decoded>;
+  /** Batches prepared ahead of inference (default 2). */
+  prefetch?: number;
   batchSize: number;
   signal: AbortSignal;
   onProgress: (p: EmbedProgress) => void;
@@ -137,20 +88,28 @@ export async function embedMissing(job: EmbedJob): Promise<EmbedReport> {
   for (let i = 0; i < todo.length; i += job.batchSize)
     batches.push(todo.slice(i, i + job.batchSize));
   const { inputSize, inputRange } = job.backbone;
-  let next: Promise<Decoded> | null = batches[0]
-    ? decodeBatch(job.db, batches[0], inputSize, job.aspectMode, job.flip ?? false)
-    : null;
+  const prepare =
+    job.prepare ?? ((ids, size, mode, flip) => decodeBatch(job.db, ids, size, mode, flip));
+  const ahead: Promise<Decoded>[] = [];
+  const prefetch = Math.max(1, job.prefetch ?? 2);
+  let queued = 0;
+  const fill = (): void => {
+    while (ahead.length < prefetch && queued < batches.length) {
+      const ids = batches[queued++] as string[];
+      const p = prepare(ids, inputSize, job.aspectMode, job.flip ?? false);
+      p.catch(() => undefined); // awaited below; avoid an unhandled rejection meanwhile
+      ahead.push(p);
+    }
+  };
+  fill();
   let writing: Promise<void> = Promise.resolve();
-  for (let i = 0; next; i++) {
-    const current: Decoded = await next;
+  while (ahead.length > 0) {
+    const current: Decoded = await (ahead.shift() as Promise<Decoded>);
     if (job.signal.aborted) {
       report.cancelled = true;
       break;
     }
-    const following = batches[i + 1];
-    next = following
-      ? decodeBatch(job.db, following, inputSize, job.aspectMode, job.flip ?? false)
-      : null;
+    fill();
     report.failed.push(...current.failed);
     if (current.ids.length === 0) continue;
     const t0 = performance.now();
@@ -184,7 +143,7 @@ export async function embedMissing(job: EmbedJob): Promise<EmbedReport> {
     emit();
   }
   await writing;
-  await next?.catch(() => undefined);
+  await Promise.allSettled(ahead);
   report.elapsedMs = performance.now() - started;
   return report;
 }

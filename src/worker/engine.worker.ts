@@ -20,6 +20,7 @@ import {
 } from './backends';
 import { embedMissing, type EmbedProgress, type EmbedReport } from './embedPipeline';
 import { knnFiles, tfjsClassifierFiles, zipExport } from './exportBundle';
+import type { PreprocessWorkerApi } from './preprocess.worker';
 import type { KnnExportDtype } from '../core/formats/knnExport';
 import {
   FLIP_SUFFIX,
@@ -42,6 +43,24 @@ const jobs = new Map<string, AbortController>();
 let loaded: { key: string; backbone: Backbone } | null = null;
 let computedThisSession = 0;
 let heads: ProjectHeads | null = null;
+let preprocessor: Comlink.Remote<PreprocessWorkerApi> | null = null;
+
+/** A second worker that prepares batches while this one runs the model (null where unavailable). */
+function preprocessWorker(): Comlink.Remote<PreprocessWorkerApi> | null {
+  if (preprocessor) return preprocessor;
+  if (typeof Worker === 'undefined') return null;
+  try {
+    preprocessor = Comlink.wrap<PreprocessWorkerApi>(
+      new Worker(new URL('./preprocess.worker.ts', import.meta.url), {
+        type: 'module',
+        name: 'loupe-preprocess',
+      }),
+    );
+  } catch {
+    return null;
+  }
+  return preprocessor;
+}
 let backendInfo: { name: BackendName; detail: string; reports: BackendReport[] } | null = null;
 
 async function backboneFor(spec: BackboneSpec): Promise<Backbone> {
@@ -142,6 +161,17 @@ const api = {
         embeddingKey: embeddingKey(spec, aspectMode) + (flip ? FLIP_SUFFIX : ''),
         aspectMode,
         flip,
+        ...(preprocessWorker()
+          ? {
+              prepare: (ids: string[], size: number, mode: AspectMode, f: boolean) =>
+                (preprocessWorker() as Comlink.Remote<PreprocessWorkerApi>).prepare(
+                  ids,
+                  size,
+                  mode,
+                  f,
+                ),
+            }
+          : {}),
         batchSize: pipelineBatchSize(),
         signal: controller.signal,
         onProgress,

@@ -98,6 +98,15 @@ interface Example {
   labelIds: string[];
 }
 
+function compareExamples(a: Example, b: Example): number {
+  const n = Math.min(a.embedding.length, b.embedding.length);
+  for (let i = 0; i < n; i++) {
+    const d = (a.embedding[i] ?? 0) - (b.embedding[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return a.labelIds.join('|').localeCompare(b.labelIds.join('|'));
+}
+
 export class ProjectHeads {
   private readonly examples = new Map<string, Example>();
   private knn: KnnHead;
@@ -152,8 +161,13 @@ export class ProjectHeads {
     return heads;
   }
 
+  /**
+   * Labelled examples in a content-defined order (by embedding values, then labels), so training
+   * and evaluation depend on the data, not on the order images happened to be imported or
+   * embedded: the same data and settings give the same model.
+   */
   private labelled(): Example[] {
-    return [...this.examples.values()].filter((e) => e.labelIds.length > 0);
+    return [...this.examples.values()].filter((e) => e.labelIds.length > 0).sort(compareExamples);
   }
 
   private rebuildKnn(): void {
@@ -277,10 +291,15 @@ export class ProjectHeads {
     const items = this.labelled();
     const { items: indexed, labels } = indexItems(items, this.kind, labelOrder);
     const usedLabels = labels.filter((l) => indexed.some((i) => i.labelIds.includes(l)));
-    const split = holdoutSplit(indexed, { seed: EVAL_SEED });
-    const held = new Set(split.validation);
-    const train = items.filter((i) => !held.has(i.id));
-    const validation = items.filter((i) => held.has(i.id));
+    // Split on positions in the content-sorted list, not on the random sample ids: the same images
+    // get the same split (and so the same model) in any project they are imported into.
+    const split = holdoutSplit(
+      indexed.map((item, position) => ({ ...item, id: String(position) })),
+      { seed: EVAL_SEED },
+    );
+    const held = new Set(split.validation.map(Number));
+    const train = items.filter((_, position) => !held.has(position));
+    const validation = items.filter((_, position) => held.has(position));
     const result = await trainDenseHead(train, {
       kind: this.kind,
       labels: usedLabels,

@@ -296,25 +296,9 @@ describe('export and import', () => {
       ).toBeGreaterThanOrEqual(9);
       // The app's KNN on the same unseen photos (try panel) agrees with the runtime.
       await page.getByRole('button', { name: 'Close' }).click();
-      await page.evaluate(() => {
-        type Listener = (a: { tryResult: unknown }, b: { tryResult: unknown }) => void;
-        const w = window as unknown as {
-          __tries: number;
-          __loupe: { store: { subscribe(f: Listener): void } };
-        };
-        w.__tries = 0;
-        w.__loupe.store.subscribe((now, before) => {
-          if (now.tryResult !== before.tryResult) w.__tries++;
-        });
-      });
       await page.getByRole('radiogroup', { name: 'Classifier' }).getByLabel('KNN').check();
       for (const [i, file] of unseen.entries()) {
-        const tries = await page.evaluate(() => (window as unknown as { __tries: number }).__tries);
-        await page.getByLabel('Try an image').setInputFiles(file);
-        await page.waitForFunction(
-          (n) => (window as unknown as { __tries: number }).__tries > n,
-          tries,
-        );
+        await board.tryImage(file);
         const top = await page
           .getByRole('list', { name: 'Predictions' })
           .locator('.pred-name')

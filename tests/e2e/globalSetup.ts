@@ -6,9 +6,13 @@ import type { TestProject } from 'vitest/node';
 let server: PreviewServer | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
-  if (!existsSync('dist/index.html'))
-    throw new Error('No build found: run `npm run build` before the e2e tests.');
+  // LOUPE_DIST serves another build folder (e.g. while a benchmark is using dist/).
+  const outDir = process.env.LOUPE_DIST ?? 'dist';
+  if (!existsSync(`${outDir}/index.html`)) {
+    throw new Error(`No build in ${outDir}/: run \`npm run build\` before the e2e tests.`);
+  }
   server = await preview({
+    build: { outDir },
     preview: { port: 0, strictPort: false, host: '127.0.0.1' },
     logLevel: 'warn',
   });

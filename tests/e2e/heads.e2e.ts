@@ -139,7 +139,7 @@ describe('heads and evaluation', () => {
     async () => {
       const { page } = session;
       const projects = new ProjectsPage(page);
-      await projects.goto(baseUrl);
+      await projects.goto(baseUrl, { debug: true });
       const board = await projects.newProject('Multi-label flowers');
       await page.getByText('Project settings').click();
       await page.getByLabel('Project type').selectOption('multi-label');
@@ -169,20 +169,7 @@ describe('heads and evaluation', () => {
       // can still miss one photo).
       const both: string[][] = [];
       for (const file of photos('sunflower', 200, 3)) {
-        const before = await page
-          .getByRole('img', { name: 'Image being classified' })
-          .getAttribute('src')
-          .catch(() => null);
-        await page.getByLabel('Try an image').setInputFiles(file);
-        await page.waitForFunction((prev) => {
-          const img = document.querySelector('img.try-preview');
-          return (
-            !!img &&
-            img.getAttribute('src') !== prev &&
-            !!document.querySelector('[aria-label="Predictions"] li')
-          );
-        }, before);
-        await page.waitForTimeout(500);
+        await board.tryImage(file);
         both.push(
           await page
             .getByRole('list', { name: 'Predictions' })

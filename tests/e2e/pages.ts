@@ -9,8 +9,9 @@ export const FLOWERS = path.join(SHARED, 'datasets/flowers5-dev');
 
 export class ProjectsPage {
   constructor(readonly page: Page) {}
-  async goto(baseUrl: string): Promise<void> {
-    await this.page.goto(`${baseUrl}/#/`);
+  /** Opens the project list; `debug` exposes the store handle some checks wait on. */
+  async goto(baseUrl: string, options: { debug?: boolean } = {}): Promise<void> {
+    await this.page.goto(`${baseUrl}/${options.debug ? '?debug=1' : ''}#/`);
     await this.page.getByRole('heading', { name: 'Projects' }).waitFor();
   }
   async newProject(name: string): Promise<BoardPage> {
@@ -99,6 +100,28 @@ export class BoardPage {
       .getByLabel(new RegExp(`^\\d+ images in ${escapeRe(label)}$`))
       .textContent();
     return Number(text);
+  }
+  /**
+   * Tries an image in the try panel and waits for the new predictions (needs the page opened with
+   * `?debug=1`, whose store handle tells when a new result arrives).
+   */
+  async tryImage(file: string): Promise<void> {
+    type Listener = (a: { tryResult: unknown }, b: { tryResult: unknown }) => void;
+    type W = { __tries?: number; __loupe: { store: { subscribe(f: Listener): void } } };
+    const before = await this.page.evaluate(() => {
+      const w = window as unknown as W;
+      if (w.__tries === undefined) {
+        w.__tries = 0;
+        w.__loupe.store.subscribe((now, prev) => {
+          if (now.tryResult !== prev.tryResult && now.tryResult) w.__tries = (w.__tries ?? 0) + 1;
+        });
+      }
+      return w.__tries;
+    });
+    await this.page.getByLabel('Try an image').setInputFiles(file);
+    await this.page.waitForFunction((n) => ((window as unknown as W).__tries ?? 0) > n, before, {
+      timeout: 120_000,
+    });
   }
   /** Waits until the label shows `n` images (imports finish asynchronously). */
   async expectCount(label: string, n: number, timeout = 60_000): Promise<void> {

@@ -1,0 +1,30 @@
+/**
+ * Preprocessing worker, started by the engine worker: reads stored samples, decodes and
+ * preprocesses them (the one preprocessing function) and hands the pixels over by transfer, so the
+ * next batches are prepared on another core while the engine runs the model on this one.
+ */
+import * as Comlink from 'comlink';
+import type { AspectMode } from '../core/backbone/types';
+import { openLoupeDb, type LoupeDatabase } from '../core/storage/db';
+import { decodeBatch, type Decoded } from './decodeBatch';
+
+let dbPromise: Promise<LoupeDatabase> | null = null;
+function db(): Promise<LoupeDatabase> {
+  dbPromise ??= openLoupeDb({ onVersionChange: () => (dbPromise = null) });
+  return dbPromise;
+}
+
+const api = {
+  async prepare(ids: string[], size: number, mode: AspectMode, flip: boolean): Promise<Decoded> {
+    const decoded = await decodeBatch(await db(), ids, size, mode, flip);
+    // Plain {data, width, height} records whose buffers move to the engine without a copy.
+    const pixels = decoded.pixels.map((p) => ({ data: p.data, width: p.width, height: p.height }));
+    return Comlink.transfer(
+      { ...decoded, pixels },
+      pixels.map((p) => p.data.buffer as ArrayBuffer),
+    );
+  },
+};
+
+export type PreprocessWorkerApi = typeof api;
+Comlink.expose(api);
