@@ -5,6 +5,7 @@ import { openLoupeDb, type LoupeDatabase } from '../core/storage/db';
 import { dataWorker, runImport } from '../worker/importBridge';
 import { createEngineClient } from '../worker/engineBridge';
 import { createLoupeStore } from '../state/store';
+import { projectBackboneSpec } from '../state/engineSlice';
 import type { Services } from '../state/services';
 import { StoreContext } from '../state/react';
 import { App } from '../ui/App';
@@ -28,9 +29,17 @@ const services: Services = {
 };
 
 const store = createLoupeStore(services, { persistPrefs: true });
-// Debug handle for benchmarks and diagnostics (`?debug=1`): the same store and services the UI uses.
+// Debug handle for benchmarks and diagnostics (`?debug=1`): the same store and services the UI
+// uses, and the open project's backbone spec (so scripts never repeat a spec object).
 if (new URLSearchParams(window.location.search).has('debug')) {
-  (window as unknown as { __loupe: unknown }).__loupe = { store, services };
+  (window as unknown as { __loupe: unknown }).__loupe = {
+    store,
+    services,
+    backboneSpec: () => {
+      const { project } = store.getState();
+      return project ? projectBackboneSpec(project) : null;
+    },
+  };
 }
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html lacks #root');

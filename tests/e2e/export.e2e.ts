@@ -106,19 +106,11 @@ describe('export and import', () => {
                 getState(): { project: { settings: { aspectMode: string; backboneId: string } } };
               };
               services: { engine: { api(): Api } };
+              backboneSpec(): unknown;
             };
           };
           const { project } = w.__loupe.store.getState();
-          const spec = {
-            kind: 'mobilenet-v1',
-            id: 'mobilenet_v1_0.75_224',
-            label: 'MobileNet v1',
-            url: '/models/mobilenet_v1_0.75_224/model.json',
-            embeddingLayer: 'conv_pw_13_relu',
-            inputSize: 224,
-            inputRange: [-1, 1],
-            embeddingSize: 768,
-          };
+          const spec = w.__loupe.backboneSpec();
           const out = [];
           for (const id of ids) {
             const r = await w.__loupe.services.engine
