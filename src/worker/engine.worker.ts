@@ -20,6 +20,7 @@ import {
 } from './backends';
 import { embedMissing, type EmbedProgress, type EmbedReport } from './embedPipeline';
 import { knnFiles, tfjsClassifierFiles, zipExport } from './exportBundle';
+import { JobRegistry } from './jobs';
 import type { PreprocessWorkerApi } from './preprocess.worker';
 import type { KnnExportDtype } from '../core/formats/knnExport';
 import {
@@ -39,10 +40,16 @@ function db(): Promise<LoupeDatabase> {
   return dbPromise;
 }
 
-const jobs = new Map<string, AbortController>();
+const jobs = new JobRegistry();
 let loaded: { key: string; backbone: Backbone } | null = null;
 let computedThisSession = 0;
 let heads: ProjectHeads | null = null;
+
+/** The open project's heads, for calls that make no sense without one. */
+function openHeads(): ProjectHeads {
+  if (!heads) throw new Error('No project is open.');
+  return heads;
+}
 let preprocessor: Comlink.Remote<PreprocessWorkerApi> | null = null;
 
 /** A second worker that prepares batches while this one runs the model (null where unavailable). */
@@ -147,9 +154,7 @@ const api = {
     onBatch: (sampleIds: string[]) => void,
     flip = false,
   ): Promise<EmbedReport> {
-    const controller = new AbortController();
-    jobs.set(jobId, controller);
-    try {
+    return jobs.run(jobId, async (signal) => {
       const database = await db();
       const backbone = await backboneFor(spec);
       const metas = await listSampleMeta(database, projectId);
@@ -173,7 +178,7 @@ const api = {
             }
           : {}),
         batchSize: pipelineBatchSize(),
-        signal: controller.signal,
+        signal,
         onProgress,
         onBatch(batch) {
           if (
@@ -187,13 +192,11 @@ const api = {
       });
       computedThisSession += report.computed;
       return report;
-    } finally {
-      jobs.delete(jobId);
-    }
+    });
   },
 
   cancel(jobId: string): void {
-    jobs.get(jobId)?.abort();
+    jobs.cancel(jobId);
   },
 
   /** "Base model sees": the backbone's own top-3 ImageNet classes for one stored sample. */
@@ -299,8 +302,7 @@ const api = {
   },
 
   async chooseK(): Promise<{ k: number; scores: { k: number; score: number }[] }> {
-    if (!heads) throw new Error('No project is open.');
-    return heads.chooseK();
+    return openHeads().chooseK();
   },
 
   /** Embeds an image (Blob or bitmap) with the project's backbone and predicts with both heads. */
@@ -331,14 +333,10 @@ const api = {
     config: Partial<DenseConfig>,
     onEpoch: (log: EpochLog) => void,
   ): Promise<DenseModelSummary | null> {
-    if (!heads) throw new Error('No project is open.');
-    const controller = new AbortController();
-    jobs.set(jobId, controller);
-    try {
-      return await heads.trainDense(await db(), labelOrder, config, onEpoch, controller.signal);
-    } finally {
-      jobs.delete(jobId);
-    }
+    const open = openHeads();
+    return jobs.run(jobId, async (signal) =>
+      open.trainDense(await db(), labelOrder, config, onEpoch, signal),
+    );
   },
 
   async evaluateVariants(
@@ -346,29 +344,19 @@ const api = {
     variants: EvalVariant[],
     trainPerClass?: number,
   ): Promise<EvalRow[]> {
-    if (!heads) throw new Error('No project is open.');
-    const controller = new AbortController();
-    jobs.set(jobId, controller);
-    try {
-      return await heads.evaluateVariants(await db(), {
+    const open = openHeads();
+    return jobs.run(jobId, async (signal) =>
+      open.evaluateVariants(await db(), {
         variants,
-        signal: controller.signal,
+        signal,
         ...(trainPerClass ? { trainPerClass } : {}),
-      });
-    } finally {
-      jobs.delete(jobId);
-    }
+      }),
+    );
   },
 
   async compareHeads(jobId: string, labelOrder: string[]): Promise<CompareRow[]> {
-    if (!heads) throw new Error('No project is open.');
-    const controller = new AbortController();
-    jobs.set(jobId, controller);
-    try {
-      return await heads.compareHeads(labelOrder, controller.signal);
-    } finally {
-      jobs.delete(jobId);
-    }
+    const open = openHeads();
+    return jobs.run(jobId, (signal) => open.compareHeads(labelOrder, signal));
   },
 
   /** The TF.js classifier export (zip): backbone + pooling + dense head, with metadata.json. */

@@ -7,6 +7,7 @@ import type { AspectMode, BackboneSpec, ClassPrediction } from '../core/backbone
 import type { BackendName } from './backends';
 import type { EmbedProgress, EmbedReport } from './embedPipeline';
 import type { EngineApi, EngineStatus } from './engine.worker';
+import { callWithCancel } from './jobs';
 import type {
   CompareRow,
   DenseModelSummary,
@@ -71,19 +72,8 @@ export function createEngineClient(): EngineClient {
     );
     return remote;
   };
-  const withCancel = async <T>(
-    signal: AbortSignal,
-    run: (jobId: string) => Promise<T>,
-  ): Promise<T> => {
-    const jobId = crypto.randomUUID();
-    const onAbort = (): void => void worker().cancel(jobId);
-    signal.addEventListener('abort', onAbort);
-    try {
-      return await run(jobId);
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-    }
-  };
+  const withCancel = <T>(signal: AbortSignal, run: (jobId: string) => Promise<T>): Promise<T> =>
+    callWithCancel(signal, (jobId) => worker().cancel(jobId), run);
   return {
     api: worker,
     trainDense: (call) =>

@@ -15,6 +15,7 @@ import { openLoupeDb, type LoupeDatabase } from '../core/storage/db';
 import type { ProjectRecord, SampleMeta, SampleSource } from '../core/storage/schema';
 import { exportProjectArchive } from '../core/formats/archive';
 import { exportDataset } from '../core/formats/dataset';
+import { JobRegistry } from './jobs';
 import {
   findNameConflict,
   importProjectArchive,
@@ -36,7 +37,7 @@ export interface ArchiveSummary {
 const restoredArchives = new Map<string, RestoredProject>();
 
 let dbPromise: Promise<LoupeDatabase> | null = null;
-const jobs = new Map<string, AbortController>();
+const jobs = new JobRegistry();
 
 function db(): Promise<LoupeDatabase> {
   dbPromise ??= openLoupeDb({ onVersionChange: () => (dbPromise = null) });
@@ -53,37 +54,26 @@ const api = {
     onChunk: (added: SampleMeta[]) => void,
     mergeDuplicateLabels = false,
   ): Promise<ImportReport> {
-    const controller = new AbortController();
-    jobs.set(jobId, controller);
-    try {
-      return await importFiles(await db(), items, {
+    return jobs.run(jobId, async (signal) =>
+      importFiles(await db(), items, {
         projectId,
         source,
         decoder: browserDecoder,
-        signal: controller.signal,
+        signal,
         onProgress,
         onChunk,
         mergeDuplicateLabels,
-      });
-    } finally {
-      jobs.delete(jobId);
-    }
+      }),
+    );
   },
   async exportArchive(
     jobId: string,
     projectId: string,
     onProgress: (p: { done: number; total: number }) => void,
   ): Promise<Blob> {
-    const controller = new AbortController();
-    jobs.set(jobId, controller);
-    try {
-      return await exportProjectArchive(await db(), projectId, {
-        onProgress,
-        signal: controller.signal,
-      });
-    } finally {
-      jobs.delete(jobId);
-    }
+    return jobs.run(jobId, async (signal) =>
+      exportProjectArchive(await db(), projectId, { onProgress, signal }),
+    );
   },
 
   async exportDataset(
@@ -91,13 +81,9 @@ const api = {
     projectId: string,
     onProgress: (p: { done: number; total: number }) => void,
   ): Promise<Blob> {
-    const controller = new AbortController();
-    jobs.set(jobId, controller);
-    try {
-      return await exportDataset(await db(), projectId, { onProgress, signal: controller.signal });
-    } finally {
-      jobs.delete(jobId);
-    }
+    return jobs.run(jobId, async (signal) =>
+      exportDataset(await db(), projectId, { onProgress, signal }),
+    );
   },
 
   /** Validates an archive completely (nothing is written) and keeps it for `importArchive`. */
@@ -134,7 +120,7 @@ const api = {
   },
 
   cancel(jobId: string): void {
-    jobs.get(jobId)?.abort();
+    jobs.cancel(jobId);
   },
 };
 

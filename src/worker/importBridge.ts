@@ -6,6 +6,7 @@ import * as Comlink from 'comlink';
 import type { ImportItem, ImportProgress, ImportReport } from '../core/dataset/importer';
 import type { SampleMeta, SampleSource } from '../core/storage/schema';
 import type { ImportWorkerApi } from './import.worker';
+import { callWithCancel } from './jobs';
 
 let remote: Comlink.Remote<ImportWorkerApi> | null = null;
 
@@ -35,21 +36,19 @@ export function dataWorker(): Comlink.Remote<ImportWorkerApi> {
 }
 
 export async function runImport(call: ImportCall): Promise<ImportReport> {
-  const jobId = crypto.randomUUID();
   const api = worker();
-  const onAbort = (): void => void api.cancel(jobId);
-  call.signal?.addEventListener('abort', onAbort);
-  try {
-    return await api.importFiles(
-      jobId,
-      call.projectId,
-      call.items,
-      call.source,
-      Comlink.proxy(call.onProgress),
-      Comlink.proxy(call.onChunk),
-      call.mergeDuplicateLabels ?? false,
-    );
-  } finally {
-    call.signal?.removeEventListener('abort', onAbort);
-  }
+  return callWithCancel(
+    call.signal,
+    (jobId) => api.cancel(jobId),
+    (jobId) =>
+      api.importFiles(
+        jobId,
+        call.projectId,
+        call.items,
+        call.source,
+        Comlink.proxy(call.onProgress),
+        Comlink.proxy(call.onChunk),
+        call.mergeDuplicateLabels ?? false,
+      ),
+  );
 }
