@@ -94,4 +94,23 @@ describe('MobileNet v2 backbone (graph-model fixture)', () => {
     expect(err).toBeInstanceOf(BackboneWeightsMissingError);
     expect((err as Error).message).toMatch(/weights not found at .*: run `npm run models/);
   });
+
+  it('refuses a model whose embedding size differs from the spec, frees it, and can retry', async () => {
+    const before = tf.memory().numTensors;
+    const wrong = createBackbone({ ...spec, embeddingSize: 16 }, { source: nodeModelHandler(dir) });
+    await expect(wrong.load()).rejects.toThrow(/gives 8-d embeddings, the spec says 16/);
+    // A failed load is not cached: the next call tries again (and fails the same way).
+    await expect(wrong.load()).rejects.toThrow(/the spec says 16/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('drops a model whose load finishes after dispose, and refuses to load again', async () => {
+    const before = tf.memory().numTensors;
+    const b = createBackbone(spec, { source: nodeModelHandler(dir) });
+    const loading = b.load();
+    b.dispose();
+    await expect(loading).rejects.toThrow(/disposed while loading/);
+    await expect(b.load()).rejects.toThrow(/was disposed/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
 });

@@ -14,7 +14,8 @@ import {
   warmUp,
   type LayerCandidate,
 } from './layersModel';
-import type { Backbone, BackboneOptions, CustomBackboneSpec, ModelSource } from './types';
+import { LazyBackbone } from './lazyBackbone';
+import type { BackboneOptions, CustomBackboneSpec, ModelSource } from './types';
 
 /** What a layers-model backbone needs from its spec. */
 export type LayersBackboneSpec = Pick<
@@ -22,22 +23,14 @@ export type LayersBackboneSpec = Pick<
   'id' | 'label' | 'url' | 'inputSize' | 'inputRange' | 'embeddingSize' | 'embeddingLayer'
 >;
 
-export class CustomLayersBackbone implements Backbone {
-  readonly id: string;
-  readonly label: string;
-  readonly inputSize: number;
-  readonly inputRange: [number, number];
+export class CustomLayersBackbone extends LazyBackbone {
   protected readonly spec: LayersBackboneSpec;
-  protected readonly source: ModelSource;
   /** Noun used in error messages ("MobileNet weights not found ..."). */
   protected readonly what: string;
   /** Command named when the weights are missing; null for user models. */
   protected readonly fixCommand: string | null;
   protected full: tf.LayersModel | null = null;
   private embedder: tf.LayersModel | null = null;
-  private size: number;
-  private loading: Promise<void> | null = null;
-  private disposed = false;
 
   constructor(
     spec: LayersBackboneSpec,
@@ -45,32 +38,14 @@ export class CustomLayersBackbone implements Backbone {
     what = 'Custom model',
     fixCommand: string | null = null,
   ) {
+    super(spec, options);
     this.spec = spec;
-    this.id = spec.id;
-    this.label = spec.label;
-    this.inputSize = spec.inputSize;
-    this.inputRange = [spec.inputRange[0], spec.inputRange[1]];
-    this.size = spec.embeddingSize ?? 0;
-    this.source = options.source ?? spec.url;
     this.what = what;
     this.fixCommand = fixCommand;
   }
 
-  get embeddingSize(): number {
-    return this.size;
-  }
-
   get loaded(): boolean {
     return this.embedder !== null;
-  }
-
-  load(): Promise<void> {
-    if (this.disposed) return Promise.reject(new Error(`${this.id}: backbone was disposed`));
-    this.loading ??= this.doLoad().catch((err: unknown) => {
-      this.loading = null;
-      throw err;
-    });
-    return this.loading;
   }
 
   protected async doLoad(): Promise<void> {
@@ -84,19 +59,15 @@ export class CustomLayersBackbone implements Backbone {
       }
       const embedder = embeddingModelAt(full, this.spec.embeddingLayer);
       const shape = embedder.outputs[0]?.shape;
-      const size = shape?.[shape.length - 1];
-      if (typeof size !== 'number') throw new Error(`${this.id}: embedding size is unknown`);
-      if (this.spec.embeddingSize !== undefined && this.spec.embeddingSize !== size) {
-        throw new Error(
-          `${this.id}: layer "${this.spec.embeddingLayer}" gives ${size}-d embeddings, the spec says ${this.spec.embeddingSize}`,
-        );
-      }
-      if (this.disposed) throw new Error(`${this.id}: backbone was disposed while loading`);
+      const size = this.checkLoaded(
+        shape?.[shape.length - 1] ?? undefined,
+        `layer "${this.spec.embeddingLayer}"`,
+      );
       await this.afterLoad(full);
       await warmUp(embedder, this.inputSize);
       this.full = full;
       this.embedder = embedder;
-      this.size = size;
+      this.publish(size);
     } catch (err) {
       full.dispose();
       throw err;
@@ -118,8 +89,8 @@ export class CustomLayersBackbone implements Backbone {
     return tf.tidy(() => model.predict(batch) as tf.Tensor2D);
   }
 
-  dispose(): void {
-    this.disposed = true;
+  override dispose(): void {
+    super.dispose();
     // The embedding model shares the full model's layers (each layer is refcounted once, so
     // disposing both would throw) and only adds a weightless pooling layer: dispose the full model.
     this.full?.dispose();

@@ -47,16 +47,18 @@ export function describeSource(source: ModelSource): string {
 }
 
 /**
- * `tf.loadLayersModel` that turns a missing model into `BackboneWeightsMissingError` (naming
- * `fixCommand` when given) and prefixes other failures with what was being loaded.
+ * Runs `load` (a model loader reading `source`) and turns a missing model into
+ * `BackboneWeightsMissingError` (naming `fixCommand` when given); other failures are prefixed with
+ * what was being loaded and from where.
  */
-export async function loadLayersModelFrom(
+export async function loadModelFrom<T>(
   source: ModelSource,
   what: string,
   fixCommand: string | null,
-): Promise<tf.LayersModel> {
+  load: () => Promise<T>,
+): Promise<T> {
   try {
-    return await tf.loadLayersModel(source);
+    return await load();
   } catch (err) {
     if (typeof source === 'string' && looksLikeMissingFile(err)) {
       throw new BackboneWeightsMissingError(what, source, fixCommand, err);
@@ -65,6 +67,15 @@ export async function loadLayersModelFrom(
       cause: err,
     });
   }
+}
+
+/** `tf.loadLayersModel` through `loadModelFrom`. */
+export function loadLayersModelFrom(
+  source: ModelSource,
+  what: string,
+  fixCommand: string | null,
+): Promise<tf.LayersModel> {
+  return loadModelFrom(source, what, fixCommand, () => tf.loadLayersModel(source));
 }
 
 function outputShapeOf(layer: tf.layers.Layer): (number | null)[] | null {

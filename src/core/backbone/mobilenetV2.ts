@@ -6,20 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { load as loadMobileNet, type MobileNet } from '@tensorflow-models/mobilenet';
-import {
-  BackboneWeightsMissingError,
-  FIX_MODELS_COMMAND,
-  assertBatch,
-  describeSource,
-  looksLikeMissingFile,
-} from './layersModel';
-import type {
-  Backbone,
-  BackboneOptions,
-  ClassPrediction,
-  MobileNetV2Spec,
-  ModelSource,
-} from './types';
+import { FIX_MODELS_COMMAND, assertBatch, loadModelFrom } from './layersModel';
+import { LazyBackbone } from './lazyBackbone';
+import type { BackboneOptions, ClassPrediction, MobileNetV2Spec } from './types';
 
 /** The graph node the package reads embeddings from; the v2 fixture must carry it. */
 export const MOBILENET_V2_EMBEDDING_NODE = 'module_apply_default/MobilenetV2/Logits/AvgPool';
@@ -33,80 +22,39 @@ function graphModelOf(net: MobileNet): { dispose(): void } | null {
   return null;
 }
 
-export class MobileNetV2Backbone implements Backbone {
-  readonly id: string;
-  readonly label: string;
-  readonly inputSize: number;
-  readonly inputRange: [number, number];
+export class MobileNetV2Backbone extends LazyBackbone {
   private readonly spec: MobileNetV2Spec;
-  private readonly source: ModelSource;
   private net: MobileNet | null = null;
-  private size: number;
-  private loading: Promise<void> | null = null;
-  private disposed = false;
 
   constructor(spec: MobileNetV2Spec, options: BackboneOptions = {}) {
     if (spec.inputSize !== 224) {
       throw new Error(`${spec.id}: @tensorflow-models/mobilenet always runs at 224 px`);
     }
+    super(spec, options);
     this.spec = spec;
-    this.id = spec.id;
-    this.label = spec.label;
-    this.inputSize = spec.inputSize;
-    this.inputRange = [spec.inputRange[0], spec.inputRange[1]];
-    this.size = spec.embeddingSize ?? 0;
-    this.source = options.source ?? spec.url;
   }
 
-  get embeddingSize(): number {
-    return this.size;
-  }
-
-  load(): Promise<void> {
-    if (this.disposed) return Promise.reject(new Error(`${this.id}: backbone was disposed`));
-    this.loading ??= this.doLoad().catch((err: unknown) => {
-      this.loading = null;
-      throw err;
-    });
-    return this.loading;
-  }
-
-  private async doLoad(): Promise<void> {
-    let net: MobileNet;
-    try {
-      net = await loadMobileNet({
-        version: 2,
-        alpha: this.spec.alpha,
-        modelUrl: this.source,
-        inputRange: this.inputRange,
-      });
-    } catch (err) {
-      if (typeof this.source === 'string' && looksLikeMissingFile(err)) {
-        throw new BackboneWeightsMissingError(
-          'MobileNet v2',
-          this.source,
-          `${FIX_MODELS_COMMAND} -- --download-v2`,
-          err,
-        );
-      }
-      const msg = err instanceof Error ? err.message : String(err);
-      throw new Error(`Could not load MobileNet v2 from ${describeSource(this.source)}: ${msg}`, {
-        cause: err,
-      });
-    }
+  protected async doLoad(): Promise<void> {
+    const net = await loadModelFrom(
+      this.source,
+      'MobileNet v2',
+      `${FIX_MODELS_COMMAND} -- --download-v2`,
+      () =>
+        loadMobileNet({
+          version: 2,
+          alpha: this.spec.alpha,
+          modelUrl: this.source,
+          inputRange: this.inputRange,
+        }),
+    );
     try {
       // One embedding pass: warms the embedding path up and tells its size.
       const probe = tf.tidy(() => this.inferEmbedding(net, tf.zeros([1, 224, 224, 3])));
-      const size = probe.shape[1];
+      const probed = probe.shape[1];
       probe.dispose();
-      if (this.spec.embeddingSize !== undefined && this.spec.embeddingSize !== size) {
-        throw new Error(
-          `${this.id}: model gives ${size}-d embeddings, the spec says ${this.spec.embeddingSize}`,
-        );
-      }
-      if (this.disposed) throw new Error(`${this.id}: backbone was disposed while loading`);
+      const size = this.checkLoaded(probed, 'the model');
       this.net = net;
-      this.size = size;
+      this.publish(size);
     } catch (err) {
       graphModelOf(net)?.dispose();
       throw err;
@@ -146,8 +94,8 @@ export class MobileNetV2Backbone implements Backbone {
     }
   }
 
-  dispose(): void {
-    this.disposed = true;
+  override dispose(): void {
+    super.dispose();
     if (this.net) graphModelOf(this.net)?.dispose();
     this.net = null;
   }
