@@ -46,6 +46,19 @@ export default tseslint.config(
     },
   },
   {
+    // Core and worker code runs inside Web Workers (and core in Node tests): no page globals.
+    files: ['src/core/**/*.ts', 'src/worker/**/*.ts'],
+    rules: {
+      'no-restricted-globals': [
+        'error',
+        ...['window', 'document', 'localStorage', 'sessionStorage', 'alert'].map((name) => ({
+          name,
+          message: `${name} does not exist in a Web Worker; pass what you need in, or use self.`,
+        })),
+      ],
+    },
+  },
+  {
     // The worker owns tensors and storage, never UI.
     files: ['src/worker/**/*.ts'],
     rules: {
