@@ -4,30 +4,7 @@ import { DENSE_DEFAULTS, DenseHead, trainDenseHead } from '../../src/core/heads/
 import type { EpochLog } from '../../src/core/heads/dense';
 import { deserializeHead } from '../../src/core/heads';
 import type { LabelledEmbedding } from '../../src/core/heads/evaluate';
-import { deriveSeed, mulberry32, randomNormal } from '../../src/core/random';
-
-/** Seeded Gaussian clusters (see heads-knn.test.ts): more samples per cluster extend fewer. */
-function clusters(
-  seed: number,
-  labelSets: string[][],
-  perCluster: number,
-  dim: number,
-  spread = 0.5,
-): LabelledEmbedding[] {
-  const centreRng = mulberry32(seed);
-  const centres = labelSets.map(() =>
-    Float32Array.from({ length: dim }, () => randomNormal(centreRng)),
-  );
-  return labelSets.flatMap((labelIds, c) => {
-    const rng = mulberry32(deriveSeed(seed, c + 1));
-    const centre = centres[c] as Float32Array;
-    return Array.from({ length: perCluster }, (_, i) => ({
-      id: `s${seed}-c${c}-${i}`,
-      embedding: centre.map((v) => v + spread * randomNormal(rng)),
-      labelIds,
-    }));
-  });
-}
+import { clusters } from '../fixtures/embeddings';
 
 /** The last `held` samples of each cluster of size `total`. */
 const tail = (items: LabelledEmbedding[], total: number, held: number): LabelledEmbedding[] =>
@@ -102,7 +79,7 @@ describe('trainDenseHead', () => {
   });
 
   it('stops on AbortSignal, returns aborted with no head and leaks no tensor', async () => {
-    const data = clusters(3, [['a'], ['b']], 40, 16);
+    const data = clusters(3, [['a'], ['b']], 40, 16, 0.5);
     const baseline = tf.memory().numTensors;
     const controller = new AbortController();
     const seen: number[] = [];
@@ -206,7 +183,7 @@ describe('trainDenseHead', () => {
   });
 
   it('serialize / deserialize gives identical probabilities; tensors return to baseline', async () => {
-    const data = clusters(7, [['a'], ['b'], ['c']], 20, 12);
+    const data = clusters(7, [['a'], ['b'], ['c']], 20, 12, 0.5);
     // warm-up: let the backend and tfjs-layers create anything they keep for good
     const warm = await trainDenseHead(data, {
       kind: 'single-label',

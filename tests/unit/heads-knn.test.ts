@@ -1,36 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chooseK, KNN_K_CANDIDATES, KnnHead, knnVote } from '../../src/core/heads/knn';
-import type { KnnExample } from '../../src/core/heads/knn';
 import { crossValidateHead, deserializeHead, trainDenseHead } from '../../src/core/heads';
-import { deriveSeed, mulberry32, randomNormal } from '../../src/core/random';
-
-/**
- * Seeded Gaussian clusters: one random centre per label set, samples = centre + spread * N(0, 1).
- * Centres depend on `seed` only and sample i of cluster c on (seed, c, i) only, so a call with more
- * samples per cluster extends a smaller one (its extra samples are held-out data).
- */
-function clusters(
-  seed: number,
-  labelSets: string[][],
-  perCluster: number,
-  dim: number,
-  spread = 0.35,
-): KnnExample[] {
-  const centreRng = mulberry32(seed);
-  const centres = labelSets.map(() =>
-    Float32Array.from({ length: dim }, () => randomNormal(centreRng)),
-  );
-  return labelSets.flatMap((labelIds, c) => {
-    const rng = mulberry32(deriveSeed(seed, c + 1));
-    const centre = centres[c] as Float32Array;
-    return Array.from({ length: perCluster }, (_, i) => ({
-      id: `s${seed}-c${c}-${i}`,
-      embedding: centre.map((v) => v + spread * randomNormal(rng)),
-      labelIds,
-    }));
-  });
-}
+import { clusters } from '../fixtures/embeddings';
 
 const vec = (...values: number[]): Float32Array => Float32Array.from(values);
 
@@ -204,7 +176,7 @@ describe('KnnHead', () => {
   });
 
   it('returns tensors to baseline after build / add / remove / predict / serialize / dispose', async () => {
-    const data = clusters(7, [['a'], ['b']], 25, 16);
+    const data = clusters(7, [['a'], ['b']], 25, 16, 0.35);
     const warm = KnnHead.build(data, { kind: 'single-label' });
     await warm.predict([data[0]?.embedding as Float32Array]);
     warm.dispose();

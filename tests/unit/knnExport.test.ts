@@ -18,7 +18,8 @@ import {
   type KnnExportExample,
 } from '../../src/core/formats/knnExport';
 import { KnnHead } from '../../src/core/heads/knn';
-import { deriveSeed, mulberry32, randomNormal } from '../../src/core/random';
+import { mulberry32 } from '../../src/core/random';
+import { clusters } from '../fixtures/embeddings';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -30,29 +31,6 @@ const LABELS = [
   { id: 'l-b', name: 'banana' },
   { id: 'l-c', name: 'cherry' },
 ];
-
-/** Gaussian clusters around one random centre per label set; deterministic per (seed, cluster). */
-function clusters(
-  seed: number,
-  labelSets: string[][],
-  perCluster: number,
-  dim: number,
-  spread: number,
-  offset = 0,
-): KnnExportExample[] {
-  const centreRng = mulberry32(seed);
-  const centres = labelSets.map(() =>
-    Float32Array.from({ length: dim }, () => randomNormal(centreRng)),
-  );
-  return labelSets.flatMap((labelIds, c) => {
-    const rng = mulberry32(deriveSeed(seed, c + 1 + 100 * offset));
-    const centre = centres[c] as Float32Array;
-    return Array.from({ length: perCluster }, () => ({
-      embedding: centre.map((v) => v + spread * randomNormal(rng)),
-      labelIds,
-    }));
-  });
-}
 
 function baseInput(
   examples: readonly KnnExportExample[],
@@ -403,19 +381,16 @@ describe('measureQuantisationCost', () => {
   const validation = clusters(3, sets, 40, dim, 3, 1);
 
   async function appScore(input: KnnExportInput): Promise<number> {
-    const head = KnnHead.build(
-      train.map((e, i) => ({ id: `t${i}`, ...e })),
-      {
-        kind: input.kind,
-        labels: LABELS.map((l) => l.id),
-        config: {
-          k: input.k,
-          weighted: input.weighted,
-          unknownSimilarity: input.unknownSimilarity,
-          multiLabelThreshold: input.multiLabelThreshold,
-        },
+    const head = KnnHead.build(train, {
+      kind: input.kind,
+      labels: LABELS.map((l) => l.id),
+      config: {
+        k: input.k,
+        weighted: input.weighted,
+        unknownSimilarity: input.unknownSimilarity,
+        multiLabelThreshold: input.multiLabelThreshold,
       },
-    );
+    });
     try {
       const predictions = await head.predict(validation.map((v) => v.embedding));
       const correct = predictions.filter((p, i) => p.top === validation[i]?.labelIds[0]).length;
