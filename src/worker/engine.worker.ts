@@ -158,12 +158,14 @@ const api = {
       const database = await db();
       const backbone = await backboneFor(spec);
       const metas = await listSampleMeta(database, projectId);
+      // Flipped copies are cached under their own key and never reach the live heads.
+      const key = embeddingKey(spec, aspectMode) + (flip ? FLIP_SUFFIX : '');
       const report = await embedMissing({
         db: database,
         projectId,
         sampleIds: metas.map((m) => m.id),
         backbone,
-        embeddingKey: embeddingKey(spec, aspectMode) + (flip ? FLIP_SUFFIX : ''),
+        embeddingKey: key,
         aspectMode,
         flip,
         ...(preprocessWorker()
@@ -181,10 +183,7 @@ const api = {
         signal,
         onProgress,
         onBatch(batch) {
-          if (
-            heads?.projectId === projectId &&
-            heads.embeddingKey === embeddingKey(spec, aspectMode)
-          ) {
+          if (heads?.projectId === projectId && heads.embeddingKey === key) {
             heads.addEmbeddings(batch);
           }
           onBatch(batch.map((b) => b.sampleId));
