@@ -7,6 +7,7 @@
 // with 20 training images per class. Prints one JSON object (progress on stderr).
 //
 // Usage: node scripts/eval.mjs [--no-build] [--per-class 20]
+// LOUPE_DIST=<folder> builds and serves there instead of dist/ (to keep working while it runs).
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -30,11 +31,16 @@ if (!existsSync(FLOWERS)) {
   process.exit(1);
 }
 process.chdir(ROOT);
-if (!args['no-build'] || !existsSync('dist/index.html')) {
-  log('building');
-  await build({ logLevel: 'warn' });
+const outDir = process.env.LOUPE_DIST ?? 'dist';
+if (!args['no-build'] || !existsSync(path.join(outDir, 'index.html'))) {
+  log('building into', outDir);
+  await build({ logLevel: 'warn', build: { outDir } });
 }
-const server = await preview({ preview: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' });
+const server = await preview({
+  build: { outDir },
+  preview: { port: 0, host: '127.0.0.1' },
+  logLevel: 'warn',
+});
 const baseUrl = server.resolvedUrls.local[0].replace(/\/$/, '');
 const profile = mkdtempSync(path.join(tmpdir(), 'loupe-eval-'));
 const context = await chromium.launchPersistentContext(profile, {
@@ -83,65 +89,59 @@ try {
     `${images} images embedded after ${((Date.now() - started) / 1000).toFixed(0)} s; computing flips`,
   );
 
-  const result = await page.evaluate(
-    async ({ variants, perClass }) => {
-      const { store, services } = window.__loupe;
-      const state = store.getState();
-      const project = state.project;
-      const spec = {
-        kind: 'mobilenet-v1',
-        id: 'mobilenet_v1_0.75_224',
-        label: 'MobileNet v1',
-        url: '/models/mobilenet_v1_0.75_224/model.json',
-        embeddingLayer: 'conv_pw_13_relu',
-        inputSize: 224,
-        inputRange: [-1, 1],
-        embeddingSize: 768,
-      };
-      await services.engine.embedProject({
-        projectId: project.id,
-        spec,
-        aspectMode: project.settings.aspectMode,
-        signal: new AbortController().signal,
-        onProgress: () => {},
-        onBatch: () => {},
-        flip: true,
-      });
-      const t0 = performance.now();
-      const all = await services.engine.evaluateVariants(variants);
-      const t1 = performance.now();
-      const few = await services.engine.evaluateVariants(variants, perClass);
-      return {
-        all,
-        few,
-        allMs: t1 - t0,
-        fewMs: performance.now() - t1,
-        backend: state.engineStatus?.backend,
-      };
-    },
-    { variants: VARIANTS, perClass: Number(args['per-class']) },
+  await page.evaluate(async () => {
+    const { store, services, backboneSpec } = window.__loupe;
+    const { project } = store.getState();
+    await services.engine.embedProject({
+      projectId: project.id,
+      spec: backboneSpec(),
+      aspectMode: project.settings.aspectMode,
+      signal: new AbortController().signal,
+      onProgress: () => {},
+      onBatch: () => {},
+      flip: true,
+    });
+  });
+  log(`flips embedded after ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  const backend = await page.evaluate(
+    () => window.__loupe.store.getState().engineStatus?.backend ?? null,
   );
-  const table = (rows) =>
-    Object.fromEntries(
-      rows.map((r) => [
-        r.variant,
-        {
-          accuracy: +r.accuracy.toFixed(4),
-          macroF1: +r.macroF1.toFixed(4),
-          std: +r.std.toFixed(4),
-          k: r.k,
-        },
-      ]),
-    );
+
+  // One call per variant, the quick setting first, so progress (and partial numbers) show on
+  // stderr while the dense variants train (each trains twice per fold: epoch search + refit).
+  const perClass = Number(args['per-class']);
+  const settings = [
+    { key: `train${perClass}PerClass`, perClass },
+    { key: 'allTraining', perClass: undefined },
+  ];
+  const results = {};
+  for (const setting of settings) {
+    results[setting.key] = {};
+    for (const variant of VARIANTS) {
+      const t0 = Date.now();
+      const [row] = await page.evaluate(
+        ({ variant, perClass }) =>
+          window.__loupe.services.engine.evaluateVariants([variant], perClass),
+        { variant, perClass: setting.perClass },
+      );
+      results[setting.key][variant] = {
+        accuracy: +row.accuracy.toFixed(4),
+        macroF1: +row.macroF1.toFixed(4),
+        std: +row.std.toFixed(4),
+        ...(variant.startsWith('knn') ? { k: row.k } : {}),
+        seconds: Math.round((Date.now() - t0) / 1000),
+      };
+      log(setting.key, variant, JSON.stringify(results[setting.key][variant]));
+    }
+  }
   console.log(
     JSON.stringify(
       {
         dataset: 'flowers5-dev',
         images,
         folds: 5,
-        backend: result.backend,
-        allTraining: table(result.all),
-        [`train${args['per-class']}PerClass`]: table(result.few),
+        backend,
+        ...results,
         seconds: Math.round((Date.now() - started) / 1000),
       },
       null,
