@@ -24,11 +24,19 @@ export interface HeadsSlice {
   modelSummary: DenseModelSummary | null;
   tryResult: TryPredictions | null;
   tryPreviewUrl: string | null;
-  training: { epochs: EpochLog[]; maxEpochs: number } | null;
+  training: {
+    epochs: EpochLog[];
+    maxEpochs: number;
+    /** Computing the flipped copies' embeddings before the first epoch. */
+    preparing: { done: number; total: number } | null;
+  } | null;
   headsError: string | null;
   compareRows: CompareRow[] | null;
   comparing: boolean;
   denseConfig: Partial<DenseConfig>;
+  /** Train (and compare) with a horizontally flipped copy of every training image. */
+  augmentFlips: boolean;
+  setAugmentFlips(on: boolean): void;
   setClassifier(choice: ClassifierChoice): void;
   setDenseConfig(patch: Partial<DenseConfig>): void;
   openHeads(): Promise<void>;
@@ -74,6 +82,28 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
   const report = (error: unknown): void =>
     set({ headsError: error instanceof Error ? error.message : String(error) });
 
+  /**
+   * Computes the embeddings of the flipped copies that are not cached yet (in the worker, like the
+   * originals). Resolves false when cancelled.
+   */
+  const ensureFlips = async (
+    signal: AbortSignal,
+    onProgress: (p: { done: number; total: number }) => void,
+  ): Promise<boolean> => {
+    const project = get().project;
+    if (!project) return false;
+    const result = await engine().embedProject({
+      projectId: project.id,
+      spec: projectBackboneSpec(project),
+      aspectMode: project.settings.aspectMode,
+      signal,
+      onProgress: (p) => onProgress({ done: p.done, total: p.total }),
+      onBatch: () => {},
+      flip: true,
+    });
+    return !result.cancelled && !signal.aborted;
+  };
+
   return {
     classifier: 'knn',
     headsReady: false,
@@ -86,6 +116,8 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
     compareRows: null,
     comparing: false,
     denseConfig: {},
+    augmentFlips: false,
+    setAugmentFlips: (augmentFlips) => set({ augmentFlips }),
     setClassifier: (classifier) => set({ classifier }),
     setDenseConfig: (patch) => set({ denseConfig: { ...get().denseConfig, ...patch } }),
 
@@ -167,14 +199,29 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
     async train() {
       const project = get().project;
       if (!project || trainController) return;
-      trainController = new AbortController();
+      const controller = new AbortController();
+      trainController = controller;
       const maxEpochs = get().denseConfig.epochs ?? 50;
-      set({ training: { epochs: [], maxEpochs }, headsError: null });
+      const flips = get().augmentFlips;
+      set({
+        training: { epochs: [], maxEpochs, preparing: flips ? { done: 0, total: 0 } : null },
+        headsError: null,
+      });
       try {
+        if (flips) {
+          const ready = await ensureFlips(controller.signal, (preparing) => {
+            const training = get().training;
+            if (training) set({ training: { ...training, preparing } });
+          });
+          if (!ready) return;
+          const training = get().training;
+          if (training) set({ training: { ...training, preparing: null } });
+        }
         const summary = await engine().trainDense({
           labelOrder: get().labels.map((l) => l.id),
           config: get().denseConfig,
-          signal: trainController.signal,
+          signal: controller.signal,
+          augmentation: { flips },
           onEpoch: (log) => {
             const training = get().training;
             if (training) set({ training: { ...training, epochs: [...training.epochs, log] } });
@@ -198,12 +245,16 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
 
     async compareHeads() {
       if (compareController) return;
-      compareController = new AbortController();
+      const controller = new AbortController();
+      compareController = controller;
       set({ comparing: true, headsError: null });
       try {
+        const flips = get().augmentFlips;
+        if (flips && !(await ensureFlips(controller.signal, () => {}))) return;
         const rows = await engine().compareHeads(
           get().labels.map((l) => l.id),
-          compareController.signal,
+          controller.signal,
+          flips,
         );
         set({ compareRows: rows });
       } catch (error) {

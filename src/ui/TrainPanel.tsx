@@ -17,6 +17,8 @@ export function TrainPanel() {
   const embedded = useLoupe((s) => s.embeddedCount);
   const config = useLoupe((s) => s.denseConfig);
   const setConfig = useLoupe((s) => s.setDenseConfig);
+  const augmentFlips = useLoupe((s) => s.augmentFlips);
+  const setAugmentFlips = useLoupe((s) => s.setAugmentFlips);
   const error = useLoupe((s) => s.headsError);
   const labelled = samples.filter((s) => s.labelIds.length > 0).length;
   const changes = summary ? changesSince(summary, samples) : 0;
@@ -33,7 +35,7 @@ export function TrainPanel() {
         >
           {changes > 0
             ? `Model out of date: ${changes} change${changes === 1 ? '' : 's'} since training. Train again.`
-            : `Trained ${new Date(summary.createdAt).toLocaleString()} · best epoch ${summary.bestEpoch}`}
+            : `Trained ${new Date(summary.createdAt).toLocaleString()} · best epoch ${summary.bestEpoch}${summary.augmentation?.flips ? ' · with flipped copies' : ''}`}
         </p>
       )}
       <details>
@@ -63,6 +65,18 @@ export function TrainPanel() {
               />
             </label>
           ))}
+          <label className="settings-wide">
+            <input
+              type="checkbox"
+              checked={augmentFlips}
+              onChange={(e) => setAugmentFlips(e.target.checked)}
+            />
+            Augment with flipped copies
+          </label>
+          <p className="project-meta settings-wide">
+            Adds a mirrored copy of every training image (embedded once, then cached). Helps when
+            left/right does not matter; leave off for text, arrows or hands.
+          </p>
         </div>
       </details>
       <div className="try-actions">
@@ -81,7 +95,21 @@ export function TrainPanel() {
             Train
           </button>
         )}
-        {training && (
+        {training?.preparing && (
+          <>
+            <progress
+              aria-label="Computing flipped copies"
+              max={Math.max(1, training.preparing.total)}
+              value={training.preparing.done}
+              aria-valuenow={training.preparing.done}
+              aria-valuemax={training.preparing.total}
+            />
+            <span className="project-meta">
+              Flipped copies {training.preparing.done} / {training.preparing.total}
+            </span>
+          </>
+        )}
+        {training && !training.preparing && (
           <progress
             aria-label="Training"
             max={training.maxEpochs}

@@ -26,6 +26,7 @@ import type { KnnExportDtype } from '../core/formats/knnExport';
 import {
   FLIP_SUFFIX,
   ProjectHeads,
+  type Augmentation,
   type CompareRow,
   type DenseModelSummary,
   type EvalRow,
@@ -331,10 +332,11 @@ const api = {
     labelOrder: string[],
     config: Partial<DenseConfig>,
     onEpoch: (log: EpochLog) => void,
+    augmentation: Augmentation = { flips: false },
   ): Promise<DenseModelSummary | null> {
     const open = openHeads();
     return jobs.run(jobId, async (signal) =>
-      open.trainDense(await db(), labelOrder, config, onEpoch, signal),
+      open.trainDense(await db(), labelOrder, config, onEpoch, signal, augmentation),
     );
   },
 
@@ -353,9 +355,11 @@ const api = {
     );
   },
 
-  async compareHeads(jobId: string, labelOrder: string[]): Promise<CompareRow[]> {
+  async compareHeads(jobId: string, labelOrder: string[], flips = false): Promise<CompareRow[]> {
     const open = openHeads();
-    return jobs.run(jobId, (signal) => open.compareHeads(labelOrder, signal));
+    return jobs.run(jobId, async (signal) =>
+      open.compareHeads(await db(), labelOrder, signal, flips),
+    );
   },
 
   /** The TF.js classifier export (zip): backbone + pooling + dense head, with metadata.json. */

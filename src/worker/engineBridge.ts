@@ -9,6 +9,7 @@ import type { EmbedProgress, EmbedReport } from './embedPipeline';
 import type { EngineApi, EngineStatus } from './engine.worker';
 import { callWithCancel } from './jobs';
 import type {
+  Augmentation,
   CompareRow,
   DenseModelSummary,
   EvalRow,
@@ -17,7 +18,7 @@ import type {
 } from './headsService';
 import type { DenseConfig, EpochLog } from '../core/heads';
 
-export type { CompareRow, DenseModelSummary, TryPredictions, EpochLog, DenseConfig };
+export type { Augmentation, CompareRow, DenseModelSummary, TryPredictions, EpochLog, DenseConfig };
 
 export type { BackendName, EmbedProgress, EmbedReport, EngineStatus };
 
@@ -29,8 +30,11 @@ export interface EngineClient {
     config: Partial<DenseConfig>;
     signal: AbortSignal;
     onEpoch: (log: EpochLog) => void;
+    /** Train on flipped copies too (their embeddings must be computed first: `embedProject` with `flip`). */
+    augmentation?: Augmentation;
   }): Promise<DenseModelSummary | null>;
-  compareHeads(labelOrder: string[], signal: AbortSignal): Promise<CompareRow[]>;
+  /** `flips`: add both heads with flipped training copies (flip embeddings computed first). */
+  compareHeads(labelOrder: string[], signal: AbortSignal, flips?: boolean): Promise<CompareRow[]>;
   /** Cross-validated accuracy of head variants (the `npm run eval` report). */
   evaluateVariants(variants: EvalVariant[], trainPerClass?: number): Promise<EvalRow[]>;
   init(
@@ -78,10 +82,16 @@ export function createEngineClient(): EngineClient {
     api: worker,
     trainDense: (call) =>
       withCancel(call.signal, (jobId) =>
-        worker().trainDense(jobId, call.labelOrder, call.config, Comlink.proxy(call.onEpoch)),
+        worker().trainDense(
+          jobId,
+          call.labelOrder,
+          call.config,
+          Comlink.proxy(call.onEpoch),
+          call.augmentation ?? { flips: false },
+        ),
       ),
-    compareHeads: (labelOrder, signal) =>
-      withCancel(signal, (jobId) => worker().compareHeads(jobId, labelOrder)),
+    compareHeads: (labelOrder, signal, flips) =>
+      withCancel(signal, (jobId) => worker().compareHeads(jobId, labelOrder, flips ?? false)),
     evaluateVariants: (variants, trainPerClass) =>
       worker().evaluateVariants(crypto.randomUUID(), variants, trainPerClass),
     init: (spec, opts) => worker().init(spec, opts),

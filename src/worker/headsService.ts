@@ -55,6 +55,13 @@ export interface DenseModelSummary {
   embeddingKey: string;
   backboneId: string;
   kind: HeadKind;
+  /** Training-time augmentation; absent on models saved before it existed (= none). */
+  augmentation?: Augmentation;
+}
+
+/** Extra training copies: `flips` adds each training image's horizontal flip (cached embeddings). */
+export interface Augmentation {
+  flips: boolean;
 }
 
 export interface DenseModelPayload {
@@ -85,6 +92,7 @@ export interface EvalRow {
 }
 
 export interface CompareRow {
+  variant: EvalVariant;
   head: string;
   accuracy: number;
   macroF1: number;
@@ -105,6 +113,34 @@ function compareExamples(a: Example, b: Example): number {
     if (d !== 0) return d;
   }
   return a.labelIds.join('|').localeCompare(b.labelIds.join('|'));
+}
+
+/** `train` plus the flipped copy of each item that has one (ids suffixed, same labels). */
+export function withFlips(
+  train: readonly LabelledEmbedding[],
+  flips: ReadonlyMap<string, Float32Array>,
+): LabelledEmbedding[] {
+  const copies = train.flatMap((t) => {
+    const f = flips.get(t.id);
+    return f ? [{ id: t.id + FLIP_SUFFIX, embedding: f, labelIds: t.labelIds }] : [];
+  });
+  return [...train, ...copies];
+}
+
+/** How the Compare heads table names a variant. */
+export function variantName(variant: EvalVariant, k: number): string {
+  switch (variant) {
+    case 'knn':
+      return `KNN (k=${k})`;
+    case 'knn+flip':
+      return `KNN (k=${k}) + flips`;
+    case 'dense':
+      return 'Dense (defaults)';
+    case 'dense+flip':
+      return 'Dense (defaults) + flips';
+    case 'logreg':
+      return 'Logistic regression (reference)';
+  }
 }
 
 export class ProjectHeads {
@@ -287,6 +323,7 @@ export class ProjectHeads {
     config: Partial<DenseConfig>,
     onEpoch: (log: EpochLog) => void,
     signal: AbortSignal,
+    augmentation: Augmentation = { flips: false },
   ): Promise<DenseModelSummary | null> {
     const items = this.labelled();
     const { items: indexed, labels } = indexItems(items, this.kind, labelOrder);
@@ -300,7 +337,9 @@ export class ProjectHeads {
     const held = new Set(split.validation.map(Number));
     const train = items.filter((_, position) => !held.has(position));
     const validation = items.filter((_, position) => held.has(position));
-    const result = await trainDenseHead(train, {
+    // Flipped copies of the training part only: a validation image never trains the scored model.
+    const flips = augmentation.flips ? await this.flipped(db) : null;
+    const result = await trainDenseHead(flips ? withFlips(train, flips) : train, {
       kind: this.kind,
       labels: usedLabels,
       config: { ...config, seed: config.seed ?? DENSE_DEFAULTS.seed },
@@ -348,6 +387,7 @@ export class ProjectHeads {
       embeddingKey: this.embeddingKey,
       backboneId: this.backboneId,
       kind: this.kind,
+      augmentation: { flips: flips !== null },
     };
     const payload: DenseModelPayload = { summary, head: head.serialize() };
     await saveModel(db, {
@@ -363,61 +403,28 @@ export class ProjectHeads {
     return summary;
   }
 
-  /** KNN vs dense (defaults) on the same 5 folds. */
-  async compareHeads(labelOrder: string[], signal: AbortSignal): Promise<CompareRow[]> {
-    const items = this.labelled();
-    const rows: CompareRow[] = [];
-    const variants: {
-      name: string;
-      fit: (train: LabelledEmbedding[], labels: string[]) => Promise<Head>;
-    }[] = [
-      {
-        name: `KNN (k=${this.k})`,
-        fit: async (train, labels) =>
-          KnnHead.build(train, { kind: this.kind, labels, config: { k: this.k } }),
-      },
-      {
-        name: 'Dense (defaults)',
-        fit: async (train, labels) => {
-          const r = await trainDenseHead(train, { kind: this.kind, labels, signal });
-          if (r.status === 'aborted') throw new Error('aborted');
-          return r.head;
-        },
-      },
-      {
-        name: 'Logistic regression (reference)',
-        fit: async (train, labels) => {
-          const r = await trainDenseHead(train, {
-            kind: this.kind,
-            labels,
-            signal,
-            config: { hiddenUnits: 0, dropout: 0 },
-          });
-          if (r.status === 'aborted') throw new Error('aborted');
-          return r.head;
-        },
-      },
-    ];
-    for (const v of variants) {
-      const result = await crossValidateHead({
-        items,
-        kind: this.kind,
-        labels: labelOrder,
-        fit: v.fit,
-        folds: 5,
-        seed: EVAL_SEED,
-        signal,
-      });
-      const pooled = result.pooled;
-      rows.push({
-        head: v.name,
-        accuracy: pooled.kind === 'single-label' ? pooled.accuracy : pooled.subsetAccuracy,
-        macroF1: pooled.macro.f1,
-        std: result.headline.std,
-        folds: result.folds.length,
-      });
-    }
-    return rows;
+  /**
+   * The "Compare heads" table: KNN (current k), dense defaults and the logistic-regression
+   * reference, plus both heads with flipped training copies when `flips`, on the same 5 folds.
+   */
+  async compareHeads(
+    db: LoupeDatabase,
+    labelOrder: string[],
+    signal: AbortSignal,
+    flips = false,
+  ): Promise<CompareRow[]> {
+    const variants: EvalVariant[] = flips
+      ? ['knn', 'knn+flip', 'dense', 'dense+flip', 'logreg']
+      : ['knn', 'dense', 'logreg'];
+    const rows = await this.evaluateVariants(db, { variants, labelOrder, signal });
+    return rows.map((row) => ({
+      variant: row.variant,
+      head: variantName(row.variant, this.k),
+      accuracy: row.accuracy,
+      macroF1: row.macroF1,
+      std: row.std,
+      folds: row.folds,
+    }));
   }
 
   /** Horizontal-flip embeddings of this project (computed by the pipeline with `flip`). */
@@ -427,15 +434,17 @@ export class ProjectHeads {
   }
 
   /**
-   * Cross-validates head variants on the same seeded folds (the accuracy report): KNN with the
-   * current k, dense defaults, each with and without flip augmentation (flipped copies of the
-   * training images only), and a plain logistic-regression probe. `trainPerClass` keeps only that
-   * many training images per label in each fold (validation folds stay whole).
+   * Cross-validates head variants on the same seeded folds (Compare heads, and the `npm run eval`
+   * accuracy report): KNN with the current k, dense defaults, each with and without flip
+   * augmentation (flipped copies of the training images only), and a plain logistic-regression
+   * probe. `trainPerClass` keeps only that many training images per label in each fold
+   * (validation folds stay whole).
    */
   async evaluateVariants(
     db: LoupeDatabase,
     options: {
       variants: EvalVariant[];
+      labelOrder?: string[];
       folds?: number;
       trainPerClass?: number;
       signal: AbortSignal;
@@ -444,7 +453,7 @@ export class ProjectHeads {
     const items = this.labelled();
     const flips = options.variants.some((v) => v.endsWith('+flip'))
       ? await this.flipped(db)
-      : new Map();
+      : new Map<string, Float32Array>();
     const limit = (train: LabelledEmbedding[]): LabelledEmbedding[] => {
       if (!options.trainPerClass) return train;
       const seen = new Map<string, number>();
@@ -456,24 +465,18 @@ export class ProjectHeads {
         return n < (options.trainPerClass ?? Infinity);
       });
     };
-    const augment = (train: LabelledEmbedding[]): LabelledEmbedding[] => [
-      ...train,
-      ...train.flatMap((t) => {
-        const f = flips.get(t.id);
-        return f ? [{ id: t.id + FLIP_SUFFIX, embedding: f, labelIds: t.labelIds }] : [];
-      }),
-    ];
     const rows: EvalRow[] = [];
     for (const variant of options.variants) {
       const result = await crossValidateHead({
         items,
         kind: this.kind,
+        ...(options.labelOrder ? { labels: options.labelOrder } : {}),
         folds: options.folds ?? 5,
         seed: EVAL_SEED,
         signal: options.signal,
         fit: async (fold, labels) => {
           let train = limit(fold);
-          if (variant.endsWith('+flip')) train = augment(train);
+          if (variant.endsWith('+flip')) train = withFlips(train, flips);
           if (variant.startsWith('knn')) {
             return KnnHead.build(train, { kind: this.kind, labels, config: { k: this.k } });
           }

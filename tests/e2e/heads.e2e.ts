@@ -1,6 +1,7 @@
 // Heads and evaluation in real Chromium with real photos and the real backbone: KNN predicts with
 // no Train press, Train streams a chart, held-out metrics and a confusion matrix appear, unseen
-// photos are classified by both heads, and the model and metrics survive a reload.
+// photos are classified by both heads, the model and metrics survive a reload, and training with
+// flipped copies leaves the KNN head untouched.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -128,6 +129,29 @@ describe('heads and evaluation', () => {
       expect(await tryPhoto(board, unseen['sunflower']!, 'Dense')).toMatch(/^sunflower/);
 
       await page.screenshot({ path: 'docs/screenshot.png' });
+
+      // Flip augmentation: the flipped copies are embedded once and train the dense head only;
+      // the KNN head (so its predictions) and the image count stay exactly as they were.
+      const classifier = page.getByRole('radiogroup', { name: 'Classifier' });
+      const predictions = page.getByRole('list', { name: 'Predictions' });
+      await classifier.getByLabel('KNN').check();
+      const knnBefore = await predictions.textContent();
+      const trainPanel = page.getByRole('region', { name: 'Training' });
+      await trainPanel.getByText('Settings', { exact: true }).click();
+      await trainPanel.getByLabel('Augment with flipped copies').check();
+      await trainPanel.getByRole('button', { name: 'Train', exact: true }).click();
+      await trainPanel
+        .getByText(/best epoch \d+ · with flipped copies/)
+        .waitFor({ timeout: 300_000 });
+      expect(await page.getByTestId('embedded-count').textContent()).toBe('45');
+      await classifier.getByLabel('KNN').check();
+      expect(await predictions.textContent()).toBe(knnBefore);
+      const flipped: string[] = [];
+      for (const file of photos('sunflower', 201, 3))
+        flipped.push(await tryPhoto(board, file, 'Dense'));
+      console.log(JSON.stringify({ denseWithFlips: flipped }));
+      expect(flipped.filter((top) => top.startsWith('sunflower')).length).toBeGreaterThanOrEqual(2);
+
       expect(session.pageErrors).toEqual([]);
       expect(session.crossOrigin()).toEqual([]);
     },
