@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // `npm run eval`: the accuracy report of issue 4, measured through the real app. Serves the built
 // app, drops all of ../shared/datasets/flowers5-dev onto a new project in headless Chromium, waits
-// for every embedding (and the horizontal-flip set), then runs seeded 5-fold cross-validation in
-// the engine worker on the same folds for: KNN (default k), dense head (defaults), each with and
-// without flip augmentation, and a logistic-regression probe; once on all training images and once
-// with 20 training images per class. Prints one JSON object (progress on stderr).
+// for every embedding and the augmentation views (horizontal flip, 2 seeded random resized crops),
+// then runs seeded 5-fold cross-validation in the engine worker on the same folds for: KNN
+// (default = automatic k, chosen inside each fold), dense head (defaults), each without
+// augmentation, with flips and with crops, and a logistic-regression probe; once on all training
+// images and once with 20 training images per class. Prints one JSON object (progress on stderr).
 //
 // Usage: node scripts/eval.mjs [--no-build] [--per-class 20]
 // LOUPE_DIST=<folder> builds and serves there instead of dist/ (to keep working while it runs).
@@ -19,7 +20,12 @@ import { build, preview } from 'vite';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const FLOWERS = path.resolve(ROOT, '..', 'shared', 'datasets', 'flowers5-dev');
-const VARIANTS = ['knn', 'knn+flip', 'dense', 'dense+flip', 'logreg'];
+const VARIANTS = ['knn', 'knn+flip', 'knn+crops', 'logreg', 'dense', 'dense+flip', 'dense+crops'];
+const VIEWS = [
+  { flip: true, crop: 0 },
+  { flip: false, crop: 1 },
+  { flip: false, crop: 2 },
+];
 
 const { values: args } = parseArgs({
   options: { 'no-build': { type: 'boolean' }, 'per-class': { type: 'string', default: '20' } },
@@ -86,23 +92,27 @@ try {
   );
   const images = await page.evaluate(() => window.__loupe.store.getState().samples.length);
   log(
-    `${images} images embedded after ${((Date.now() - started) / 1000).toFixed(0)} s; computing flips`,
+    `${images} images embedded after ${((Date.now() - started) / 1000).toFixed(0)} s; computing augmentation views`,
   );
 
-  await page.evaluate(async () => {
-    const { store, services, backboneSpec } = window.__loupe;
-    const { project } = store.getState();
-    await services.engine.embedProject({
-      projectId: project.id,
-      spec: backboneSpec(),
-      aspectMode: project.settings.aspectMode,
-      signal: new AbortController().signal,
-      onProgress: () => {},
-      onBatch: () => {},
-      flip: true,
-    });
-  });
-  log(`flips embedded after ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  for (const view of VIEWS) {
+    await page.evaluate(async (view) => {
+      const { store, services, backboneSpec } = window.__loupe;
+      const { project } = store.getState();
+      await services.engine.embedProject({
+        projectId: project.id,
+        spec: backboneSpec(),
+        aspectMode: project.settings.aspectMode,
+        signal: new AbortController().signal,
+        onProgress: () => {},
+        onBatch: () => {},
+        view,
+      });
+    }, view);
+    log(
+      `view ${JSON.stringify(view)} embedded after ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    );
+  }
   const backend = await page.evaluate(
     () => window.__loupe.store.getState().engineStatus?.backend ?? null,
   );
@@ -128,7 +138,7 @@ try {
         accuracy: +row.accuracy.toFixed(4),
         macroF1: +row.macroF1.toFixed(4),
         std: +row.std.toFixed(4),
-        ...(variant.startsWith('knn') ? { k: row.k } : {}),
+        ...(variant.startsWith('knn') ? { kPerFold: row.kPerFold } : {}),
         seconds: Math.round((Date.now() - t0) / 1000),
       };
       log(setting.key, variant, JSON.stringify(results[setting.key][variant]));

@@ -145,6 +145,7 @@ export const createEngineSlice: SliceCreator<EngineSlice> = (set, get, services)
         onBatch: (ids) => {
           set({ embeddedCount: get().embeddedCount + ids.length });
           void get().refreshTry();
+          get().scheduleKRefresh();
         },
       });
       set({ computedThisSession: get().computedThisSession + report.computed });
@@ -154,6 +155,7 @@ export const createEngineSlice: SliceCreator<EngineSlice> = (set, get, services)
       controller = null;
       set({ embedProgress: null });
       await refreshCount();
+      get().scheduleKRefresh();
     }
   };
 

@@ -5,8 +5,11 @@
  */
 import type { HeadKind } from '../core/heads/types';
 import type { DenseConfig } from '../core/heads/dense';
-import type { SampleMeta } from '../core/storage/schema';
+import type { ProjectRecord, SampleMeta } from '../core/storage/schema';
+import * as projectsRepo from '../core/storage/projects';
+import { augmentationViews, NO_AUGMENTATION, type Augmentation } from '../core/backbone/augment';
 import type {
+  KnnSettings,
   CompareRow,
   DenseModelSummary,
   EpochLog,
@@ -27,16 +30,20 @@ export interface HeadsSlice {
   training: {
     epochs: EpochLog[];
     maxEpochs: number;
-    /** Computing the flipped copies' embeddings before the first epoch. */
+    /** Computing the augmented copies' embeddings before the first epoch. */
     preparing: { done: number; total: number } | null;
   } | null;
   headsError: string | null;
   compareRows: CompareRow[] | null;
   comparing: boolean;
   denseConfig: Partial<DenseConfig>;
-  /** Train (and compare) with a horizontally flipped copy of every training image. */
-  augmentFlips: boolean;
-  setAugmentFlips(on: boolean): void;
+  /** Stores the open project's KNN settings (read them with `projectKnnSettings`) and applies them. */
+  setKnnSettings(patch: Partial<KnnSettings>): Promise<void>;
+  /** Auto k: re-chosen (debounced) after labelled data changed. */
+  scheduleKRefresh(): void;
+  /** Augmented copies of every training image for Train and Compare heads (default none). */
+  augmentation: Augmentation;
+  setAugmentation(patch: Partial<Augmentation>): void;
   setClassifier(choice: ClassifierChoice): void;
   setDenseConfig(patch: Partial<DenseConfig>): void;
   openHeads(): Promise<void>;
@@ -66,6 +73,15 @@ export function changesSince(summary: DenseModelSummary, samples: readonly Sampl
   return changes;
 }
 
+/** KNN settings stored in a project's settings (`knnK`, `knnWeighted`), validated. */
+export function projectKnnSettings(project: ProjectRecord): KnnSettings {
+  const k = project.settings['knnK'];
+  return {
+    k: typeof k === 'number' && Number.isInteger(k) && k >= 1 && k <= 100 ? k : 'auto',
+    weighted: project.settings['knnWeighted'] === true,
+  };
+}
+
 function projectKind(kind: string | undefined): HeadKind {
   return kind === 'multi-label' ? 'multi-label' : 'single-label';
 }
@@ -74,6 +90,7 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
   let trainController: AbortController | null = null;
   let compareController: AbortController | null = null;
   let framePending = false;
+  let kTimer: ReturnType<typeof setTimeout> | null = null;
 
   const engine = () => {
     if (!services.engine) throw new Error('The model engine is not available.');
@@ -83,25 +100,31 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
     set({ headsError: error instanceof Error ? error.message : String(error) });
 
   /**
-   * Computes the embeddings of the flipped copies that are not cached yet (in the worker, like the
-   * originals). Resolves false when cancelled.
+   * Computes the embeddings of the augmentation views that are not cached yet (in the worker, like
+   * the originals; progress counts images over all views). Resolves false when cancelled.
    */
-  const ensureFlips = async (
+  const ensureViews = async (
+    augmentation: Augmentation,
     signal: AbortSignal,
     onProgress: (p: { done: number; total: number }) => void,
   ): Promise<boolean> => {
     const project = get().project;
     if (!project) return false;
-    const result = await engine().embedProject({
-      projectId: project.id,
-      spec: projectBackboneSpec(project),
-      aspectMode: project.settings.aspectMode,
-      signal,
-      onProgress: (p) => onProgress({ done: p.done, total: p.total }),
-      onBatch: () => {},
-      flip: true,
-    });
-    return !result.cancelled && !signal.aborted;
+    const views = augmentationViews(augmentation);
+    for (const [i, view] of views.entries()) {
+      const result = await engine().embedProject({
+        projectId: project.id,
+        spec: projectBackboneSpec(project),
+        aspectMode: project.settings.aspectMode,
+        signal,
+        onProgress: (p) =>
+          onProgress({ done: i * p.total + p.done, total: views.length * p.total }),
+        onBatch: () => {},
+        view,
+      });
+      if (result.cancelled || signal.aborted) return false;
+    }
+    return true;
   };
 
   return {
@@ -116,8 +139,8 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
     compareRows: null,
     comparing: false,
     denseConfig: {},
-    augmentFlips: false,
-    setAugmentFlips: (augmentFlips) => set({ augmentFlips }),
+    augmentation: { ...NO_AUGMENTATION },
+    setAugmentation: (patch) => set({ augmentation: { ...get().augmentation, ...patch } }),
     setClassifier: (classifier) => set({ classifier }),
     setDenseConfig: (patch) => set({ denseConfig: { ...get().denseConfig, ...patch } }),
 
@@ -127,9 +150,16 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
       try {
         await get().engineReady();
         const spec = projectBackboneSpec(project);
+        const knnSettings = projectKnnSettings(project);
         const opened = await engine()
           .api()
-          .openHeads(project.id, spec, project.settings.aspectMode, projectKind(project.kind));
+          .openHeads(
+            project.id,
+            spec,
+            project.settings.aspectMode,
+            projectKind(project.kind),
+            knnSettings,
+          );
         if (get().project?.id !== project.id) return;
         set({
           headsReady: true,
@@ -141,6 +171,49 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
       } catch (error) {
         report(error);
       }
+    },
+
+    async setKnnSettings(patch) {
+      const project = get().project;
+      if (!project) return;
+      const knnSettings = { ...projectKnnSettings(project), ...patch };
+      try {
+        const updated = await projectsRepo.updateProject(await services.db(), project.id, {
+          settings: { ...project.settings, knnK: knnSettings.k, knnWeighted: knnSettings.weighted },
+        });
+        set({ project: updated });
+        if (!services.engine || !get().headsReady) return;
+        const knnK = await engine().api().setKnnSettings(knnSettings);
+        set({ knnK });
+        await get().refreshTry();
+      } catch (error) {
+        report(error);
+      }
+    },
+
+    scheduleKRefresh() {
+      const project = get().project;
+      if (!services.engine || !project || projectKnnSettings(project).k !== 'auto') return;
+      if (kTimer) clearTimeout(kTimer);
+      kTimer = setTimeout(() => {
+        kTimer = null;
+        // Not while images are still arriving: the choice would be stale at once.
+        if (get().embedProgress || get().importProgress) {
+          get().scheduleKRefresh();
+          return;
+        }
+        void (async () => {
+          try {
+            const knnK = await engine().api().refreshK();
+            if (knnK !== get().knnK) {
+              set({ knnK });
+              await get().refreshTry();
+            }
+          } catch (error) {
+            report(error);
+          }
+        })();
+      }, 1500);
     },
 
     async tryImage(image) {
@@ -202,14 +275,15 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
       const controller = new AbortController();
       trainController = controller;
       const maxEpochs = get().denseConfig.epochs ?? 50;
-      const flips = get().augmentFlips;
+      const augmentation = get().augmentation;
+      const augmented = augmentationViews(augmentation).length > 0;
       set({
-        training: { epochs: [], maxEpochs, preparing: flips ? { done: 0, total: 0 } : null },
+        training: { epochs: [], maxEpochs, preparing: augmented ? { done: 0, total: 0 } : null },
         headsError: null,
       });
       try {
-        if (flips) {
-          const ready = await ensureFlips(controller.signal, (preparing) => {
+        if (augmented) {
+          const ready = await ensureViews(augmentation, controller.signal, (preparing) => {
             const training = get().training;
             if (training) set({ training: { ...training, preparing } });
           });
@@ -221,7 +295,7 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
           labelOrder: get().labels.map((l) => l.id),
           config: get().denseConfig,
           signal: controller.signal,
-          augmentation: { flips },
+          augmentation,
           onEpoch: (log) => {
             const training = get().training;
             if (training) set({ training: { ...training, epochs: [...training.epochs, log] } });
@@ -249,12 +323,12 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
       compareController = controller;
       set({ comparing: true, headsError: null });
       try {
-        const flips = get().augmentFlips;
-        if (flips && !(await ensureFlips(controller.signal, () => {}))) return;
+        const augmentation = get().augmentation;
+        if (!(await ensureViews(augmentation, controller.signal, () => {}))) return;
         const rows = await engine().compareHeads(
           get().labels.map((l) => l.id),
           controller.signal,
-          flips,
+          augmentation,
         );
         set({ compareRows: rows });
       } catch (error) {
@@ -285,6 +359,7 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
       try {
         const result = await engine().api().applyChanges(changes, removed);
         if (result) set({ tryResult: result });
+        get().scheduleKRefresh();
       } catch (error) {
         report(error);
       }

@@ -1,7 +1,10 @@
-/** Project settings: single- or multi-label, and the backend used on this device. */
+/** Project settings: single- or multi-label, KNN neighbours, backbone, and this device's backend. */
 import { useLoupe } from '../state/react';
+import { projectKnnSettings } from '../state/headsSlice';
 import type { BackendName } from '../worker/engineBridge';
 import { BackboneSettings } from './BackboneSettings';
+
+const KNN_K_CHOICES = [1, 3, 5, 7, 10, 15, 20];
 
 export function ProjectSettings() {
   const project = useLoupe((s) => s.project);
@@ -9,7 +12,10 @@ export function ProjectSettings() {
   const override = useLoupe((s) => s.backendOverride);
   const setOverride = useLoupe((s) => s.setBackendOverride);
   const status = useLoupe((s) => s.engineStatus);
+  const setKnnSettings = useLoupe((s) => s.setKnnSettings);
+  const knnK = useLoupe((s) => s.knnK);
   if (!project) return null;
+  const knnSettings = projectKnnSettings(project);
   return (
     <details className="panel">
       <summary>Project settings</summary>
@@ -22,6 +28,32 @@ export function ProjectSettings() {
           <option value="single-label">Single-label (one label per image)</option>
           <option value="multi-label">Multi-label (several labels per image)</option>
         </select>
+      </label>
+      <label>
+        KNN neighbours (k)
+        <select
+          value={String(knnSettings.k)}
+          onChange={(e) =>
+            void setKnnSettings({ k: e.target.value === 'auto' ? 'auto' : Number(e.target.value) })
+          }
+        >
+          <option value="auto">
+            Automatic (cross-validated){knnSettings.k === 'auto' ? `: k = ${knnK}` : ''}
+          </option>
+          {KNN_K_CHOICES.map((k) => (
+            <option key={k} value={String(k)}>
+              {k}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label className="inline-check">
+        <input
+          type="checkbox"
+          checked={knnSettings.weighted}
+          onChange={(e) => void setKnnSettings({ weighted: e.target.checked })}
+        />
+        Similarity-weighted KNN votes
       </label>
       <BackboneSettings />
       <label>

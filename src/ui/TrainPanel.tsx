@@ -6,6 +6,7 @@ import { useLoupe } from '../state/react';
 import { changesSince } from '../state/headsSlice';
 import type { EpochLog } from '../core/heads/dense';
 import { DENSE_DEFAULTS } from '../core/heads/dense';
+import { CROPS_PER_IMAGE, type Augmentation } from '../core/backbone/augment';
 
 export function TrainPanel() {
   const training = useLoupe((s) => s.training);
@@ -17,8 +18,8 @@ export function TrainPanel() {
   const embedded = useLoupe((s) => s.embeddedCount);
   const config = useLoupe((s) => s.denseConfig);
   const setConfig = useLoupe((s) => s.setDenseConfig);
-  const augmentFlips = useLoupe((s) => s.augmentFlips);
-  const setAugmentFlips = useLoupe((s) => s.setAugmentFlips);
+  const augmentation = useLoupe((s) => s.augmentation);
+  const setAugmentation = useLoupe((s) => s.setAugmentation);
   const error = useLoupe((s) => s.headsError);
   const labelled = samples.filter((s) => s.labelIds.length > 0).length;
   const changes = summary ? changesSince(summary, samples) : 0;
@@ -35,7 +36,7 @@ export function TrainPanel() {
         >
           {changes > 0
             ? `Model out of date: ${changes} change${changes === 1 ? '' : 's'} since training. Train again.`
-            : `Trained ${new Date(summary.createdAt).toLocaleString()} · best epoch ${summary.bestEpoch}${summary.augmentation?.flips ? ' · with flipped copies' : ''}`}
+            : `Trained ${new Date(summary.createdAt).toLocaleString()} · best epoch ${summary.bestEpoch}${describeAugmentation(summary.augmentation)}`}
         </p>
       )}
       <details>
@@ -68,14 +69,23 @@ export function TrainPanel() {
           <label className="settings-wide">
             <input
               type="checkbox"
-              checked={augmentFlips}
-              onChange={(e) => setAugmentFlips(e.target.checked)}
+              checked={augmentation.flips}
+              onChange={(e) => setAugmentation({ flips: e.target.checked })}
             />
             Augment with flipped copies
           </label>
+          <label className="settings-wide">
+            <input
+              type="checkbox"
+              checked={augmentation.crops > 0}
+              onChange={(e) => setAugmentation({ crops: e.target.checked ? CROPS_PER_IMAGE : 0 })}
+            />
+            Augment with random crops ({CROPS_PER_IMAGE} per image)
+          </label>
           <p className="project-meta settings-wide">
-            Adds a mirrored copy of every training image (embedded once, then cached). Helps when
-            left/right does not matter; leave off for text, arrows or hands.
+            Extra training copies of every image, embedded once and then cached (each kind costs one
+            more pass over the images). Flips help when left/right does not matter: leave them off
+            for text, arrows or hands. Crops keep 35-100 % of the image.
           </p>
         </div>
       </details>
@@ -98,14 +108,14 @@ export function TrainPanel() {
         {training?.preparing && (
           <>
             <progress
-              aria-label="Computing flipped copies"
+              aria-label="Computing augmented copies"
               max={Math.max(1, training.preparing.total)}
               value={training.preparing.done}
               aria-valuenow={training.preparing.done}
               aria-valuemax={training.preparing.total}
             />
             <span className="project-meta">
-              Flipped copies {training.preparing.done} / {training.preparing.total}
+              Augmented copies {training.preparing.done} / {training.preparing.total}
             </span>
           </>
         )}
@@ -127,6 +137,15 @@ export function TrainPanel() {
       {history.length > 0 && <TrainingChart history={history} />}
     </section>
   );
+}
+
+/** " · with flipped copies and 2 random crops" for a model trained with augmentation. */
+function describeAugmentation(augmentation: Augmentation | undefined): string {
+  const parts = [
+    ...(augmentation?.flips ? ['flipped copies'] : []),
+    ...(augmentation?.crops ? [`${augmentation.crops} random crops`] : []),
+  ];
+  return parts.length > 0 ? ` · with ${parts.join(' and ')}` : '';
 }
 
 const W = 320;

@@ -1,8 +1,10 @@
 /**
  * Batch preparation for the embedding pipeline: read stored samples, decode them with EXIF
- * orientation, draw them to the backbone's input (optionally mirrored for the flip
- * augmentation). Free of TF.js, so the preprocessing worker can run it without loading tfjs.
+ * orientation, draw them to the backbone's input, as the original or an augmentation view (a
+ * seeded random crop, mirrored or not). Free of TF.js, so the preprocessing worker can run it
+ * without loading tfjs.
  */
+import { cropSeed, randomResizedCrop, type AugmentView } from '../core/backbone/augment';
 import { decodeImage, drawToPixels, type Pixels } from '../core/backbone/draw';
 import type { AspectMode } from '../core/backbone/types';
 import type { LoupeDatabase } from '../core/storage/db';
@@ -28,7 +30,7 @@ export async function decodeBatch(
   ids: string[],
   size: number,
   mode: AspectMode,
-  flip: boolean,
+  view: AugmentView,
 ): Promise<Decoded> {
   const out: Decoded = { ids: [], labelIds: [], pixels: [], failed: [] };
   const bitmaps = await Promise.all(
@@ -36,7 +38,12 @@ export async function decodeBatch(
       try {
         const sample = await db.get('samples', id);
         if (!sample) return null; // deleted meanwhile
-        return { id, labelIds: sample.labelIds, bitmap: await decodeImage(sample.blob) };
+        return {
+          id,
+          labelIds: sample.labelIds,
+          sha256: sample.sha256,
+          bitmap: await decodeImage(sample.blob),
+        };
       } catch (error) {
         out.failed.push({
           sampleId: id,
@@ -49,8 +56,12 @@ export async function decodeBatch(
   for (const b of bitmaps) {
     if (!b) continue;
     try {
-      const pixels = drawToPixels(b.bitmap, size, mode);
-      out.pixels.push(flip ? flipHorizontally(pixels) : pixels);
+      const region =
+        view.crop > 0
+          ? randomResizedCrop(b.bitmap.width, b.bitmap.height, cropSeed(b.sha256, view.crop))
+          : undefined;
+      const pixels = drawToPixels(b.bitmap, size, mode, region);
+      out.pixels.push(view.flip ? flipHorizontally(pixels) : pixels);
       out.ids.push(b.id);
       out.labelIds.push(b.labelIds);
     } finally {

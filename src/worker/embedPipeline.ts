@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { pixelsToTensor } from '../core/backbone/preprocess';
+import { ORIGINAL_VIEW, type AugmentView } from '../core/backbone/augment';
 import { decodeBatch, type Decoded } from './decodeBatch';
 import type { AspectMode, Backbone } from '../core/backbone/types';
 import type { LoupeDatabase } from '../core/storage/db';
@@ -40,13 +41,13 @@ export interface EmbedJob {
   backbone: Backbone;
   embeddingKey: string;
   aspectMode: AspectMode;
-  /** Embed the horizontally mirrored image (augmentation set, cached under its own key). */
-  flip?: boolean;
+  /** Embed an augmentation view (mirror, crop) instead of the image; cached under its own key. */
+  view?: AugmentView;
   /**
    * Prepares a batch (read + decode + preprocess). Defaults to this thread; the engine passes a
    * preprocessing worker so the next batches are prepared on another core while this one runs.
    */
-  prepare?: (ids: string[], size: number, mode: AspectMode, flip: boolean) => Promise<Decoded>;
+  prepare?: (ids: string[], size: number, mode: AspectMode, view: AugmentView) => Promise<Decoded>;
   /** Batches prepared ahead of inference (default 2). */
   prefetch?: number;
   batchSize: number;
@@ -89,14 +90,14 @@ export async function embedMissing(job: EmbedJob): Promise<EmbedReport> {
     batches.push(todo.slice(i, i + job.batchSize));
   const { inputSize, inputRange } = job.backbone;
   const prepare =
-    job.prepare ?? ((ids, size, mode, flip) => decodeBatch(job.db, ids, size, mode, flip));
+    job.prepare ?? ((ids, size, mode, view) => decodeBatch(job.db, ids, size, mode, view));
   const ahead: Promise<Decoded>[] = [];
   const prefetch = Math.max(1, job.prefetch ?? 2);
   let queued = 0;
   const fill = (): void => {
     while (ahead.length < prefetch && queued < batches.length) {
       const ids = batches[queued++] as string[];
-      const p = prepare(ids, inputSize, job.aspectMode, job.flip ?? false);
+      const p = prepare(ids, inputSize, job.aspectMode, job.view ?? ORIGINAL_VIEW);
       p.catch(() => undefined); // awaited below; avoid an unhandled rejection meanwhile
       ahead.push(p);
     }

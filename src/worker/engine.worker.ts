@@ -9,6 +9,7 @@ import { createBackbone } from '../core/backbone/registry';
 import { decodeImage, pixelsToTensor, drawToPixels } from '../core/backbone/preprocess';
 import type { AspectMode, Backbone, BackboneSpec, ClassPrediction } from '../core/backbone/types';
 import { embeddingKey } from '../core/backbone/types';
+import { ORIGINAL_VIEW, viewSuffix, type AugmentView } from '../core/backbone/augment';
 import { openLoupeDb, type LoupeDatabase } from '../core/storage/db';
 import { listSampleMeta } from '../core/storage/samples';
 import {
@@ -24,9 +25,11 @@ import { JobRegistry } from './jobs';
 import type { PreprocessWorkerApi } from './preprocess.worker';
 import type { KnnExportDtype } from '../core/formats/knnExport';
 import {
-  FLIP_SUFFIX,
   ProjectHeads,
+  NO_AUGMENTATION,
+  DEFAULT_KNN_SETTINGS,
   type Augmentation,
+  type KnnSettings,
   type CompareRow,
   type DenseModelSummary,
   type EvalRow,
@@ -153,14 +156,14 @@ const api = {
     aspectMode: AspectMode,
     onProgress: (p: EmbedProgress) => void,
     onBatch: (sampleIds: string[]) => void,
-    flip = false,
+    view: AugmentView = ORIGINAL_VIEW,
   ): Promise<EmbedReport> {
     return jobs.run(jobId, async (signal) => {
       const database = await db();
       const backbone = await backboneFor(spec);
       const metas = await listSampleMeta(database, projectId);
-      // Flipped copies are cached under their own key and never reach the live heads.
-      const key = embeddingKey(spec, aspectMode) + (flip ? FLIP_SUFFIX : '');
+      // Augmentation views are cached under their own key and never reach the live heads.
+      const key = embeddingKey(spec, aspectMode) + viewSuffix(view);
       const report = await embedMissing({
         db: database,
         projectId,
@@ -168,15 +171,15 @@ const api = {
         backbone,
         embeddingKey: key,
         aspectMode,
-        flip,
+        view,
         ...(preprocessWorker()
           ? {
-              prepare: (ids: string[], size: number, mode: AspectMode, f: boolean) =>
+              prepare: (ids: string[], size: number, mode: AspectMode, v: AugmentView) =>
                 (preprocessWorker() as Comlink.Remote<PreprocessWorkerApi>).prepare(
                   ids,
                   size,
                   mode,
-                  f,
+                  v,
                 ),
             }
           : {}),
@@ -271,6 +274,7 @@ const api = {
     spec: BackboneSpec,
     aspectMode: AspectMode,
     kind: HeadKind,
+    knn: KnnSettings = DEFAULT_KNN_SETTINGS,
   ): Promise<{ examples: number; k: number; summary: DenseModelSummary | null }> {
     const key = embeddingKey(spec, aspectMode);
     if (
@@ -283,7 +287,8 @@ const api = {
       heads = null;
       heads = await ProjectHeads.open(await db(), projectId, key, spec.id, kind);
     }
-    return { examples: heads.exampleCount, k: heads.k, summary: heads.summary };
+    const k = await heads.setKnnSettings(knn);
+    return { examples: heads.exampleCount, k, summary: heads.summary };
   },
 
   closeHeads(): void {
@@ -301,8 +306,14 @@ const api = {
     return heads.predictTry();
   },
 
-  async chooseK(): Promise<{ k: number; scores: { k: number; score: number }[] }> {
-    return openHeads().chooseK();
+  /** The project's KNN settings changed: applies them (auto k is chosen now); returns k. */
+  async setKnnSettings(settings: KnnSettings): Promise<number> {
+    return openHeads().setKnnSettings(settings);
+  },
+
+  /** Auto k: re-chosen if the labelled data changed since the last choice. Returns k. */
+  async refreshK(): Promise<number> {
+    return heads ? heads.refreshK() : 5;
   },
 
   /** Embeds an image (Blob or bitmap) with the project's backbone and predicts with both heads. */
@@ -332,7 +343,7 @@ const api = {
     labelOrder: string[],
     config: Partial<DenseConfig>,
     onEpoch: (log: EpochLog) => void,
-    augmentation: Augmentation = { flips: false },
+    augmentation: Augmentation = NO_AUGMENTATION,
   ): Promise<DenseModelSummary | null> {
     const open = openHeads();
     return jobs.run(jobId, async (signal) =>
@@ -355,10 +366,14 @@ const api = {
     );
   },
 
-  async compareHeads(jobId: string, labelOrder: string[], flips = false): Promise<CompareRow[]> {
+  async compareHeads(
+    jobId: string,
+    labelOrder: string[],
+    augmentation: Augmentation = NO_AUGMENTATION,
+  ): Promise<CompareRow[]> {
     const open = openHeads();
     return jobs.run(jobId, async (signal) =>
-      open.compareHeads(await db(), labelOrder, signal, flips),
+      open.compareHeads(await db(), labelOrder, signal, augmentation),
     );
   },
 

@@ -3,6 +3,7 @@
  * turns AbortSignals into cancel messages. The store talks to the engine only through this.
  */
 import * as Comlink from 'comlink';
+import type { AugmentView } from '../core/backbone/augment';
 import type { AspectMode, BackboneSpec, ClassPrediction } from '../core/backbone/types';
 import type { BackendName } from './backends';
 import type { EmbedProgress, EmbedReport } from './embedPipeline';
@@ -12,13 +13,22 @@ import type {
   Augmentation,
   CompareRow,
   DenseModelSummary,
+  KnnSettings,
   EvalRow,
   EvalVariant,
   TryPredictions,
 } from './headsService';
 import type { DenseConfig, EpochLog } from '../core/heads';
 
-export type { Augmentation, CompareRow, DenseModelSummary, TryPredictions, EpochLog, DenseConfig };
+export type {
+  Augmentation,
+  CompareRow,
+  DenseModelSummary,
+  KnnSettings,
+  TryPredictions,
+  EpochLog,
+  DenseConfig,
+};
 
 export type { BackendName, EmbedProgress, EmbedReport, EngineStatus };
 
@@ -30,11 +40,15 @@ export interface EngineClient {
     config: Partial<DenseConfig>;
     signal: AbortSignal;
     onEpoch: (log: EpochLog) => void;
-    /** Train on flipped copies too (their embeddings must be computed first: `embedProject` with `flip`). */
+    /** Train on augmented copies too (compute their views first: `embedProject` with `view`). */
     augmentation?: Augmentation;
   }): Promise<DenseModelSummary | null>;
-  /** `flips`: add both heads with flipped training copies (flip embeddings computed first). */
-  compareHeads(labelOrder: string[], signal: AbortSignal, flips?: boolean): Promise<CompareRow[]>;
+  /** With an augmentation, both heads are also scored trained with it (views computed first). */
+  compareHeads(
+    labelOrder: string[],
+    signal: AbortSignal,
+    augmentation?: Augmentation,
+  ): Promise<CompareRow[]>;
   /** Cross-validated accuracy of head variants (the `npm run eval` report). */
   evaluateVariants(variants: EvalVariant[], trainPerClass?: number): Promise<EvalRow[]>;
   init(
@@ -48,8 +62,8 @@ export interface EngineClient {
     signal: AbortSignal;
     onProgress: (p: EmbedProgress) => void;
     onBatch: (sampleIds: string[]) => void;
-    /** Compute the horizontal-flip augmentation set instead of the plain embeddings. */
-    flip?: boolean;
+    /** Compute an augmentation view (mirror, crop) instead of the plain embeddings. */
+    view?: AugmentView;
   }): Promise<EmbedReport>;
   classifySample(
     sampleId: string,
@@ -87,11 +101,11 @@ export function createEngineClient(): EngineClient {
           call.labelOrder,
           call.config,
           Comlink.proxy(call.onEpoch),
-          call.augmentation ?? { flips: false },
+          call.augmentation ?? { flips: false, crops: 0 },
         ),
       ),
-    compareHeads: (labelOrder, signal, flips) =>
-      withCancel(signal, (jobId) => worker().compareHeads(jobId, labelOrder, flips ?? false)),
+    compareHeads: (labelOrder, signal, augmentation) =>
+      withCancel(signal, (jobId) => worker().compareHeads(jobId, labelOrder, augmentation)),
     evaluateVariants: (variants, trainPerClass) =>
       worker().evaluateVariants(crypto.randomUUID(), variants, trainPerClass),
     init: (spec, opts) => worker().init(spec, opts),
@@ -104,7 +118,7 @@ export function createEngineClient(): EngineClient {
           call.aspectMode,
           Comlink.proxy(call.onProgress),
           Comlink.proxy(call.onBatch),
-          call.flip ?? false,
+          call.view ?? { flip: false, crop: 0 },
         ),
       ),
     classifySample: (id, spec, mode) => worker().classifySample(id, spec, mode),

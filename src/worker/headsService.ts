@@ -7,6 +7,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { singleLabelMetrics, multiLabelMetrics, type Metrics } from '../core/eval/metrics';
 import { holdoutSplit } from '../core/eval/split';
+import {
+  augmentationViews,
+  CROPS_PER_IMAGE,
+  NO_AUGMENTATION,
+  viewSuffix,
+  type Augmentation,
+  type AugmentView,
+} from '../core/backbone/augment';
+
+export { NO_AUGMENTATION, type Augmentation };
 import type { DenseHead } from '../core/heads';
 import {
   chooseK,
@@ -14,6 +24,7 @@ import {
   deserializeHead,
   indexItems,
   KnnHead,
+  KNN_DEFAULTS,
   trainDenseHead,
   DENSE_DEFAULTS,
   type DenseConfig,
@@ -59,11 +70,6 @@ export interface DenseModelSummary {
   augmentation?: Augmentation;
 }
 
-/** Extra training copies: `flips` adds each training image's horizontal flip (cached embeddings). */
-export interface Augmentation {
-  flips: boolean;
-}
-
 export interface DenseModelPayload {
   summary: DenseModelSummary;
   head: SerializedDenseHead;
@@ -77,9 +83,31 @@ export interface TryPredictions {
   denseLabels: string[];
 }
 
-export const FLIP_SUFFIX = '~flip';
+export const FLIP_SUFFIX = viewSuffix({ flip: true, crop: 0 });
 
-export type EvalVariant = 'knn' | 'knn+flip' | 'dense' | 'dense+flip' | 'logreg';
+type VariantHead = 'knn' | 'dense' | 'logreg';
+/** A head, optionally trained with flips and/or `CROPS_PER_IMAGE` random crops. */
+export type EvalVariant =
+  VariantHead | `${VariantHead}+flip` | `${VariantHead}+crops` | `${VariantHead}+flip+crops`;
+
+export function parseVariant(variant: EvalVariant): {
+  head: VariantHead;
+  augmentation: Augmentation;
+} {
+  const [head, ...extras] = variant.split('+') as [VariantHead, ...string[]];
+  return {
+    head,
+    augmentation: {
+      flips: extras.includes('flip'),
+      crops: extras.includes('crops') ? CROPS_PER_IMAGE : 0,
+    },
+  };
+}
+
+/** The variant suffix ('', '+flip', '+crops', '+flip+crops') of an augmentation. */
+export function augmentationSuffix(augmentation: Augmentation): string {
+  return `${augmentation.flips ? '+flip' : ''}${augmentation.crops > 0 ? '+crops' : ''}`;
+}
 
 export interface EvalRow {
   variant: EvalVariant;
@@ -88,7 +116,8 @@ export interface EvalRow {
   std: number;
   folds: number;
   trainPerClass: number | null;
-  k: number;
+  /** KNN variants: the k used in each fold (auto k is chosen inside each fold); else empty. */
+  kPerFold: number[];
 }
 
 export interface CompareRow {
@@ -115,33 +144,54 @@ function compareExamples(a: Example, b: Example): number {
   return a.labelIds.join('|').localeCompare(b.labelIds.join('|'));
 }
 
-/** `train` plus the flipped copy of each item that has one (ids suffixed, same labels). */
-export function withFlips(
+/** Cached embeddings of one augmentation view: sample id -> vector. */
+export interface ViewEmbeddings {
+  suffix: string;
+  vectors: ReadonlyMap<string, Float32Array>;
+}
+
+/** `train` plus, per view, the copy of each item that has one (ids suffixed, same labels). */
+export function withViews(
   train: readonly LabelledEmbedding[],
-  flips: ReadonlyMap<string, Float32Array>,
+  views: readonly ViewEmbeddings[],
 ): LabelledEmbedding[] {
-  const copies = train.flatMap((t) => {
-    const f = flips.get(t.id);
-    return f ? [{ id: t.id + FLIP_SUFFIX, embedding: f, labelIds: t.labelIds }] : [];
-  });
+  const copies = views.flatMap((view) =>
+    train.flatMap((t) => {
+      const v = view.vectors.get(t.id);
+      return v ? [{ id: t.id + view.suffix, embedding: v, labelIds: t.labelIds }] : [];
+    }),
+  );
   return [...train, ...copies];
 }
 
 /** How the Compare heads table names a variant. */
-export function variantName(variant: EvalVariant, k: number): string {
-  switch (variant) {
-    case 'knn':
-      return `KNN (k=${k})`;
-    case 'knn+flip':
-      return `KNN (k=${k}) + flips`;
-    case 'dense':
-      return 'Dense (defaults)';
-    case 'dense+flip':
-      return 'Dense (defaults) + flips';
-    case 'logreg':
-      return 'Logistic regression (reference)';
-  }
+export function variantName(variant: EvalVariant, k: number | 'auto'): string {
+  const { head, augmentation } = parseVariant(variant);
+  const base =
+    head === 'knn'
+      ? k === 'auto'
+        ? 'KNN (auto k)'
+        : `KNN (k=${k})`
+      : head === 'dense'
+        ? 'Dense (defaults)'
+        : 'Logistic regression (reference)';
+  return [
+    base,
+    ...(augmentation.flips ? ['flips'] : []),
+    ...(augmentation.crops > 0 ? [`${augmentation.crops} crops`] : []),
+  ].join(' + ');
 }
+
+/** The project's KNN settings: a fixed k or 'auto' (cross-validated on its own data). */
+export interface KnnSettings {
+  k: 'auto' | number;
+  weighted: boolean;
+}
+
+export const DEFAULT_KNN_SETTINGS: Readonly<KnnSettings> = { k: 'auto', weighted: false };
+
+/** Auto k needs this many labelled examples; below it the default k (5) is used. */
+const MIN_ITEMS_TO_CHOOSE_K = 10;
 
 export class ProjectHeads {
   private readonly examples = new Map<string, Example>();
@@ -149,6 +199,9 @@ export class ProjectHeads {
   private dense: DenseHead | null = null;
   private denseSummary: DenseModelSummary | null = null;
   private tryEmbedding: Float32Array | null = null;
+  private knnSettings: KnnSettings = { ...DEFAULT_KNN_SETTINGS };
+  /** Labelled-data changes since k was last chosen (auto k is re-chosen only when > 0). */
+  private changesSinceK = 1;
   k = 5;
 
   private constructor(
@@ -208,7 +261,63 @@ export class ProjectHeads {
 
   private rebuildKnn(): void {
     this.knn.dispose();
-    this.knn = KnnHead.build(this.labelled(), { kind: this.kind, config: { k: this.k } });
+    this.knn = KnnHead.build(this.labelled(), { kind: this.kind, config: this.knnConfig() });
+  }
+
+  private knnConfig(k = this.k): { k: number; weighted: boolean } {
+    return { k, weighted: this.knnSettings.weighted };
+  }
+
+  get settings(): KnnSettings {
+    return { ...this.knnSettings };
+  }
+
+  /** Applies the project's KNN settings; with 'auto', k is chosen now (see `refreshK`). */
+  async setKnnSettings(settings: KnnSettings): Promise<number> {
+    this.knnSettings = { ...settings };
+    this.changesSinceK++;
+    if (settings.k !== 'auto') this.k = settings.k;
+    this.knn.setConfig(this.knnConfig());
+    return this.refreshK();
+  }
+
+  /**
+   * With auto k, re-chooses k among {1, 3, 5, 7, 10} by 5-fold cross-validation on the project's
+   * own labelled data when it changed since the last choice. Returns the k in use.
+   */
+  async refreshK(): Promise<number> {
+    if (this.knnSettings.k !== 'auto' || this.changesSinceK === 0) return this.k;
+    const items = this.labelled();
+    this.changesSinceK = 0;
+    const k =
+      items.length < MIN_ITEMS_TO_CHOOSE_K
+        ? KNN_DEFAULTS.k
+        : (
+            await chooseK(items, {
+              kind: this.kind,
+              folds: 5,
+              seed: EVAL_SEED,
+              config: { weighted: this.knnSettings.weighted },
+            })
+          ).k;
+    if (this.changesSinceK === 0) {
+      this.k = k;
+      this.knn.setConfig(this.knnConfig());
+    }
+    return this.k;
+  }
+
+  /** The k a KNN trained on `train` uses: fixed, or chosen on `train` alone (nested CV). */
+  private async kFor(train: readonly LabelledEmbedding[]): Promise<number> {
+    if (this.knnSettings.k !== 'auto') return this.knnSettings.k;
+    if (train.length < MIN_ITEMS_TO_CHOOSE_K) return KNN_DEFAULTS.k;
+    const result = await chooseK(train, {
+      kind: this.kind,
+      folds: 5,
+      seed: EVAL_SEED,
+      config: { weighted: this.knnSettings.weighted },
+    });
+    return result.k;
   }
 
   /** The active trained dense head (for export), or null before training. */
@@ -237,13 +346,16 @@ export class ProjectHeads {
         embedding: item.vector,
         labelIds: item.labelIds,
       });
-      if (item.labelIds.length > 0)
+      if (item.labelIds.length > 0) {
         this.knn.add({ id: item.sampleId, embedding: item.vector, labelIds: item.labelIds });
+        this.changesSinceK++;
+      }
     }
   }
 
   /** Label changes and deletions from the UI: O(d) each, so predictions update at once. */
   applyChanges(changes: { sampleId: string; labelIds: string[] }[], removed: string[]): void {
+    this.changesSinceK += changes.length + removed.length;
     for (const id of removed) {
       this.examples.delete(id);
       this.knn.remove(id);
@@ -256,16 +368,6 @@ export class ProjectHeads {
       else if (this.knn.has(sampleId)) this.knn.updateLabels(sampleId, labelIds);
       else this.knn.add({ id: sampleId, embedding: example.embedding, labelIds });
     }
-  }
-
-  /** Picks k among {1, 3, 5, 7, 10} by 5-fold cross-validation on the project's own data. */
-  async chooseK(): Promise<{ k: number; scores: { k: number; score: number }[] }> {
-    const items = this.labelled();
-    if (items.length < 10) return { k: this.k, scores: [] };
-    const result = await chooseK(items, { kind: this.kind, folds: 5, seed: EVAL_SEED });
-    this.k = result.k;
-    this.knn.setConfig({ k: result.k });
-    return result;
   }
 
   setTryEmbedding(vector: Float32Array | null): void {
@@ -323,7 +425,7 @@ export class ProjectHeads {
     config: Partial<DenseConfig>,
     onEpoch: (log: EpochLog) => void,
     signal: AbortSignal,
-    augmentation: Augmentation = { flips: false },
+    augmentation: Augmentation = NO_AUGMENTATION,
   ): Promise<DenseModelSummary | null> {
     const items = this.labelled();
     const { items: indexed, labels } = indexItems(items, this.kind, labelOrder);
@@ -337,9 +439,9 @@ export class ProjectHeads {
     const held = new Set(split.validation.map(Number));
     const train = items.filter((_, position) => !held.has(position));
     const validation = items.filter((_, position) => held.has(position));
-    // Flipped copies of the training part only: a validation image never trains the scored model.
-    const flips = augmentation.flips ? await this.flipped(db) : null;
-    const result = await trainDenseHead(flips ? withFlips(train, flips) : train, {
+    // Augmented copies of the training part only: a validation image never trains the scored model.
+    const views = await this.viewEmbeddings(db, augmentationViews(augmentation));
+    const result = await trainDenseHead(withViews(train, views), {
       kind: this.kind,
       labels: usedLabels,
       config: { ...config, seed: config.seed ?? DENSE_DEFAULTS.seed },
@@ -361,7 +463,7 @@ export class ProjectHeads {
       const knn = KnnHead.build(train, {
         kind: this.kind,
         labels: [...head.labels],
-        config: { k: this.k },
+        config: this.knnConfig(await this.kFor(train)),
       });
       try {
         evaluations.push({
@@ -387,7 +489,7 @@ export class ProjectHeads {
       embeddingKey: this.embeddingKey,
       backboneId: this.backboneId,
       kind: this.kind,
-      augmentation: { flips: flips !== null },
+      augmentation: { flips: augmentation.flips, crops: augmentation.crops },
     };
     const payload: DenseModelPayload = { summary, head: head.serialize() };
     await saveModel(db, {
@@ -405,21 +507,23 @@ export class ProjectHeads {
 
   /**
    * The "Compare heads" table: KNN (current k), dense defaults and the logistic-regression
-   * reference, plus both heads with flipped training copies when `flips`, on the same 5 folds.
+   * reference, plus both heads trained with `augmentation` when it adds anything, on the same 5
+   * folds (the augmentation views' embeddings must be cached first).
    */
   async compareHeads(
     db: LoupeDatabase,
     labelOrder: string[],
     signal: AbortSignal,
-    flips = false,
+    augmentation: Augmentation = NO_AUGMENTATION,
   ): Promise<CompareRow[]> {
-    const variants: EvalVariant[] = flips
-      ? ['knn', 'knn+flip', 'dense', 'dense+flip', 'logreg']
+    const suffix = augmentationSuffix(augmentation);
+    const variants: EvalVariant[] = suffix
+      ? ['knn', `knn${suffix}` as EvalVariant, 'dense', `dense${suffix}` as EvalVariant, 'logreg']
       : ['knn', 'dense', 'logreg'];
     const rows = await this.evaluateVariants(db, { variants, labelOrder, signal });
     return rows.map((row) => ({
       variant: row.variant,
-      head: variantName(row.variant, this.k),
+      head: variantName(row.variant, this.knnSettings.k === 'auto' ? 'auto' : this.k),
       accuracy: row.accuracy,
       macroF1: row.macroF1,
       std: row.std,
@@ -427,17 +531,24 @@ export class ProjectHeads {
     }));
   }
 
-  /** Horizontal-flip embeddings of this project (computed by the pipeline with `flip`). */
-  private async flipped(db: LoupeDatabase): Promise<Map<string, Float32Array>> {
-    const records = await listEmbeddings(db, this.projectId, this.embeddingKey + FLIP_SUFFIX);
-    return new Map(records.map((r) => [r.sampleId, r.vector]));
+  /** Cached embeddings of augmentation views of this project (computed by the pipeline). */
+  private async viewEmbeddings(
+    db: LoupeDatabase,
+    views: readonly AugmentView[],
+  ): Promise<ViewEmbeddings[]> {
+    return Promise.all(
+      views.map(async (view) => {
+        const suffix = viewSuffix(view);
+        const records = await listEmbeddings(db, this.projectId, this.embeddingKey + suffix);
+        return { suffix, vectors: new Map(records.map((r) => [r.sampleId, r.vector])) };
+      }),
+    );
   }
 
   /**
    * Cross-validates head variants on the same seeded folds (Compare heads, and the `npm run eval`
-   * accuracy report): KNN with the current k, dense defaults, each with and without flip
-   * augmentation (flipped copies of the training images only), and a plain logistic-regression
-   * probe. `trainPerClass` keeps only that many training images per label in each fold
+   * accuracy report): KNN with the current k, dense defaults, the logistic-regression probe,
+   * each with or without augmented copies (flips, random crops) of the training images only. `trainPerClass` keeps only that many training images per label in each fold
    * (validation folds stay whole).
    */
   async evaluateVariants(
@@ -451,9 +562,16 @@ export class ProjectHeads {
     },
   ): Promise<EvalRow[]> {
     const items = this.labelled();
-    const flips = options.variants.some((v) => v.endsWith('+flip'))
-      ? await this.flipped(db)
-      : new Map<string, Float32Array>();
+    const viewCache = new Map<string, Promise<ViewEmbeddings[]>>();
+    const viewsFor = (augmentation: Augmentation): Promise<ViewEmbeddings[]> => {
+      const key = augmentationSuffix(augmentation);
+      let views = viewCache.get(key);
+      if (!views) {
+        views = this.viewEmbeddings(db, augmentationViews(augmentation));
+        viewCache.set(key, views);
+      }
+      return views;
+    };
     const limit = (train: LabelledEmbedding[]): LabelledEmbedding[] => {
       if (!options.trainPerClass) return train;
       const seen = new Map<string, number>();
@@ -467,6 +585,9 @@ export class ProjectHeads {
     };
     const rows: EvalRow[] = [];
     for (const variant of options.variants) {
+      const { head, augmentation } = parseVariant(variant);
+      const views = await viewsFor(augmentation);
+      const kPerFold: number[] = [];
       const result = await crossValidateHead({
         items,
         kind: this.kind,
@@ -475,12 +596,15 @@ export class ProjectHeads {
         seed: EVAL_SEED,
         signal: options.signal,
         fit: async (fold, labels) => {
-          let train = limit(fold);
-          if (variant.endsWith('+flip')) train = withFlips(train, flips);
-          if (variant.startsWith('knn')) {
-            return KnnHead.build(train, { kind: this.kind, labels, config: { k: this.k } });
+          const original = limit(fold);
+          const train = withViews(original, views);
+          if (head === 'knn') {
+            // Auto k is chosen on the fold's own (unaugmented) training images.
+            const k = await this.kFor(original);
+            kPerFold.push(k);
+            return KnnHead.build(train, { kind: this.kind, labels, config: this.knnConfig(k) });
           }
-          const config = variant === 'logreg' ? { hiddenUnits: 0, dropout: 0 } : {};
+          const config = head === 'logreg' ? { hiddenUnits: 0, dropout: 0 } : {};
           const r = await trainDenseHead(train, {
             kind: this.kind,
             labels,
@@ -499,7 +623,7 @@ export class ProjectHeads {
         std: result.headline.std,
         folds: result.folds.length,
         trainPerClass: options.trainPerClass ?? null,
-        k: this.k,
+        kPerFold,
       });
     }
     return rows;

@@ -4,6 +4,7 @@
  * next batches are prepared on another core while the engine runs the model on this one.
  */
 import * as Comlink from 'comlink';
+import type { AugmentView } from '../core/backbone/augment';
 import type { AspectMode } from '../core/backbone/types';
 import { openLoupeDb, type LoupeDatabase } from '../core/storage/db';
 import { decodeBatch, type Decoded } from './decodeBatch';
@@ -15,8 +16,13 @@ function db(): Promise<LoupeDatabase> {
 }
 
 const api = {
-  async prepare(ids: string[], size: number, mode: AspectMode, flip: boolean): Promise<Decoded> {
-    const decoded = await decodeBatch(await db(), ids, size, mode, flip);
+  async prepare(
+    ids: string[],
+    size: number,
+    mode: AspectMode,
+    view: AugmentView,
+  ): Promise<Decoded> {
+    const decoded = await decodeBatch(await db(), ids, size, mode, view);
     // Plain {data, width, height} records whose buffers move to the engine without a copy.
     const pixels = decoded.pixels.map((p) => ({ data: p.data, width: p.width, height: p.height }));
     return Comlink.transfer(

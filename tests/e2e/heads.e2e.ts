@@ -130,8 +130,8 @@ describe('heads and evaluation', () => {
 
       await page.screenshot({ path: 'docs/screenshot.png' });
 
-      // Flip augmentation: the flipped copies are embedded once and train the dense head only;
-      // the KNN head (so its predictions) and the image count stay exactly as they were.
+      // Augmentation: flipped copies and random crops are embedded once and train the dense head
+      // only; the KNN head (so its predictions) and the image count stay exactly as they were.
       const classifier = page.getByRole('radiogroup', { name: 'Classifier' });
       const predictions = page.getByRole('list', { name: 'Predictions' });
       await classifier.getByLabel('KNN').check();
@@ -139,9 +139,10 @@ describe('heads and evaluation', () => {
       const trainPanel = page.getByRole('region', { name: 'Training' });
       await trainPanel.getByText('Settings', { exact: true }).click();
       await trainPanel.getByLabel('Augment with flipped copies').check();
+      await trainPanel.getByLabel(/Augment with random crops/).check();
       await trainPanel.getByRole('button', { name: 'Train', exact: true }).click();
       await trainPanel
-        .getByText(/best epoch \d+ · with flipped copies/)
+        .getByText(/best epoch \d+ · with flipped copies and 2 random crops/)
         .waitFor({ timeout: 300_000 });
       expect(await page.getByTestId('embedded-count').textContent()).toBe('45');
       await classifier.getByLabel('KNN').check();
@@ -149,8 +150,21 @@ describe('heads and evaluation', () => {
       const flipped: string[] = [];
       for (const file of photos('sunflower', 201, 3))
         flipped.push(await tryPhoto(board, file, 'Dense'));
-      console.log(JSON.stringify({ denseWithFlips: flipped }));
+      console.log(JSON.stringify({ denseAugmented: flipped }));
       expect(flipped.filter((top) => top.startsWith('sunflower')).length).toBeGreaterThanOrEqual(2);
+
+      // KNN k: automatic (cross-validated on the project) by default, or fixed by the user; the
+      // choice is stored with the project.
+      await page.getByText('Project settings').click();
+      const kSelect = page.getByLabel('KNN neighbours (k)');
+      expect(await kSelect.locator('option:checked').textContent()).toMatch(
+        /^Automatic \(cross-validated\): k = (1|3|5|7|10)$/,
+      );
+      await kSelect.selectOption('3');
+      await evaluation.getByText('KNN (k=3)').waitFor();
+      await page.reload();
+      await page.getByText('Project settings').click();
+      expect(await page.getByLabel('KNN neighbours (k)').inputValue()).toBe('3');
 
       expect(session.pageErrors).toEqual([]);
       expect(session.crossOrigin()).toEqual([]);

@@ -1,15 +1,23 @@
 // The engine worker's heads service on fake-indexeddb and the tfjs cpu backend: training with
-// flipped copies uses the flips of the training part only, leaves the live KNN untouched, and
-// records the augmentation; head variants are cross-validated on the same folds.
+// augmented copies (flips, crops) uses the copies of the training part only, leaves the live KNN
+// untouched and records the augmentation; auto k is chosen by cross-validation (inside each fold
+// when evaluating); head variants are cross-validated on the same folds.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as heads from '../../src/core/heads';
+import { viewSuffix } from '../../src/core/backbone/augment';
 import type { LoupeDatabase } from '../../src/core/storage/db';
 import { openLoupeDb } from '../../src/core/storage/db';
 import { putEmbeddings } from '../../src/core/storage/embeddings';
 import { createProject } from '../../src/core/storage/projects';
 import { insertSamples } from '../../src/core/storage/samples';
-import { FLIP_SUFFIX, ProjectHeads, variantName, withFlips } from '../../src/worker/headsService';
+import {
+  FLIP_SUFFIX,
+  ProjectHeads,
+  parseVariant,
+  variantName,
+  withViews,
+} from '../../src/worker/headsService';
 import { clusters } from '../fixtures/embeddings';
 import { embedding, newSample } from '../fixtures/records';
 
@@ -19,9 +27,14 @@ vi.mock('../../src/core/heads', async (importOriginal) => {
 });
 
 const KEY = 'test-backbone@centre-crop#2';
+const CROP1 = viewSuffix({ flip: false, crop: 1 });
+const CROP2 = viewSuffix({ flip: false, crop: 2 });
+/** How each view's fake embedding is derived from the original: nearby, and recognisable. */
+const OFFSETS: Record<string, number> = { [FLIP_SUFFIX]: 0.25, [CROP1]: 0.5, [CROP2]: 0.75 };
+
 let db: LoupeDatabase;
 let projectId: string;
-/** Sample id -> its (unflipped) embedding. */
+/** Sample id -> its (original) embedding. */
 let vectors: Map<string, Float32Array>;
 
 beforeAll(async () => {
@@ -31,53 +44,52 @@ beforeAll(async () => {
 beforeEach(async () => {
   vi.mocked(heads.trainDenseHead).mockClear();
   db = await openLoupeDb();
-  projectId = (await createProject(db, 'flips')).id;
+  projectId = (await createProject(db, 'augmented')).id;
   const data = clusters(3, [['a'], ['b']], 20, 8, 0.6);
   const batch = data.map((d) => newSample(projectId, { labelIds: [...d.labelIds] }));
   await insertSamples(db, batch);
   vectors = new Map(batch.map((b, i) => [b.sample.id, data[i]!.embedding]));
   const records = [...vectors].flatMap(([id, v]) => [
     embedding(projectId, id, KEY, [...v]),
-    // The "flip" of each image: a nearby vector (as real flips are), easy to recognise.
-    embedding(
-      projectId,
-      id,
-      KEY + FLIP_SUFFIX,
-      [...v].map((x) => x + 0.25),
+    ...Object.entries(OFFSETS).map(([suffix, offset]) =>
+      embedding(
+        projectId,
+        id,
+        KEY + suffix,
+        [...v].map((x) => x + offset),
+      ),
     ),
   ]);
   await putEmbeddings(db, records);
 });
 
+const open = (): Promise<ProjectHeads> =>
+  ProjectHeads.open(db, projectId, KEY, 'test-backbone', 'single-label');
+
 const sameVector = (a: Float32Array, b: Float32Array): boolean =>
   a.length === b.length && a.every((x, i) => x === b[i]);
 
-describe('ProjectHeads with flip augmentation', () => {
-  it('withFlips appends a copy for each item that has a flip, with the same labels', () => {
+describe('augmentation in the heads service', () => {
+  it('withViews appends, per view, a copy of each item that has one, with the same labels', () => {
     const train = [
       { id: 'x', embedding: Float32Array.of(1), labelIds: ['a'] },
       { id: 'y', embedding: Float32Array.of(2), labelIds: ['b'] },
     ];
-    const out = heads.indexItems(
-      withFlips(train, new Map([['y', Float32Array.of(-2)]])),
-      'single-label',
-    );
-    expect(out.items.map((i) => [i.id, i.embedding[0], i.labelIds[0]])).toEqual([
+    const out = withViews(train, [
+      { suffix: FLIP_SUFFIX, vectors: new Map([['y', Float32Array.of(-2)]]) },
+      { suffix: CROP1, vectors: new Map([['x', Float32Array.of(5)]]) },
+    ]);
+    expect(out.map((i) => [i.id, i.embedding[0], i.labelIds[0]])).toEqual([
       ['x', 1, 'a'],
       ['y', 2, 'b'],
       [`y${FLIP_SUFFIX}`, -2, 'b'],
+      [`x${CROP1}`, 5, 'a'],
     ]);
   });
 
-  it('trains on the flips of the training part only and keeps the KNN examples as they were', async () => {
+  it('trains on flips and crops of the training part only; the live KNN keeps the originals', async () => {
     const before = tf.memory().numTensors;
-    const projectHeads = await ProjectHeads.open(
-      db,
-      projectId,
-      KEY,
-      'test-backbone',
-      'single-label',
-    );
+    const projectHeads = await open();
     const knnBefore = projectHeads.knnExamples().map((e) => [e.id, [...e.embedding]]);
     const summary = await projectHeads.trainDense(
       db,
@@ -85,45 +97,39 @@ describe('ProjectHeads with flip augmentation', () => {
       { epochs: 5 },
       () => {},
       new AbortController().signal,
-      { flips: true },
+      { flips: true, crops: 2 },
     );
-    expect(summary?.augmentation).toEqual({ flips: true });
-    const call = vi.mocked(heads.trainDenseHead).mock.calls[0];
-    const [trained, options] = call!;
+    expect(summary?.augmentation).toEqual({ flips: true, crops: 2 });
+    const [trained, options] = vi.mocked(heads.trainDenseHead).mock.calls[0]!;
     const validation = options.validation ?? [];
     expect(validation.length).toBe(8); // 20 % of 40
-    const originals = trained.filter((t) => !t.id.endsWith(FLIP_SUFFIX));
-    const copies = trained.filter((t) => t.id.endsWith(FLIP_SUFFIX));
+    const originals = trained.filter((t) => !t.id.includes('~'));
     expect(originals.length).toBe(32);
-    expect(copies.length).toBe(32);
-    // Every copy is the flip of a training image, never of a validation image.
     const trainIds = new Set(originals.map((t) => t.id));
-    for (const copy of copies) {
-      const id = copy.id.slice(0, -FLIP_SUFFIX.length);
-      expect(trainIds.has(id)).toBe(true);
-      expect(
-        sameVector(
-          copy.embedding,
-          vectors.get(id)!.map((x) => x + 0.25),
-        ),
-      ).toBe(true);
-    }
     for (const v of validation) expect(trainIds.has(v.id)).toBe(false);
-    // The live KNN still holds exactly the original vectors.
+    for (const [suffix, offset] of Object.entries(OFFSETS)) {
+      const copies = trained.filter((t) => t.id.endsWith(suffix));
+      expect(copies.length, suffix).toBe(32);
+      for (const copy of copies) {
+        // Every copy is a view of a training image, never of a validation image.
+        const id = copy.id.slice(0, -suffix.length);
+        expect(trainIds.has(id)).toBe(true);
+        expect(
+          sameVector(
+            copy.embedding,
+            vectors.get(id)!.map((x) => x + offset),
+          ),
+        ).toBe(true);
+      }
+    }
     expect(projectHeads.knnExamples().map((e) => [e.id, [...e.embedding]])).toEqual(knnBefore);
     expect(summary?.evaluations.find((e) => e.head === 'dense')?.trainSize).toBe(32);
     projectHeads.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('without the option, no flip reaches training', async () => {
-    const projectHeads = await ProjectHeads.open(
-      db,
-      projectId,
-      KEY,
-      'test-backbone',
-      'single-label',
-    );
+  it('without augmentation, no copy reaches training', async () => {
+    const projectHeads = await open();
     const summary = await projectHeads.trainDense(
       db,
       ['a', 'b'],
@@ -131,39 +137,72 @@ describe('ProjectHeads with flip augmentation', () => {
       () => {},
       new AbortController().signal,
     );
-    expect(summary?.augmentation).toEqual({ flips: false });
+    expect(summary?.augmentation).toEqual({ flips: false, crops: 0 });
     const [trained] = vi.mocked(heads.trainDenseHead).mock.calls[0]!;
-    expect(trained.some((t) => t.id.endsWith(FLIP_SUFFIX))).toBe(false);
+    expect(trained.some((t) => t.id.includes('~'))).toBe(false);
+    projectHeads.dispose();
+  });
+});
+
+describe('KNN settings and head variants', () => {
+  it('auto k is chosen on the data; a fixed k is used as given; weighted votes apply', async () => {
+    const projectHeads = await open();
+    const auto = await projectHeads.setKnnSettings({ k: 'auto', weighted: false });
+    expect([1, 3, 5, 7, 10]).toContain(auto);
+    expect(await projectHeads.setKnnSettings({ k: 7, weighted: true })).toBe(7);
+    expect(projectHeads.k).toBe(7);
+    expect(projectHeads.settings).toEqual({ k: 7, weighted: true });
+    // Unchanged data: refreshK keeps k without searching again.
+    expect(await projectHeads.refreshK()).toBe(7);
     projectHeads.dispose();
   });
 
-  it('evaluates KNN with and without flips on the same folds, and names every variant', async () => {
-    const projectHeads = await ProjectHeads.open(
-      db,
-      projectId,
-      KEY,
-      'test-backbone',
-      'single-label',
-    );
+  it('evaluates KNN with and without augmentation on the same folds, auto k inside each fold', async () => {
+    const projectHeads = await open();
+    await projectHeads.setKnnSettings({ k: 'auto', weighted: false });
     const rows = await projectHeads.evaluateVariants(db, {
-      variants: ['knn', 'knn+flip'],
+      variants: ['knn', 'knn+flip', 'knn+crops'],
       signal: new AbortController().signal,
     });
-    expect(rows.map((r) => [r.variant, r.folds])).toEqual([
-      ['knn', 5],
-      ['knn+flip', 5],
+    expect(rows.map((r) => [r.variant, r.folds, r.kPerFold.length])).toEqual([
+      ['knn', 5, 5],
+      ['knn+flip', 5, 5],
+      ['knn+crops', 5, 5],
     ]);
-    for (const row of rows) expect(row.accuracy).toBeGreaterThan(0.8); // well separated clusters
+    for (const row of rows) {
+      expect(row.accuracy).toBeGreaterThan(0.8); // well separated clusters
+      for (const k of row.kPerFold) expect([1, 3, 5, 7, 10]).toContain(k);
+    }
+    await projectHeads.setKnnSettings({ k: 3, weighted: false });
+    const [fixed] = await projectHeads.evaluateVariants(db, {
+      variants: ['knn'],
+      signal: new AbortController().signal,
+    });
+    expect(fixed?.kPerFold).toEqual([3, 3, 3, 3, 3]);
     expect(vi.mocked(heads.trainDenseHead)).not.toHaveBeenCalled();
+    projectHeads.dispose();
+  });
+
+  it('parses and names every variant', () => {
+    expect(parseVariant('dense+flip+crops')).toEqual({
+      head: 'dense',
+      augmentation: { flips: true, crops: 2 },
+    });
+    expect(parseVariant('logreg')).toEqual({
+      head: 'logreg',
+      augmentation: { flips: false, crops: 0 },
+    });
     expect(
-      (['knn', 'knn+flip', 'dense', 'dense+flip', 'logreg'] as const).map((v) => variantName(v, 7)),
+      (['knn', 'knn+flip', 'dense', 'dense+crops', 'logreg'] as const).map((v) =>
+        variantName(v, 7),
+      ),
     ).toEqual([
       'KNN (k=7)',
       'KNN (k=7) + flips',
       'Dense (defaults)',
-      'Dense (defaults) + flips',
+      'Dense (defaults) + 2 crops',
       'Logistic regression (reference)',
     ]);
-    projectHeads.dispose();
+    expect(variantName('knn+flip+crops', 'auto')).toBe('KNN (auto k) + flips + 2 crops');
   });
 });

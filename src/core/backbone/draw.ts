@@ -4,6 +4,7 @@
  * resize to the backbone's square input (`drawToPixels`). `preprocess.ts` re-exports all of it.
  */
 import type { AspectMode } from '../storage/schema';
+import type { SourceRegion } from './augment';
 
 /** Bump whenever any step below changes its output: every cached embedding is then recomputed. */
 export const PREPROCESS_VERSION = 2;
@@ -97,16 +98,22 @@ function context2d(canvas: OffscreenCanvas, readBack: boolean): Context2D {
  * Draws `source` into a `size` x `size` RGBA image following `mode` (see `aspectRect`).
  * Downscales of more than 2x go through successive halvings first (each a 2x2 average, so no
  * source pixel is skipped whatever the browser's 'high' smoothing does), then one final
- * high-quality draw. Transparent pixels end up composited over black. Browser/worker only.
+ * high-quality draw. Transparent pixels end up composited over black. With `region`, only that
+ * rectangle of the source is used (an augmentation crop), as if it were the whole image.
+ * Browser/worker only.
  */
 export function drawToPixels(
   source: ImageBitmap | OffscreenCanvas,
   size: number,
   mode: AspectMode = DEFAULT_ASPECT_MODE,
+  region?: SourceRegion,
 ): ImageData {
-  const r = aspectRect(source.width, source.height, size, mode);
+  const area = region ?? { x: 0, y: 0, w: source.width, h: source.height };
+  const r = aspectRect(area.w, area.h, size, mode);
   let src: ImageBitmap | OffscreenCanvas = source;
   let { sx, sy, sw, sh } = r;
+  sx += area.x;
+  sy += area.y;
   while (sw >= 2 * r.dw && sh >= 2 * r.dh) {
     const w = Math.ceil(sw / 2);
     const h = Math.ceil(sh / 2);

@@ -1,6 +1,7 @@
 /** Public surface of the backbone module: interfaces, preprocessing, backbones and the registry. */
 export * from './types';
 export * from './preprocess';
+export * from './augment';
 export * from './layersModel';
 export * from './custom';
 export * from './mobilenetV1';
