@@ -164,6 +164,11 @@ export function withViews(
   return [...train, ...copies];
 }
 
+/** Items re-keyed by their position (ids "0", "1", ...), for splits that ignore random ids. */
+function byPosition<T extends { id: string }>(items: readonly T[]): T[] {
+  return items.map((item, position) => ({ ...item, id: String(position) }));
+}
+
 /** How the Compare heads table names a variant. */
 export function variantName(variant: EvalVariant, k: number | 'auto'): string {
   const { head, augmentation } = parseVariant(variant);
@@ -287,19 +292,8 @@ export class ProjectHeads {
    */
   async refreshK(): Promise<number> {
     if (this.knnSettings.k !== 'auto' || this.changesSinceK === 0) return this.k;
-    const items = this.labelled();
     this.changesSinceK = 0;
-    const k =
-      items.length < MIN_ITEMS_TO_CHOOSE_K
-        ? KNN_DEFAULTS.k
-        : (
-            await chooseK(items, {
-              kind: this.kind,
-              folds: 5,
-              seed: EVAL_SEED,
-              config: { weighted: this.knnSettings.weighted },
-            })
-          ).k;
+    const k = await this.chooseKOn(this.labelled());
     if (this.changesSinceK === 0) {
       this.k = k;
       this.knn.setConfig(this.knnConfig());
@@ -309,9 +303,13 @@ export class ProjectHeads {
 
   /** The k a KNN trained on `train` uses: fixed, or chosen on `train` alone (nested CV). */
   private async kFor(train: readonly LabelledEmbedding[]): Promise<number> {
-    if (this.knnSettings.k !== 'auto') return this.knnSettings.k;
-    if (train.length < MIN_ITEMS_TO_CHOOSE_K) return KNN_DEFAULTS.k;
-    const result = await chooseK(train, {
+    return this.knnSettings.k === 'auto' ? this.chooseKOn(train) : this.knnSettings.k;
+  }
+
+  /** Cross-validated k for `items` (in a content-defined order); the default k for few items. */
+  private async chooseKOn(items: readonly LabelledEmbedding[]): Promise<number> {
+    if (items.length < MIN_ITEMS_TO_CHOOSE_K) return KNN_DEFAULTS.k;
+    const result = await chooseK(byPosition(items), {
       kind: this.kind,
       folds: 5,
       seed: EVAL_SEED,
@@ -432,10 +430,7 @@ export class ProjectHeads {
     const usedLabels = labels.filter((l) => indexed.some((i) => i.labelIds.includes(l)));
     // Split on positions in the content-sorted list, not on the random sample ids: the same images
     // get the same split (and so the same model) in any project they are imported into.
-    const split = holdoutSplit(
-      indexed.map((item, position) => ({ ...item, id: String(position) })),
-      { seed: EVAL_SEED },
-    );
+    const split = holdoutSplit(byPosition(indexed), { seed: EVAL_SEED });
     const held = new Set(split.validation.map(Number));
     const train = items.filter((_, position) => !held.has(position));
     const validation = items.filter((_, position) => held.has(position));
@@ -561,13 +556,27 @@ export class ProjectHeads {
       signal: AbortSignal;
     },
   ): Promise<EvalRow[]> {
-    const items = this.labelled();
+    // Folds (and each fold's inner splits) are keyed on positions in the content-sorted list, not
+    // on random sample ids: the same images give the same folds and numbers in any project.
+    const labelled = this.labelled();
+    const items = byPosition(labelled);
+    const positionOf = new Map(labelled.map((item, position) => [item.id, String(position)]));
     const viewCache = new Map<string, Promise<ViewEmbeddings[]>>();
     const viewsFor = (augmentation: Augmentation): Promise<ViewEmbeddings[]> => {
       const key = augmentationSuffix(augmentation);
       let views = viewCache.get(key);
       if (!views) {
-        views = this.viewEmbeddings(db, augmentationViews(augmentation));
+        views = this.viewEmbeddings(db, augmentationViews(augmentation)).then((list) =>
+          list.map((view) => ({
+            suffix: view.suffix,
+            vectors: new Map(
+              [...view.vectors].flatMap(([id, vector]) => {
+                const position = positionOf.get(id);
+                return position === undefined ? [] : [[position, vector] as const];
+              }),
+            ),
+          })),
+        );
         viewCache.set(key, views);
       }
       return views;

@@ -183,6 +183,39 @@ describe('KNN settings and head variants', () => {
     projectHeads.dispose();
   });
 
+  it('gives the same numbers for the same images in another project (ids play no part)', async () => {
+    const other = (await createProject(db, 'same photos')).id;
+    // The same embeddings and labels, inserted in another order under new random sample ids.
+    const copies = [...vectors].reverse();
+    const labelsOf = new Map((await open()).knnExamples().map((e) => [e.id, e.labelIds] as const));
+    const batch = copies.map(([id]) => newSample(other, { labelIds: [...labelsOf.get(id)!] }));
+    await insertSamples(db, batch);
+    await putEmbeddings(
+      db,
+      copies.flatMap(([, v], i) => [
+        embedding(other, batch[i]!.sample.id, KEY, [...v]),
+        embedding(
+          other,
+          batch[i]!.sample.id,
+          KEY + FLIP_SUFFIX,
+          [...v].map((x) => x + 0.25),
+        ),
+      ]),
+    );
+    const rows = async (project: string): Promise<unknown> => {
+      const h = await ProjectHeads.open(db, project, KEY, 'test-backbone', 'single-label');
+      const k = await h.setKnnSettings({ k: 'auto', weighted: false });
+      const result = await h.evaluateVariants(db, {
+        variants: ['knn', 'knn+flip', 'logreg'],
+        trainPerClass: 6,
+        signal: new AbortController().signal,
+      });
+      h.dispose();
+      return { k, result };
+    };
+    expect(await rows(other)).toEqual(await rows(projectId));
+  });
+
   it('parses and names every variant', () => {
     expect(parseVariant('dense+flip+crops')).toEqual({
       head: 'dense',
