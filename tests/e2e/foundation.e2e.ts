@@ -111,6 +111,18 @@ describe('foundation: projects, labels, imports, persistence', () => {
     await board.expectCount('daisy', 22);
     expect(await page.getByRole('textbox', { name: 'Label name' }).count()).toBe(4);
 
+    // A paste (a copied image has no file name) lands on the label last clicked.
+    await board.region('tulip').click({ position: { x: 4, y: 4 } });
+    const pasted = readFileSync(photos('tulip', 50, 1)[0]!).toString('base64');
+    await page.evaluate((b64) => {
+      const bin = atob(b64);
+      const bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], '', { type: 'image/jpeg' }));
+      document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true }));
+    }, pasted);
+    await board.expectCount('tulip', 21);
+
     expect(session.pageErrors).toEqual([]);
     expect(session.crossOrigin()).toEqual([]);
   });
