@@ -1,17 +1,9 @@
 // Embedding engine in real Chromium with the real MobileNet weights: every image gets an embedding
 // with no user action, a reload recomputes nothing, and the base model sees an espresso in coffee.png.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { launch, type Session } from './browser';
-import { FLOWERS, ProjectsPage, SHARED } from './pages';
-
-const photos = (cls: string, n: number): string[] =>
-  readdirSync(path.join(FLOWERS, cls))
-    .filter((f) => f.endsWith('.jpg'))
-    .sort()
-    .slice(0, n)
-    .map((f) => path.join(FLOWERS, cls, f));
+import { photos, ProjectsPage, SHARED } from './pages';
 
 describe('embedding engine', () => {
   const baseUrl = inject('baseUrl');
@@ -30,9 +22,9 @@ describe('embedding engine', () => {
     const board = await projects.newProject('Embeddings');
     await board.addLabel('daisy');
     await board.addLabel('tulip');
-    await board.dropPaths(board.region('daisy'), photos('daisy', 20));
+    await board.dropPaths(board.region('daisy'), photos('daisy', 0, 20));
     await board.expectCount('daisy', 20);
-    await board.dropPaths(board.region('tulip'), photos('tulip', 20));
+    await board.dropPaths(board.region('tulip'), photos('tulip', 0, 20));
     await board.expectCount('tulip', 20);
 
     const embedded = page.getByTestId('embedded-count');
@@ -81,7 +73,7 @@ describe('embedding engine', () => {
     );
     expect(await embedded.textContent()).toBe('41');
     await page.getByRole('radiogroup', { name: 'Classifier' }).getByLabel('KNN').check();
-    await page.getByLabel('Try an image').setInputFiles(photos('tulip', 30)[25]!);
+    await page.getByLabel('Try an image').setInputFiles(photos('tulip', 0, 30)[25]!);
     const top = page.getByRole('list', { name: 'Predictions' }).locator('.pred-name').first();
     await top.waitFor({ timeout: 60_000 });
     expect(['daisy', 'tulip', 'drinks']).toContain(await top.textContent());

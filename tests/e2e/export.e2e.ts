@@ -2,23 +2,16 @@
 // matches the app in a fresh page (tfjs 4) and agrees on top-1 with Teachable Machine's own loader
 // (tfjs 1.3.1 + @teachablemachine/image 0.8.5); a project archive round-trips losslessly.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { unzipSync } from 'fflate';
 import type { Page } from 'playwright-core';
 import type * as TF from '@tensorflow/tfjs';
 import { launch, type Session } from './browser';
-import { FLOWERS, ProjectsPage } from './pages';
+import { FLOWERS, photos, ProjectsPage } from './pages';
 import { serveStatic, type Served, type StaticServer } from './staticServer';
 
 const CLASSES = ['daisy', 'sunflower', 'tulip'];
-const photos = (cls: string, from: number, n: number): string[] =>
-  readdirSync(path.join(FLOWERS, cls))
-    .filter((f) => f.endsWith('.jpg'))
-    .sort()
-    .slice(from, from + n)
-    .map((f) => path.join(FLOWERS, cls, f));
-
 async function download(page: Page, button: string): Promise<Uint8Array> {
   const dialog = page.getByRole('dialog', { name: 'Export' });
   const [file] = await Promise.all([

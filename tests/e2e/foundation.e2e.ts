@@ -1,25 +1,11 @@
 // Foundation workflow in real Chromium with real photos: projects, labels, picker and drop imports,
 // rejected files, folder drops, persistence across reloads, and zero cross-origin requests.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  writeFileSync,
-  copyFileSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { launch, type Session } from './browser';
-import { FLOWERS, ProjectsPage } from './pages';
-
-const photos = (cls: string, from: number, n: number): string[] =>
-  readdirSync(path.join(FLOWERS, cls))
-    .filter((f) => f.endsWith('.jpg'))
-    .sort()
-    .slice(from, from + n)
-    .map((f) => path.join(FLOWERS, cls, f));
+import { photos, ProjectsPage } from './pages';
 
 describe('foundation: projects, labels, imports, persistence', () => {
   const baseUrl = inject('baseUrl');

@@ -3,18 +3,9 @@
 // photos are classified by both heads, the model and metrics survive a reload, and training with
 // flipped copies leaves the KNN head untouched.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { readdirSync } from 'node:fs';
-import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { launch, type Session } from './browser';
-import { FLOWERS, ProjectsPage, type BoardPage } from './pages';
-
-const photos = (cls: string, from: number, n: number): string[] =>
-  readdirSync(path.join(FLOWERS, cls))
-    .filter((f) => f.endsWith('.jpg'))
-    .sort()
-    .slice(from, from + n)
-    .map((f) => path.join(FLOWERS, cls, f));
+import { photos, ProjectsPage, type BoardPage } from './pages';
 
 const CLASSES = ['daisy', 'sunflower', 'tulip'];
 

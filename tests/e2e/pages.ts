@@ -1,11 +1,20 @@
 // Page objects: the e2e tests read like a user's steps, and selectors live in one place
 // (accessible names from ../shared/UI-CONTRACT.md).
 import type { Locator, Page } from 'playwright-core';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 export const SHARED = path.resolve(import.meta.dirname, '../../../shared');
 export const FLOWERS = path.join(SHARED, 'datasets/flowers5-dev');
+
+/** `n` real photos of flowers5-dev class `cls` (sorted by file name), from index `from`. */
+export function photos(cls: string, from: number, n: number): string[] {
+  return readdirSync(path.join(FLOWERS, cls))
+    .filter((f) => f.endsWith('.jpg'))
+    .sort()
+    .slice(from, from + n)
+    .map((f) => path.join(FLOWERS, cls, f));
+}
 
 export class ProjectsPage {
   constructor(readonly page: Page) {}

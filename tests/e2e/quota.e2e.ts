@@ -1,0 +1,53 @@
+// Storage quota exhaustion in real Chromium: the origin's quota is lowered through the DevTools
+// protocol (Storage.overrideQuotaForOrigin) so IndexedDB itself refuses writes mid-import. The
+// import stops with a clear message, the images stored before stay, and after a reload the
+// project is intact.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { launch, type Session } from './browser';
+import { photos, ProjectsPage } from './pages';
+
+describe('storage quota', () => {
+  const baseUrl = inject('baseUrl');
+  let session: Session;
+  beforeAll(async () => {
+    session = await launch(baseUrl);
+  });
+  afterAll(async () => {
+    await session?.close();
+  });
+
+  it('a full quota stops the import with a message and keeps what was stored', async () => {
+    const { page } = session;
+    // Chromium applies a quota override only to an origin that has not used storage yet, so it is
+    // set before the first visit: room for a few dozen of these small photos (original, thumbnail
+    // and embedding each); `estimate()` keeps reporting the disk-based quota.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Storage.overrideQuotaForOrigin', {
+      origin: new URL(baseUrl).origin,
+      quotaSize: 400_000,
+    });
+    const projects = new ProjectsPage(page);
+    await projects.goto(baseUrl);
+    const board = await projects.newProject('Quota');
+    await board.addLabel('daisy');
+    await board.pickFiles('daisy', photos('daisy', 0, 10));
+    await board.waitForImportIdle();
+    await board.expectCount('daisy', 10);
+
+    await board.pickFiles('daisy', photos('daisy', 10, 120));
+    await board.waitForImportIdle();
+    const notice = page.getByRole('alert').filter({ hasText: /storage quota is full/ });
+    await notice.first().waitFor({ timeout: 30_000 });
+    const kept = await board.count('daisy');
+    console.log(JSON.stringify({ quotaKept: kept }));
+    expect(kept).toBeGreaterThanOrEqual(10);
+    expect(kept).toBeLessThan(130);
+
+    await page.reload();
+    await board.region('daisy').waitFor();
+    await board.expectCount('daisy', kept);
+    expect(await board.projectName.inputValue()).toBe('Quota');
+    expect(session.pageErrors).toEqual([]);
+    expect(session.crossOrigin()).toEqual([]);
+  });
+});
