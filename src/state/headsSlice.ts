@@ -9,7 +9,7 @@ import type { ProjectRecord, SampleMeta } from '../core/storage/schema';
 import * as projectsRepo from '../core/storage/projects';
 import { augmentationViews, NO_AUGMENTATION, type Augmentation } from '../core/backbone/augment';
 import type {
-  KnnSettings,
+  HeadSettings,
   CompareRow,
   DenseModelSummary,
   EpochLog,
@@ -37,8 +37,8 @@ export interface HeadsSlice {
   compareRows: CompareRow[] | null;
   comparing: boolean;
   denseConfig: Partial<DenseConfig>;
-  /** Stores the open project's KNN settings (read them with `projectKnnSettings`) and applies them. */
-  setKnnSettings(patch: Partial<KnnSettings>): Promise<void>;
+  /** Stores the open project's head settings (read them with `projectHeadSettings`), applies them. */
+  setHeadSettings(patch: Partial<HeadSettings>): Promise<void>;
   /** Auto k: re-chosen (debounced) after labelled data changed. */
   scheduleKRefresh(): void;
   /** Augmented copies of every training image for Train and Compare heads (default none). */
@@ -73,12 +73,16 @@ export function changesSince(summary: DenseModelSummary, samples: readonly Sampl
   return changes;
 }
 
-/** KNN settings stored in a project's settings (`knnK`, `knnWeighted`), validated. */
-export function projectKnnSettings(project: ProjectRecord): KnnSettings {
+/** Head settings as stored in a project's settings (`knnK`, `knnWeighted`, `…UnknownBelow`). */
+export function projectHeadSettings(project: ProjectRecord): HeadSettings {
   const k = project.settings['knnK'];
+  const share = (value: unknown): number | null =>
+    typeof value === 'number' && value > 0 && value < 1 ? value : null;
   return {
     k: typeof k === 'number' && Number.isInteger(k) && k >= 1 && k <= 100 ? k : 'auto',
     weighted: project.settings['knnWeighted'] === true,
+    knnUnknownBelow: share(project.settings['knnUnknownBelow']),
+    denseUnknownBelow: share(project.settings['denseUnknownBelow']),
   };
 }
 
@@ -150,7 +154,7 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
       try {
         await get().engineReady();
         const spec = projectBackboneSpec(project);
-        const knnSettings = projectKnnSettings(project);
+        const headSettings = projectHeadSettings(project);
         const opened = await engine()
           .api()
           .openHeads(
@@ -158,7 +162,7 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
             spec,
             project.settings.aspectMode,
             projectKind(project.kind),
-            knnSettings,
+            headSettings,
           );
         if (get().project?.id !== project.id) return;
         set({
@@ -173,17 +177,23 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
       }
     },
 
-    async setKnnSettings(patch) {
+    async setHeadSettings(patch) {
       const project = get().project;
       if (!project) return;
-      const knnSettings = { ...projectKnnSettings(project), ...patch };
+      const headSettings = { ...projectHeadSettings(project), ...patch };
       try {
         const updated = await projectsRepo.updateProject(await services.db(), project.id, {
-          settings: { ...project.settings, knnK: knnSettings.k, knnWeighted: knnSettings.weighted },
+          settings: {
+            ...project.settings,
+            knnK: headSettings.k,
+            knnWeighted: headSettings.weighted,
+            knnUnknownBelow: headSettings.knnUnknownBelow,
+            denseUnknownBelow: headSettings.denseUnknownBelow,
+          },
         });
         set({ project: updated });
         if (!services.engine || !get().headsReady) return;
-        const knnK = await engine().api().setKnnSettings(knnSettings);
+        const knnK = await engine().api().setHeadSettings(headSettings);
         set({ knnK });
         await get().refreshTry();
       } catch (error) {
@@ -193,7 +203,7 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
 
     scheduleKRefresh() {
       const project = get().project;
-      if (!services.engine || !project || projectKnnSettings(project).k !== 'auto') return;
+      if (!services.engine || !project || projectHeadSettings(project).k !== 'auto') return;
       if (kTimer) clearTimeout(kTimer);
       kTimer = setTimeout(() => {
         kTimer = null;

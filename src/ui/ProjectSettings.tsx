@@ -1,10 +1,12 @@
 /** Project settings: single- or multi-label, KNN neighbours, backbone, and this device's backend. */
 import { useLoupe } from '../state/react';
-import { projectKnnSettings } from '../state/headsSlice';
+import { projectHeadSettings } from '../state/headsSlice';
 import type { BackendName } from '../worker/engineBridge';
 import { BackboneSettings } from './BackboneSettings';
 
 const KNN_K_CHOICES = [1, 3, 5, 7, 10, 15, 20];
+
+const thresholdOf = (value: string): number | null => (value === 'off' ? null : Number(value));
 
 export function ProjectSettings() {
   const project = useLoupe((s) => s.project);
@@ -12,10 +14,10 @@ export function ProjectSettings() {
   const override = useLoupe((s) => s.backendOverride);
   const setOverride = useLoupe((s) => s.setBackendOverride);
   const status = useLoupe((s) => s.engineStatus);
-  const setKnnSettings = useLoupe((s) => s.setKnnSettings);
+  const setHeadSettings = useLoupe((s) => s.setHeadSettings);
   const knnK = useLoupe((s) => s.knnK);
   if (!project) return null;
-  const knnSettings = projectKnnSettings(project);
+  const headSettings = projectHeadSettings(project);
   return (
     <details className="panel">
       <summary>Project settings</summary>
@@ -32,13 +34,13 @@ export function ProjectSettings() {
       <label>
         KNN neighbours (k)
         <select
-          value={String(knnSettings.k)}
+          value={String(headSettings.k)}
           onChange={(e) =>
-            void setKnnSettings({ k: e.target.value === 'auto' ? 'auto' : Number(e.target.value) })
+            void setHeadSettings({ k: e.target.value === 'auto' ? 'auto' : Number(e.target.value) })
           }
         >
           <option value="auto">
-            Automatic (cross-validated){knnSettings.k === 'auto' ? `: k = ${knnK}` : ''}
+            Automatic (cross-validated){headSettings.k === 'auto' ? `: k = ${knnK}` : ''}
           </option>
           {KNN_K_CHOICES.map((k) => (
             <option key={k} value={String(k)}>
@@ -50,10 +52,38 @@ export function ProjectSettings() {
       <label className="inline-check">
         <input
           type="checkbox"
-          checked={knnSettings.weighted}
-          onChange={(e) => void setKnnSettings({ weighted: e.target.checked })}
+          checked={headSettings.weighted}
+          onChange={(e) => void setHeadSettings({ weighted: e.target.checked })}
         />
         Similarity-weighted KNN votes
+      </label>
+      <label>
+        KNN says unknown below similarity
+        <select
+          value={String(headSettings.knnUnknownBelow ?? 'off')}
+          onChange={(e) => void setHeadSettings({ knnUnknownBelow: thresholdOf(e.target.value) })}
+        >
+          <option value="off">Never</option>
+          {[0.5, 0.6, 0.7, 0.8, 0.9].map((t) => (
+            <option key={t} value={String(t)}>
+              {t.toFixed(1)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Dense says unknown below confidence
+        <select
+          value={String(headSettings.denseUnknownBelow ?? 'off')}
+          onChange={(e) => void setHeadSettings({ denseUnknownBelow: thresholdOf(e.target.value) })}
+        >
+          <option value="off">Never</option>
+          {[0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.99].map((t) => (
+            <option key={t} value={String(t)}>
+              {Math.round(t * 100)} %
+            </option>
+          ))}
+        </select>
       </label>
       <BackboneSettings />
       <label>

@@ -27,9 +27,9 @@ import type { KnnExportDtype } from '../core/formats/knnExport';
 import {
   ProjectHeads,
   NO_AUGMENTATION,
-  DEFAULT_KNN_SETTINGS,
+  DEFAULT_HEAD_SETTINGS,
   type Augmentation,
-  type KnnSettings,
+  type HeadSettings,
   type CompareRow,
   type DenseModelSummary,
   type EvalRow,
@@ -274,7 +274,7 @@ const api = {
     spec: BackboneSpec,
     aspectMode: AspectMode,
     kind: HeadKind,
-    knn: KnnSettings = DEFAULT_KNN_SETTINGS,
+    knn: HeadSettings = DEFAULT_HEAD_SETTINGS,
   ): Promise<{ examples: number; k: number; summary: DenseModelSummary | null }> {
     const key = embeddingKey(spec, aspectMode);
     if (
@@ -287,7 +287,7 @@ const api = {
       heads = null;
       heads = await ProjectHeads.open(await db(), projectId, key, spec.id, kind);
     }
-    const k = await heads.setKnnSettings(knn);
+    const k = await heads.setHeadSettings(knn);
     return { examples: heads.exampleCount, k, summary: heads.summary };
   },
 
@@ -307,8 +307,8 @@ const api = {
   },
 
   /** The project's KNN settings changed: applies them (auto k is chosen now); returns k. */
-  async setKnnSettings(settings: KnnSettings): Promise<number> {
-    return openHeads().setKnnSettings(settings);
+  async setHeadSettings(settings: HeadSettings): Promise<number> {
+    return openHeads().setHeadSettings(settings);
   },
 
   /** Auto k: re-chosen if the labelled data changed since the last choice. Returns k. */

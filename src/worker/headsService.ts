@@ -187,13 +187,24 @@ export function variantName(variant: EvalVariant, k: number | 'auto'): string {
   ].join(' + ');
 }
 
-/** The project's KNN settings: a fixed k or 'auto' (cross-validated on its own data). */
-export interface KnnSettings {
+/** The project's prediction settings for both heads. */
+export interface HeadSettings {
+  /** KNN neighbours: fixed, or 'auto' (cross-validated on the project's own data). */
   k: 'auto' | number;
+  /** KNN votes weighted by cosine similarity. */
   weighted: boolean;
+  /** KNN says unknown when the nearest example's cosine similarity is below this; null = never. */
+  knnUnknownBelow: number | null;
+  /** The dense head says unknown when its top probability is below this; null = never. */
+  denseUnknownBelow: number | null;
 }
 
-export const DEFAULT_KNN_SETTINGS: Readonly<KnnSettings> = { k: 'auto', weighted: false };
+export const DEFAULT_HEAD_SETTINGS: Readonly<HeadSettings> = {
+  k: 'auto',
+  weighted: false,
+  knnUnknownBelow: null,
+  denseUnknownBelow: null,
+};
 
 /** Auto k needs this many labelled examples; below it the default k (5) is used. */
 const MIN_ITEMS_TO_CHOOSE_K = 10;
@@ -204,7 +215,7 @@ export class ProjectHeads {
   private dense: DenseHead | null = null;
   private denseSummary: DenseModelSummary | null = null;
   private tryEmbedding: Float32Array | null = null;
-  private knnSettings: KnnSettings = { ...DEFAULT_KNN_SETTINGS };
+  private headSettings: HeadSettings = { ...DEFAULT_HEAD_SETTINGS };
   /** Labelled-data changes since k was last chosen (auto k is re-chosen only when > 0). */
   private changesSinceK = 1;
   k = 5;
@@ -266,23 +277,31 @@ export class ProjectHeads {
 
   private rebuildKnn(): void {
     this.knn.dispose();
-    this.knn = KnnHead.build(this.labelled(), { kind: this.kind, config: this.knnConfig() });
+    this.knn = KnnHead.build(this.labelled(), { kind: this.kind, config: this.liveKnnConfig() });
   }
 
+  /** KNN settings for a head built on `k` (evaluations score plain classification). */
   private knnConfig(k = this.k): { k: number; weighted: boolean } {
-    return { k, weighted: this.knnSettings.weighted };
+    return { k, weighted: this.headSettings.weighted };
   }
 
-  get settings(): KnnSettings {
-    return { ...this.knnSettings };
+  /** The live KNN's settings: those of `knnConfig` plus the "unknown" threshold. */
+  private liveKnnConfig(): { k: number; weighted: boolean; unknownSimilarity: number | null } {
+    return { ...this.knnConfig(), unknownSimilarity: this.headSettings.knnUnknownBelow };
   }
 
-  /** Applies the project's KNN settings; with 'auto', k is chosen now (see `refreshK`). */
-  async setKnnSettings(settings: KnnSettings): Promise<number> {
-    this.knnSettings = { ...settings };
-    this.changesSinceK++;
+  get settings(): HeadSettings {
+    return { ...this.headSettings };
+  }
+
+  /** Applies the project's head settings; with auto k, k is chosen now (see `refreshK`). */
+  async setHeadSettings(settings: HeadSettings): Promise<number> {
+    const before = this.headSettings;
+    this.headSettings = { ...settings };
+    if (settings.k !== before.k || settings.weighted !== before.weighted) this.changesSinceK++;
     if (settings.k !== 'auto') this.k = settings.k;
-    this.knn.setConfig(this.knnConfig());
+    this.knn.setConfig(this.liveKnnConfig());
+    this.dense?.setUnknownThreshold(settings.denseUnknownBelow);
     return this.refreshK();
   }
 
@@ -291,19 +310,19 @@ export class ProjectHeads {
    * own labelled data when it changed since the last choice. Returns the k in use.
    */
   async refreshK(): Promise<number> {
-    if (this.knnSettings.k !== 'auto' || this.changesSinceK === 0) return this.k;
+    if (this.headSettings.k !== 'auto' || this.changesSinceK === 0) return this.k;
     this.changesSinceK = 0;
     const k = await this.chooseKOn(this.labelled());
     if (this.changesSinceK === 0) {
       this.k = k;
-      this.knn.setConfig(this.knnConfig());
+      this.knn.setConfig(this.liveKnnConfig());
     }
     return this.k;
   }
 
   /** The k a KNN trained on `train` uses: fixed, or chosen on `train` alone (nested CV). */
   private async kFor(train: readonly LabelledEmbedding[]): Promise<number> {
-    return this.knnSettings.k === 'auto' ? this.chooseKOn(train) : this.knnSettings.k;
+    return this.headSettings.k === 'auto' ? this.chooseKOn(train) : this.headSettings.k;
   }
 
   /** Cross-validated k for `items` (in a content-defined order); the default k for few items. */
@@ -313,7 +332,7 @@ export class ProjectHeads {
       kind: this.kind,
       folds: 5,
       seed: EVAL_SEED,
-      config: { weighted: this.knnSettings.weighted },
+      config: { weighted: this.headSettings.weighted },
     });
     return result.k;
   }
@@ -496,6 +515,7 @@ export class ProjectHeads {
     });
     this.dense?.dispose();
     this.dense = head;
+    head.setUnknownThreshold(this.headSettings.denseUnknownBelow);
     this.denseSummary = summary;
     return summary;
   }
@@ -518,7 +538,7 @@ export class ProjectHeads {
     const rows = await this.evaluateVariants(db, { variants, labelOrder, signal });
     return rows.map((row) => ({
       variant: row.variant,
-      head: variantName(row.variant, this.knnSettings.k === 'auto' ? 'auto' : this.k),
+      head: variantName(row.variant, this.headSettings.k === 'auto' ? 'auto' : this.k),
       accuracy: row.accuracy,
       macroF1: row.macroF1,
       std: row.std,

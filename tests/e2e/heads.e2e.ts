@@ -153,6 +153,10 @@ describe('heads and evaluation', () => {
       );
       await kSelect.selectOption('3');
       await evaluation.getByText('KNN (k=3)').waitFor();
+      // "Unknown" below a confidence: the last photo (a sunflower under 99 %) becomes unknown.
+      await classifier.getByLabel('Dense').check();
+      await page.getByLabel('Dense says unknown below confidence').selectOption('0.99');
+      await page.getByText('Prediction: unknown').waitFor();
       await page.reload();
       await page.getByText('Project settings').click();
       expect(await page.getByLabel('KNN neighbours (k)').inputValue()).toBe('3');

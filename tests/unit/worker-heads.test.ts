@@ -12,6 +12,7 @@ import { putEmbeddings } from '../../src/core/storage/embeddings';
 import { createProject } from '../../src/core/storage/projects';
 import { insertSamples } from '../../src/core/storage/samples';
 import {
+  DEFAULT_HEAD_SETTINGS,
   FLIP_SUFFIX,
   ProjectHeads,
   parseVariant,
@@ -147,19 +148,53 @@ describe('augmentation in the heads service', () => {
 describe('KNN settings and head variants', () => {
   it('auto k is chosen on the data; a fixed k is used as given; weighted votes apply', async () => {
     const projectHeads = await open();
-    const auto = await projectHeads.setKnnSettings({ k: 'auto', weighted: false });
+    const auto = await projectHeads.setHeadSettings({
+      ...DEFAULT_HEAD_SETTINGS,
+      k: 'auto',
+      weighted: false,
+    });
     expect([1, 3, 5, 7, 10]).toContain(auto);
-    expect(await projectHeads.setKnnSettings({ k: 7, weighted: true })).toBe(7);
+    expect(
+      await projectHeads.setHeadSettings({ ...DEFAULT_HEAD_SETTINGS, k: 7, weighted: true }),
+    ).toBe(7);
     expect(projectHeads.k).toBe(7);
-    expect(projectHeads.settings).toEqual({ k: 7, weighted: true });
+    expect(projectHeads.settings).toEqual({ ...DEFAULT_HEAD_SETTINGS, k: 7, weighted: true });
     // Unchanged data: refreshK keeps k without searching again.
     expect(await projectHeads.refreshK()).toBe(7);
     projectHeads.dispose();
   });
 
+  it('says unknown below the chosen KNN similarity and dense confidence, only when asked', async () => {
+    const projectHeads = await open();
+    await projectHeads.trainDense(
+      db,
+      ['a', 'b'],
+      { epochs: 5 },
+      () => {},
+      new AbortController().signal,
+    );
+    // A query between the two clusters: both heads answer, unless told to say unknown.
+    const [a, b] = [[...vectors.values()][0]!, [...vectors.values()][39]!];
+    projectHeads.setTryEmbedding(a.map((x, i) => (x + b[i]!) / 2));
+    const plain = await projectHeads.predictTry();
+    expect(plain?.knn?.top).not.toBeNull();
+    expect(plain?.dense?.top).not.toBeNull();
+    await projectHeads.setHeadSettings({
+      ...DEFAULT_HEAD_SETTINGS,
+      knnUnknownBelow: 0.999,
+      denseUnknownBelow: 0.999,
+    });
+    const unsure = await projectHeads.predictTry();
+    expect(unsure?.knn?.top).toBeNull();
+    expect(unsure?.dense?.top).toBeNull();
+    await projectHeads.setHeadSettings({ ...DEFAULT_HEAD_SETTINGS });
+    expect((await projectHeads.predictTry())?.knn?.top).toBe(plain?.knn?.top);
+    projectHeads.dispose();
+  });
+
   it('evaluates KNN with and without augmentation on the same folds, auto k inside each fold', async () => {
     const projectHeads = await open();
-    await projectHeads.setKnnSettings({ k: 'auto', weighted: false });
+    await projectHeads.setHeadSettings({ ...DEFAULT_HEAD_SETTINGS, k: 'auto', weighted: false });
     const rows = await projectHeads.evaluateVariants(db, {
       variants: ['knn', 'knn+flip', 'knn+crops'],
       signal: new AbortController().signal,
@@ -173,7 +208,7 @@ describe('KNN settings and head variants', () => {
       expect(row.accuracy).toBeGreaterThan(0.8); // well separated clusters
       for (const k of row.kPerFold) expect([1, 3, 5, 7, 10]).toContain(k);
     }
-    await projectHeads.setKnnSettings({ k: 3, weighted: false });
+    await projectHeads.setHeadSettings({ ...DEFAULT_HEAD_SETTINGS, k: 3, weighted: false });
     const [fixed] = await projectHeads.evaluateVariants(db, {
       variants: ['knn'],
       signal: new AbortController().signal,
@@ -204,7 +239,7 @@ describe('KNN settings and head variants', () => {
     );
     const rows = async (project: string): Promise<unknown> => {
       const h = await ProjectHeads.open(db, project, KEY, 'test-backbone', 'single-label');
-      const k = await h.setKnnSettings({ k: 'auto', weighted: false });
+      const k = await h.setHeadSettings({ ...DEFAULT_HEAD_SETTINGS, k: 'auto', weighted: false });
       const result = await h.evaluateVariants(db, {
         variants: ['knn', 'knn+flip', 'logreg'],
         trainPerClass: 6,
