@@ -83,6 +83,7 @@ export function projectHeadSettings(project: ProjectRecord): HeadSettings {
     weighted: project.settings['knnWeighted'] === true,
     knnUnknownBelow: share(project.settings['knnUnknownBelow']),
     denseUnknownBelow: share(project.settings['denseUnknownBelow']),
+    flipTta: project.settings['flipTta'] === true,
   };
 }
 
@@ -181,17 +182,25 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
       const project = get().project;
       if (!project) return;
       const headSettings = { ...projectHeadSettings(project), ...patch };
+      const settings = {
+        ...project.settings,
+        knnK: headSettings.k,
+        knnWeighted: headSettings.weighted,
+        knnUnknownBelow: headSettings.knnUnknownBelow,
+        denseUnknownBelow: headSettings.denseUnknownBelow,
+        flipTta: headSettings.flipTta,
+      };
+      // Shown at once (controls stay where the user put them), then stored.
+      set({ project: { ...project, settings } });
       try {
-        const updated = await projectsRepo.updateProject(await services.db(), project.id, {
-          settings: {
-            ...project.settings,
-            knnK: headSettings.k,
-            knnWeighted: headSettings.weighted,
-            knnUnknownBelow: headSettings.knnUnknownBelow,
-            denseUnknownBelow: headSettings.denseUnknownBelow,
-          },
-        });
-        set({ project: updated });
+        let updated: ProjectRecord;
+        try {
+          updated = await projectsRepo.updateProject(await services.db(), project.id, { settings });
+        } catch (error) {
+          if (get().project?.id === project.id) set({ project }); // not stored: show what is
+          throw error;
+        }
+        if (get().project?.id === project.id) set({ project: updated });
         if (!services.engine || !get().headsReady) return;
         const knnK = await engine().api().setHeadSettings(headSettings);
         set({ knnK });

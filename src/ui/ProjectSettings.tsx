@@ -85,6 +85,14 @@ export function ProjectSettings() {
           ))}
         </select>
       </label>
+      <label className="inline-check">
+        <input
+          type="checkbox"
+          checked={headSettings.flipTta}
+          onChange={(e) => void setHeadSettings({ flipTta: e.target.checked })}
+        />
+        Try panel: also look at the mirrored image (test-time flip; from the next image on)
+      </label>
       <BackboneSettings />
       <label>
         Compute backend

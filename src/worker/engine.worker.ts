@@ -20,6 +20,7 @@ import {
   type BackendReport,
 } from './backends';
 import { embedMissing, type EmbedProgress, type EmbedReport } from './embedPipeline';
+import { flipHorizontally } from './decodeBatch';
 import { knnFiles, tfjsClassifierFiles, zipExport } from './exportBundle';
 import { JobRegistry } from './jobs';
 import type { PreprocessWorkerApi } from './preprocess.worker';
@@ -326,7 +327,13 @@ const api = {
     const bitmap = image instanceof Blob ? await decodeImage(image) : image;
     const pixels = drawToPixels(bitmap, backbone.inputSize, aspectMode);
     bitmap.close();
-    const out = tf.tidy(() => backbone.embed(pixelsToTensor([pixels], backbone.inputRange)));
+    // Test-time flip (a project setting): the mean of the image's and its mirror's embeddings.
+    const views = heads?.settings.flipTta
+      ? [pixels, flipHorizontally(new ImageData(pixels.data.slice(), pixels.width, pixels.height))]
+      : [pixels];
+    const out = tf.tidy(() =>
+      tf.mean(backbone.embed(pixelsToTensor(views, backbone.inputRange)), 0),
+    );
     const vector = (await out.data()) as Float32Array;
     out.dispose();
     if (!heads) return null;

@@ -197,6 +197,8 @@ export interface HeadSettings {
   knnUnknownBelow: number | null;
   /** The dense head says unknown when its top probability is below this; null = never. */
   denseUnknownBelow: number | null;
+  /** Try panel: embed each image and its mirror and predict on their mean (test-time flip). */
+  flipTta: boolean;
 }
 
 export const DEFAULT_HEAD_SETTINGS: Readonly<HeadSettings> = {
@@ -204,6 +206,7 @@ export const DEFAULT_HEAD_SETTINGS: Readonly<HeadSettings> = {
   weighted: false,
   knnUnknownBelow: null,
   denseUnknownBelow: null,
+  flipTta: false,
 };
 
 /** Auto k needs this many labelled examples; below it the default k (5) is used. */

@@ -157,6 +157,9 @@ describe('heads and evaluation', () => {
       await classifier.getByLabel('Dense').check();
       await page.getByLabel('Dense says unknown below confidence').selectOption('0.99');
       await page.getByText('Prediction: unknown').waitFor();
+      // Test-time flip: the try image and its mirror, averaged; still a sunflower for KNN.
+      await page.getByLabel(/test-time flip/).check();
+      expect(await tryPhoto(board, unseen['sunflower']!, 'KNN')).toMatch(/^sunflower/);
       await page.reload();
       await page.getByText('Project settings').click();
       expect(await page.getByLabel('KNN neighbours (k)').inputValue()).toBe('3');
