@@ -423,6 +423,8 @@ const api = {
       labels: labelNames.filter(([id]) => names.has(id)).map(([id, name]) => ({ id, name })),
       kind: heads.kind,
       k: heads.k,
+      weighted: heads.settings.weighted,
+      unknownSimilarity: heads.settings.knnUnknownBelow,
       aspectMode,
       dtype,
     });

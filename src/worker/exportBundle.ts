@@ -118,6 +118,9 @@ export async function knnFiles(input: {
   labels: { id: string; name: string }[];
   kind: HeadKind;
   k: number;
+  /** The project's KNN voting settings, so the exported model predicts like the app. */
+  weighted: boolean;
+  unknownSimilarity: number | null;
   aspectMode: string;
   dtype: KnnExportDtype;
 }): Promise<ExportedFile[]> {
@@ -131,9 +134,9 @@ export async function knnFiles(input: {
     labels: input.labels,
     kind: input.kind,
     k: input.k,
-    weighted: false,
+    weighted: input.weighted,
     multiLabelThreshold: 0.5,
-    unknownSimilarity: null,
+    unknownSimilarity: input.unknownSimilarity,
     backbone: { id: input.spec.id, inputSize: backbone.inputSize, inputRange: backbone.inputRange },
     preprocessing: {
       aspectMode: input.aspectMode as 'centre-crop',
