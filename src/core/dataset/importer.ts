@@ -76,7 +76,11 @@ const HEAD_BYTES = 256 * 1024;
 
 type Prepared = { ok: true; value: NewSample } | { ok: false; rejected: RejectedFile };
 
-async function prepare(item: ImportItem, options: ImportOptions): Promise<Prepared> {
+async function prepare(
+  item: ImportItem,
+  options: ImportOptions,
+  createdAt: number,
+): Promise<Prepared> {
   const { file } = item;
   const reject = (reason: string): Prepared => ({
     ok: false,
@@ -107,7 +111,7 @@ async function prepare(item: ImportItem, options: ImportOptions): Promise<Prepar
     width: decoded.width,
     height: decoded.height,
     sha256,
-    createdAt: options.now?.() ?? Date.now(),
+    createdAt,
     source: options.source,
     blob,
     ...(item.relativePath ? { relativePath: item.relativePath } : {}),
@@ -185,9 +189,12 @@ export async function importFiles(
       break;
     }
     const chunk = items.slice(start, start + chunkSize);
+    // One timestamp per chunk, not per file: files decoded in parallel finish in any order, and
+    // the board (sorted by createdAt, then name) must not depend on which decode won.
+    const createdAt = options.now?.() ?? Date.now();
     const prepared = await mapLimited(chunk, options.concurrency ?? 4, async (item) => {
       try {
-        return await prepare(item, options);
+        return await prepare(item, options, createdAt);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         return {
