@@ -145,7 +145,6 @@ export const createEngineSlice: SliceCreator<EngineSlice> = (set, get, services)
         onBatch: (ids) => {
           set({ embeddedCount: get().embeddedCount + ids.length });
           void get().refreshTry();
-          get().scheduleKRefresh();
         },
       });
       set({ computedThisSession: get().computedThisSession + report.computed });

@@ -73,17 +73,18 @@ export function changesSince(summary: DenseModelSummary, samples: readonly Sampl
   return changes;
 }
 
-/** Head settings as stored in a project's settings (`knnK`, `knnWeighted`, `…UnknownBelow`). */
+/** The head settings stored in a project's settings (`settings.heads`), validated. */
 export function projectHeadSettings(project: ProjectRecord): HeadSettings {
-  const k = project.settings['knnK'];
+  const stored = (project.settings['heads'] ?? {}) as Partial<Record<keyof HeadSettings, unknown>>;
+  const { k } = stored;
   const share = (value: unknown): number | null =>
     typeof value === 'number' && value > 0 && value < 1 ? value : null;
   return {
     k: typeof k === 'number' && Number.isInteger(k) && k >= 1 && k <= 100 ? k : 'auto',
-    weighted: project.settings['knnWeighted'] === true,
-    knnUnknownBelow: share(project.settings['knnUnknownBelow']),
-    denseUnknownBelow: share(project.settings['denseUnknownBelow']),
-    flipTta: project.settings['flipTta'] === true,
+    weighted: stored.weighted === true,
+    knnUnknownBelow: share(stored.knnUnknownBelow),
+    denseUnknownBelow: share(stored.denseUnknownBelow),
+    flipTta: stored.flipTta === true,
   };
 }
 
@@ -182,14 +183,7 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
       const project = get().project;
       if (!project) return;
       const headSettings = { ...projectHeadSettings(project), ...patch };
-      const settings = {
-        ...project.settings,
-        knnK: headSettings.k,
-        knnWeighted: headSettings.weighted,
-        knnUnknownBelow: headSettings.knnUnknownBelow,
-        denseUnknownBelow: headSettings.denseUnknownBelow,
-        flipTta: headSettings.flipTta,
-      };
+      const settings = { ...project.settings, heads: headSettings };
       // Shown at once (controls stay where the user put them), then stored.
       set({ project: { ...project, settings } });
       try {

@@ -6,7 +6,31 @@ import { BackboneSettings } from './BackboneSettings';
 
 const KNN_K_CHOICES = [1, 3, 5, 7, 10, 15, 20];
 
-const thresholdOf = (value: string): number | null => (value === 'off' ? null : Number(value));
+/** A "say unknown below ..." threshold: Never, or one of `choices`. */
+function ThresholdSelect(props: {
+  label: string;
+  value: number | null;
+  choices: readonly number[];
+  format: (threshold: number) => string;
+  onChange: (threshold: number | null) => void;
+}) {
+  return (
+    <label>
+      {props.label}
+      <select
+        value={String(props.value ?? 'off')}
+        onChange={(e) => props.onChange(e.target.value === 'off' ? null : Number(e.target.value))}
+      >
+        <option value="off">Never</option>
+        {props.choices.map((t) => (
+          <option key={t} value={String(t)}>
+            {props.format(t)}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
 
 export function ProjectSettings() {
   const project = useLoupe((s) => s.project);
@@ -57,34 +81,20 @@ export function ProjectSettings() {
         />
         Similarity-weighted KNN votes
       </label>
-      <label>
-        KNN says unknown below similarity
-        <select
-          value={String(headSettings.knnUnknownBelow ?? 'off')}
-          onChange={(e) => void setHeadSettings({ knnUnknownBelow: thresholdOf(e.target.value) })}
-        >
-          <option value="off">Never</option>
-          {[0.5, 0.6, 0.7, 0.8, 0.9].map((t) => (
-            <option key={t} value={String(t)}>
-              {t.toFixed(1)}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        Dense says unknown below confidence
-        <select
-          value={String(headSettings.denseUnknownBelow ?? 'off')}
-          onChange={(e) => void setHeadSettings({ denseUnknownBelow: thresholdOf(e.target.value) })}
-        >
-          <option value="off">Never</option>
-          {[0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.99].map((t) => (
-            <option key={t} value={String(t)}>
-              {Math.round(t * 100)} %
-            </option>
-          ))}
-        </select>
-      </label>
+      <ThresholdSelect
+        label="KNN says unknown below similarity"
+        value={headSettings.knnUnknownBelow}
+        choices={[0.5, 0.6, 0.7, 0.8, 0.9]}
+        format={(t) => t.toFixed(1)}
+        onChange={(knnUnknownBelow) => void setHeadSettings({ knnUnknownBelow })}
+      />
+      <ThresholdSelect
+        label="Dense says unknown below confidence"
+        value={headSettings.denseUnknownBelow}
+        choices={[0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.99]}
+        format={(t) => `${Math.round(t * 100)} %`}
+        onChange={(denseUnknownBelow) => void setHeadSettings({ denseUnknownBelow })}
+      />
       <label className="inline-check">
         <input
           type="checkbox"

@@ -2,8 +2,9 @@
  * The embedding pipeline of the engine worker: for one project and one embedding key, find the
  * samples without a cached embedding, have the next batches prepared (read, decoded, resized —
  * in the preprocessing worker, on another core) while the current one runs through the model, and
- * write each batch's vectors to IndexedDB in one transaction while the next batch runs. Resumable by construction: it only ever computes
- * what is missing, so a reload or a cancel loses at most the batch in flight.
+ * write each batch's vectors to IndexedDB in one transaction while the next batch runs. Resumable
+ * by construction: it only ever computes what is missing, so a reload or a cancel loses at most the
+ * batch in flight.
  */
 import * as tf from '@tensorflow/tfjs';
 import { pixelsToTensor } from '../core/backbone/preprocess';

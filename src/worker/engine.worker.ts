@@ -9,7 +9,13 @@ import { createBackbone } from '../core/backbone/registry';
 import { decodeImage, pixelsToTensor, drawToPixels } from '../core/backbone/preprocess';
 import type { AspectMode, Backbone, BackboneSpec, ClassPrediction } from '../core/backbone/types';
 import { embeddingKey } from '../core/backbone/types';
-import { ORIGINAL_VIEW, viewSuffix, type AugmentView } from '../core/backbone/augment';
+import {
+  NO_AUGMENTATION,
+  ORIGINAL_VIEW,
+  viewSuffix,
+  type Augmentation,
+  type AugmentView,
+} from '../core/backbone/augment';
 import { openLoupeDb, type LoupeDatabase } from '../core/storage/db';
 import { listSampleMeta } from '../core/storage/samples';
 import {
@@ -27,9 +33,7 @@ import type { PreprocessWorkerApi } from './preprocess.worker';
 import type { KnnExportDtype } from '../core/formats/knnExport';
 import {
   ProjectHeads,
-  NO_AUGMENTATION,
   DEFAULT_HEAD_SETTINGS,
-  type Augmentation,
   type HeadSettings,
   type CompareRow,
   type DenseModelSummary,
@@ -37,7 +41,7 @@ import {
   type EvalVariant,
   type TryPredictions,
 } from './headsService';
-import type { DenseConfig, EpochLog, HeadKind } from '../core/heads';
+import { KNN_DEFAULTS, type DenseConfig, type EpochLog, type HeadKind } from '../core/heads';
 
 let dbPromise: Promise<LoupeDatabase> | null = null;
 function db(): Promise<LoupeDatabase> {
@@ -165,6 +169,7 @@ const api = {
       const metas = await listSampleMeta(database, projectId);
       // Augmentation views are cached under their own key and never reach the live heads.
       const key = embeddingKey(spec, aspectMode) + viewSuffix(view);
+      const batchWorker = preprocessWorker();
       const report = await embedMissing({
         db: database,
         projectId,
@@ -173,15 +178,10 @@ const api = {
         embeddingKey: key,
         aspectMode,
         view,
-        ...(preprocessWorker()
+        ...(batchWorker
           ? {
               prepare: (ids: string[], size: number, mode: AspectMode, v: AugmentView) =>
-                (preprocessWorker() as Comlink.Remote<PreprocessWorkerApi>).prepare(
-                  ids,
-                  size,
-                  mode,
-                  v,
-                ),
+                batchWorker.prepare(ids, size, mode, v),
             }
           : {}),
         batchSize: pipelineBatchSize(),
@@ -275,7 +275,7 @@ const api = {
     spec: BackboneSpec,
     aspectMode: AspectMode,
     kind: HeadKind,
-    knn: HeadSettings = DEFAULT_HEAD_SETTINGS,
+    settings: HeadSettings = DEFAULT_HEAD_SETTINGS,
   ): Promise<{ examples: number; k: number; summary: DenseModelSummary | null }> {
     const key = embeddingKey(spec, aspectMode);
     if (
@@ -288,7 +288,7 @@ const api = {
       heads = null;
       heads = await ProjectHeads.open(await db(), projectId, key, spec.id, kind);
     }
-    const k = await heads.setHeadSettings(knn);
+    const k = await heads.setHeadSettings(settings);
     return { examples: heads.exampleCount, k, summary: heads.summary };
   },
 
@@ -307,14 +307,14 @@ const api = {
     return heads.predictTry();
   },
 
-  /** The project's KNN settings changed: applies them (auto k is chosen now); returns k. */
+  /** The project's head settings changed: applies them (auto k is chosen now); returns k. */
   async setHeadSettings(settings: HeadSettings): Promise<number> {
     return openHeads().setHeadSettings(settings);
   },
 
   /** Auto k: re-chosen if the labelled data changed since the last choice. Returns k. */
   async refreshK(): Promise<number> {
-    return heads ? heads.refreshK() : 5;
+    return heads ? heads.refreshK() : KNN_DEFAULTS.k;
   },
 
   /** Embeds an image (Blob or bitmap) with the project's backbone and predicts with both heads. */

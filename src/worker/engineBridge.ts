@@ -3,14 +3,13 @@
  * turns AbortSignals into cancel messages. The store talks to the engine only through this.
  */
 import * as Comlink from 'comlink';
-import type { AugmentView } from '../core/backbone/augment';
+import type { Augmentation, AugmentView } from '../core/backbone/augment';
 import type { AspectMode, BackboneSpec, ClassPrediction } from '../core/backbone/types';
 import type { BackendName } from './backends';
 import type { EmbedProgress, EmbedReport } from './embedPipeline';
 import type { EngineApi, EngineStatus } from './engine.worker';
 import { callWithCancel } from './jobs';
 import type {
-  Augmentation,
   CompareRow,
   DenseModelSummary,
   HeadSettings,

@@ -15,8 +15,6 @@ import {
   type Augmentation,
   type AugmentView,
 } from '../core/backbone/augment';
-
-export { NO_AUGMENTATION, type Augmentation };
 import type { DenseHead } from '../core/heads';
 import {
   chooseK,
@@ -355,7 +353,9 @@ export class ProjectHeads {
   }
 
   get exampleCount(): number {
-    return this.labelled().length;
+    let count = 0;
+    for (const example of this.examples.values()) if (example.labelIds.length > 0) count++;
+    return count;
   }
 
   /** New embeddings (from the pipeline) with their current labels. */
@@ -549,16 +549,25 @@ export class ProjectHeads {
     }));
   }
 
-  /** Cached embeddings of augmentation views of this project (computed by the pipeline). */
+  /**
+   * Cached embeddings of augmentation views of this project (computed by the pipeline), keyed by
+   * `keyOf(sampleId)`: the sample id itself, or another key items carry; undefined drops a record.
+   */
   private async viewEmbeddings(
     db: LoupeDatabase,
     views: readonly AugmentView[],
+    keyOf: (sampleId: string) => string | undefined = (sampleId) => sampleId,
   ): Promise<ViewEmbeddings[]> {
     return Promise.all(
       views.map(async (view) => {
         const suffix = viewSuffix(view);
         const records = await listEmbeddings(db, this.projectId, this.embeddingKey + suffix);
-        return { suffix, vectors: new Map(records.map((r) => [r.sampleId, r.vector])) };
+        const vectors = new Map<string, Float32Array>();
+        for (const r of records) {
+          const key = keyOf(r.sampleId);
+          if (key !== undefined) vectors.set(key, r.vector);
+        }
+        return { suffix, vectors };
       }),
     );
   }
@@ -566,8 +575,9 @@ export class ProjectHeads {
   /**
    * Cross-validates head variants on the same seeded folds (Compare heads, and the `npm run eval`
    * accuracy report): KNN with the current k, dense defaults, the logistic-regression probe,
-   * each with or without augmented copies (flips, random crops) of the training images only. `trainPerClass` keeps only that many training images per label in each fold
-   * (validation folds stay whole).
+   * each with or without augmented copies (flips, random crops) of the training images only.
+   * `trainPerClass` keeps only that many training images per label in each fold (validation
+   * folds stay whole).
    */
   async evaluateVariants(
     db: LoupeDatabase,
@@ -589,16 +599,8 @@ export class ProjectHeads {
       const key = augmentationSuffix(augmentation);
       let views = viewCache.get(key);
       if (!views) {
-        views = this.viewEmbeddings(db, augmentationViews(augmentation)).then((list) =>
-          list.map((view) => ({
-            suffix: view.suffix,
-            vectors: new Map(
-              [...view.vectors].flatMap(([id, vector]) => {
-                const position = positionOf.get(id);
-                return position === undefined ? [] : [[position, vector] as const];
-              }),
-            ),
-          })),
+        views = this.viewEmbeddings(db, augmentationViews(augmentation), (id) =>
+          positionOf.get(id),
         );
         viewCache.set(key, views);
       }
