@@ -2,7 +2,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { openLoupeDb, type LoupeDatabase } from '../core/storage/db';
-import { dataWorker, runImport } from '../worker/importBridge';
+import { dataWorker, runImport } from '../worker/dataBridge';
 import { createEngineClient } from '../worker/engineBridge';
 import { createLoupeStore } from '../state/store';
 import { projectBackboneSpec } from '../state/engineSlice';

@@ -3,7 +3,7 @@
  * predictions, dense training with per-epoch logs, the saved model's summary and evaluation, and
  * the k-fold head comparison. Label changes are diffed and pushed to the worker's KNN at once.
  */
-import type { HeadKind } from '../core/heads/types';
+import type { ProjectKind } from '../core/kinds';
 import type { DenseConfig } from '../core/heads/dense';
 import type { ProjectRecord, SampleMeta } from '../core/storage/schema';
 import * as projectsRepo from '../core/storage/projects';
@@ -88,7 +88,7 @@ export function projectHeadSettings(project: ProjectRecord): HeadSettings {
   };
 }
 
-function projectKind(kind: string | undefined): HeadKind {
+function projectKind(kind: string | undefined): ProjectKind {
   return kind === 'multi-label' ? 'multi-label' : 'single-label';
 }
 

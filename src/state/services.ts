@@ -4,10 +4,10 @@
  */
 import type { ImportReport } from '../core/dataset/importer';
 import type { LoupeDatabase } from '../core/storage/db';
-import type { ImportCall } from '../worker/importBridge';
+import type { ImportCall } from '../worker/dataBridge';
 import type { EngineClient } from '../worker/engineBridge';
 import type * as Comlink from 'comlink';
-import type { ImportWorkerApi } from '../worker/import.worker';
+import type { DataWorkerApi } from '../worker/data.worker';
 
 export interface Services {
   db(): Promise<LoupeDatabase>;
@@ -15,5 +15,5 @@ export interface Services {
   /** The engine worker (tensors). Absent in unit tests that exercise storage-only actions. */
   engine?: EngineClient;
   /** The data worker (archives, dataset zips). Absent in unit tests. */
-  data?: () => Comlink.Remote<ImportWorkerApi>;
+  data?: () => Comlink.Remote<DataWorkerApi>;
 }

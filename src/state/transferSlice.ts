@@ -5,17 +5,17 @@
 import * as Comlink from 'comlink';
 import { projectBackboneSpec } from './engineSlice';
 import type { SliceCreator } from './store';
-import type { ArchiveSummary } from '../worker/import.worker';
+import type { ArchiveSummary } from '../worker/data.worker';
+import type { KnnExportDtype } from '../core/formats/knnExport';
 
 export type ExportKind = 'tfjs' | 'knn' | 'archive' | 'dataset';
-export type KnnDtype = 'float32' | 'float16' | 'int8';
 
 export interface TransferSlice {
   transfer: { task: string; done: number; total: number } | null;
   pendingArchive: ArchiveSummary | null;
   exportAs(
     kind: ExportKind,
-    options?: { dtype?: KnnDtype },
+    options?: { dtype?: KnnExportDtype },
   ): Promise<{ blob: Blob; fileName: string } | null>;
   inspectArchive(file: File): Promise<ArchiveSummary | null>;
   importArchive(options: { name?: string; replaceProjectId?: string }): Promise<string | null>;

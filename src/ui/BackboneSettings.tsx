@@ -10,7 +10,7 @@ import {
   mobileNetV2Spec,
   probeBackbone,
 } from '../core/backbone/registry';
-import { customBackboneId } from '../core/backbone/custom';
+import { customBackboneId } from '../core/backbone/layersBackbone';
 import type { BackboneSpec } from '../core/backbone/types';
 import type { AspectMode } from '../core/storage/schema';
 import { pendingBackbone, projectBackboneSpec } from '../state/engineSlice';

@@ -4,7 +4,8 @@
  */
 import { useState } from 'react';
 import { useLoupe } from '../state/react';
-import type { ExportKind, KnnDtype } from '../state/transferSlice';
+import type { ExportKind } from '../state/transferSlice';
+import type { KnnExportDtype } from '../core/formats/knnExport';
 import { Dialog } from './Dialog';
 import { downloadBlob } from './download';
 
@@ -26,7 +27,7 @@ function ExportDialog({ open, onClose }: { open: boolean; onClose: () => void })
   const hasDense = useLoupe((s) => !!s.modelSummary);
   const classifier = useLoupe((s) => s.classifier);
   const train = useLoupe((s) => s.train);
-  const [dtype, setDtype] = useState<KnnDtype>('float32');
+  const [dtype, setDtype] = useState<KnnExportDtype>('float32');
   const [needsDense, setNeedsDense] = useState(false);
 
   const run = async (kind: ExportKind): Promise<void> => {
@@ -62,7 +63,7 @@ function ExportDialog({ open, onClose }: { open: boolean; onClose: () => void })
         </button>
         <label className="inline">
           Precision
-          <select value={dtype} onChange={(e) => setDtype(e.target.value as KnnDtype)}>
+          <select value={dtype} onChange={(e) => setDtype(e.target.value as KnnExportDtype)}>
             <option value="float32">float32 (exact)</option>
             <option value="float16">float16 (half the size)</option>
             <option value="int8">int8 (a quarter of the size)</option>

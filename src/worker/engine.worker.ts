@@ -41,7 +41,8 @@ import {
   type EvalVariant,
   type TryPredictions,
 } from './headsService';
-import { KNN_DEFAULTS, type DenseConfig, type EpochLog, type HeadKind } from '../core/heads';
+import { KNN_DEFAULTS, type DenseConfig, type EpochLog } from '../core/heads';
+import type { ProjectKind } from '../core/kinds';
 
 let dbPromise: Promise<LoupeDatabase> | null = null;
 function db(): Promise<LoupeDatabase> {
@@ -274,7 +275,7 @@ const api = {
     projectId: string,
     spec: BackboneSpec,
     aspectMode: AspectMode,
-    kind: HeadKind,
+    kind: ProjectKind,
     settings: HeadSettings = DEFAULT_HEAD_SETTINGS,
   ): Promise<{ examples: number; k: number; summary: DenseModelSummary | null }> {
     const key = embeddingKey(spec, aspectMode);

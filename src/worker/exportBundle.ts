@@ -25,7 +25,7 @@ import {
   type KnnExportDtype,
   type KnnExportExample,
 } from '../core/formats/knnExport';
-import type { HeadKind } from '../core/heads/types';
+import type { ProjectKind } from '../core/kinds';
 import { holdoutSplit } from '../core/eval/split';
 import { indexItems } from '../core/heads/evaluate';
 import { PREPROCESS_VERSION } from '../core/backbone/preprocess';
@@ -116,7 +116,7 @@ export async function knnFiles(input: {
   spec: BackboneSpec;
   examples: { id: string; embedding: Float32Array; labelIds: string[] }[];
   labels: { id: string; name: string }[];
-  kind: HeadKind;
+  kind: ProjectKind;
   k: number;
   /** The project's KNN voting settings, so the exported model predicts like the app. */
   weighted: boolean;

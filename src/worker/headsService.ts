@@ -28,7 +28,6 @@ import {
   type DenseConfig,
   type EpochLog,
   type Head,
-  type HeadKind,
   type LabelledEmbedding,
   type Prediction,
   type SerializedDenseHead,
@@ -38,6 +37,7 @@ import { listEmbeddings } from '../core/storage/embeddings';
 import { listModels, saveModel } from '../core/storage/models';
 import { listSampleMeta } from '../core/storage/samples';
 import { newId } from '../core/ids';
+import type { ProjectKind } from '../core/kinds';
 
 export const EVAL_SEED = 1234;
 
@@ -63,7 +63,7 @@ export interface DenseModelSummary {
   snapshot: Record<string, string[]>;
   embeddingKey: string;
   backboneId: string;
-  kind: HeadKind;
+  kind: ProjectKind;
   /** Training-time augmentation; absent on models saved before it existed (= none). */
   augmentation?: Augmentation;
 }
@@ -225,7 +225,7 @@ export class ProjectHeads {
     readonly projectId: string,
     readonly embeddingKey: string,
     readonly backboneId: string,
-    readonly kind: HeadKind,
+    readonly kind: ProjectKind,
   ) {
     this.knn = new KnnHead({ kind });
   }
@@ -235,7 +235,7 @@ export class ProjectHeads {
     projectId: string,
     embeddingKey: string,
     backboneId: string,
-    kind: HeadKind,
+    kind: ProjectKind,
   ): Promise<ProjectHeads> {
     const heads = new ProjectHeads(projectId, embeddingKey, backboneId, kind);
     const [metas, embeddings, models] = await Promise.all([

@@ -14,7 +14,7 @@ import {
   listCandidateLayers,
   mobileNetV1Spec,
   type CustomBackboneSpec,
-  type CustomLayersBackbone,
+  type LayersBackbone,
   type MobileNetV1Spec,
 } from '../../src/core/backbone';
 
@@ -96,7 +96,7 @@ describe('custom backbone', () => {
     const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(e, want))).dataSync()[0] ?? Infinity);
     expect(diff).toBeLessThan(1e-5);
 
-    expect((b as CustomLayersBackbone).embeddingModel().outputs[0]?.shape).toEqual([null, 6]);
+    expect((b as LayersBackbone).embeddingModel().outputs[0]?.shape).toEqual([null, 6]);
     tf.dispose([batch, e, want]);
     b.dispose();
     expect(tf.memory().numTensors).toBe(baseline);

@@ -13,7 +13,7 @@ import {
   type KnnExportInput,
 } from '../../src/core/formats/knnExport';
 import { KnnHead, type KnnConfig } from '../../src/core/heads/knn';
-import type { HeadKind } from '../../src/core/heads/types';
+import type { ProjectKind } from '../../src/core/kinds';
 import type { AspectMode } from '../../src/core/storage/schema';
 import { mulberry32, randomNormal, type Rng } from '../../src/core/random';
 import { aspectRect, loadClassifier } from '../../src/runtime/loupe-runtime.js';
@@ -308,7 +308,7 @@ describe('KNN export', () => {
   }
 
   function exportInput(
-    kind: HeadKind,
+    kind: ProjectKind,
     mode: AspectMode,
     dtype: KnnExportDtype,
     config: Pick<KnnConfig, 'k' | 'weighted' | 'unknownSimilarity' | 'multiLabelThreshold'>,
@@ -325,7 +325,7 @@ describe('KNN export', () => {
   }
 
   const cases: {
-    kind: HeadKind;
+    kind: ProjectKind;
     mode: AspectMode;
     dtype: KnnExportDtype;
     config: Pick<KnnConfig, 'k' | 'weighted' | 'unknownSimilarity' | 'multiLabelThreshold'>;

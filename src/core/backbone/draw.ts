@@ -3,14 +3,14 @@
  * can run it without loading tfjs: aspect geometry (`aspectRect`), EXIF-aware decoding and the
  * resize to the backbone's square input (`drawToPixels`). `preprocess.ts` re-exports all of it.
  */
-import type { AspectMode } from '../storage/schema';
+import { ASPECT_MODES, type AspectMode } from '../kinds';
 import type { SourceRegion } from './augment';
 
 /** Bump whenever any step below changes its output: every cached embedding is then recomputed. */
 export const PREPROCESS_VERSION = 2;
 
 export const DEFAULT_ASPECT_MODE: AspectMode = 'centre-crop';
-export const ASPECT_MODES: readonly AspectMode[] = ['centre-crop', 'letterbox', 'squash'];
+export { ASPECT_MODES };
 
 /** Colour letterbox bars are filled with (and transparent pixels composited over). */
 export const LETTERBOX_FILL = '#000000';

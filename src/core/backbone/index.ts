@@ -3,7 +3,7 @@ export * from './types';
 export * from './preprocess';
 export * from './augment';
 export * from './layersModel';
-export * from './custom';
+export * from './layersBackbone';
 export * from './mobilenetV1';
 export * from './mobilenetV2';
 export * from './registry';

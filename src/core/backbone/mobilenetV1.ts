@@ -4,7 +4,7 @@
  * `classify` ("base model sees: ..."), with class names from the model folder's metadata.json.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CustomLayersBackbone } from './custom';
+import { LayersBackbone } from './layersBackbone';
 import { FIX_MODELS_COMMAND, assertBatch, fetchLabels, topKClasses } from './layersModel';
 import type { BackboneOptions, ClassPrediction, MobileNetV1Spec } from './types';
 
@@ -13,7 +13,7 @@ export function labelsUrlNextTo(modelUrl: string): string {
   return modelUrl.replace(/[^/?#]*([?#].*)?$/, 'metadata.json');
 }
 
-export class MobileNetV1Backbone extends CustomLayersBackbone {
+export class MobileNetV1Backbone extends LayersBackbone {
   private labels: readonly string[] | null;
   private readonly labelsUrl: string | null;
 

@@ -3,7 +3,7 @@
  * /models/...), `createBackbone(spec)` for any spec, and a cheap availability probe so the UI can
  * say "weights missing: run `npm run models`" before trying to load.
  */
-import { createCustomBackbone } from './custom';
+import { createCustomBackbone } from './layersBackbone';
 import { FIX_MODELS_COMMAND } from './layersModel';
 import { createMobileNetV1Backbone } from './mobilenetV1';
 import { createMobileNetV2Backbone } from './mobilenetV2';

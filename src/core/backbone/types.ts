@@ -4,7 +4,7 @@
  * `embeddingKey`, the cache key embeddings are stored under in IndexedDB.
  */
 import type * as tf from '@tensorflow/tfjs';
-import type { AspectMode } from '../storage/schema';
+import type { AspectMode } from '../kinds';
 import { PREPROCESS_VERSION } from './preprocess';
 
 export type { AspectMode };

@@ -8,8 +8,7 @@ import { headlineScore, multiLabelMetrics, singleLabelMetrics, UNKNOWN } from '.
 import type { Metrics } from './metrics';
 import { DEFAULT_FOLDS, kFoldSplit } from './split';
 import type { Fold, SplitItem } from './split';
-
-export type TaskKind = 'single-label' | 'multi-label';
+import type { ProjectKind } from '../kinds';
 
 /** A fitted model, as cross-validation sees it. */
 export interface Predictor<T> {
@@ -31,7 +30,7 @@ export interface FitContext<T> {
 
 export interface CrossValidateOptions<T extends SplitItem> {
   items: readonly T[];
-  kind: TaskKind;
+  kind: ProjectKind;
   /** Number of classes / labels (indices in `labels` are below it). */
   numLabels: number;
   fit: (train: T[], context: FitContext<T>) => Promise<Predictor<T>>;
@@ -70,7 +69,7 @@ export class CrossValidationAborted extends Error {
 }
 
 export function scorePredictions(
-  kind: TaskKind,
+  kind: ProjectKind,
   truths: readonly (readonly number[])[],
   predicted: readonly (readonly number[])[],
   numLabels: number,

@@ -19,8 +19,7 @@
  */
 import { headlineScore, multiLabelMetrics, singleLabelMetrics, UNKNOWN } from '../eval/metrics';
 import { KnnHead } from '../heads/knn';
-import type { HeadKind } from '../heads/types';
-import type { AspectMode } from '../storage/schema';
+import { isAspectMode, isProjectKind, type AspectMode, type ProjectKind } from '../kinds';
 
 export const KNN_EXPORT_FORMAT = 'loupe-knn';
 export const KNN_EXPORT_VERSION = 1;
@@ -30,13 +29,11 @@ export const KNN_BACKBONE_MODEL = 'backbone/model.json';
 
 export type KnnExportDtype = 'float32' | 'float16' | 'int8';
 export const KNN_EXPORT_DTYPES: readonly KnnExportDtype[] = ['float32', 'float16', 'int8'];
-const KINDS: readonly HeadKind[] = ['single-label', 'multi-label'];
-const ASPECT_MODES: readonly AspectMode[] = ['centre-crop', 'letterbox', 'squash'];
 
 export interface KnnManifest {
   format: typeof KNN_EXPORT_FORMAT;
   version: number;
-  kind: HeadKind;
+  kind: ProjectKind;
   /** Labels in vote order; `rowLabels` index into this list. */
   labels: { id: string; name: string }[];
   k: number;
@@ -64,7 +61,7 @@ export interface KnnExportExample {
 export interface KnnExportInput {
   examples: readonly KnnExportExample[];
   labels: readonly { id: string; name: string }[];
-  kind: HeadKind;
+  kind: ProjectKind;
   k: number;
   weighted: boolean;
   multiLabelThreshold: number;
@@ -256,7 +253,7 @@ function checkSettings(s: {
   const fail = (message: string): never => {
     throw new KnnExportError('invalid-manifest', message);
   };
-  if (!KINDS.includes(s.kind as HeadKind)) fail(`unknown kind ${JSON.stringify(s.kind)}`);
+  if (!isProjectKind(s.kind)) fail(`unknown kind ${JSON.stringify(s.kind)}`);
   if (!Number.isInteger(s.k) || (s.k as number) < 1) fail('k must be an integer >= 1');
   if (typeof s.weighted !== 'boolean') fail('weighted must be true or false');
   if (typeof s.multiLabelThreshold !== 'number' || !Number.isFinite(s.multiLabelThreshold))
@@ -425,7 +422,7 @@ export function parseKnnManifest(json: unknown): KnnManifest {
   const p = m.preprocessing;
   if (
     !isRecord(p) ||
-    !ASPECT_MODES.includes(p.aspectMode as AspectMode) ||
+    !isAspectMode(p.aspectMode) ||
     !isNonNegativeInteger(p.version) ||
     typeof p.description !== 'string'
   ) {
@@ -435,7 +432,7 @@ export function parseKnnManifest(json: unknown): KnnManifest {
   return {
     format: KNN_EXPORT_FORMAT,
     version: m.version as number,
-    kind: m.kind as HeadKind,
+    kind: m.kind as ProjectKind,
     labels,
     k: m.k as number,
     weighted: m.weighted as boolean,

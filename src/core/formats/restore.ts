@@ -13,6 +13,7 @@
  * (names are never markup; this keeps a project whose label was named "<3" importable).
  */
 import { newId } from '../ids';
+import { isProjectKind } from '../kinds';
 import { checkFile, sha256Hex, sniffImage } from '../imageio';
 import type { LoupeDatabase } from '../storage/db';
 import { cleanName } from '../storage/projects';
@@ -92,7 +93,6 @@ const MAX_ID_LENGTH = 200;
 const MAX_SAMPLE_NAME = 1024;
 const MAX_THUMBNAIL_BYTES = 8 * 1024 * 1024;
 const MAX_EMBEDDING_DIM = 1 << 20;
-const PROJECT_KINDS: readonly ProjectKind[] = ['single-label', 'multi-label'];
 
 type Obj = Record<string, unknown>;
 
@@ -493,7 +493,7 @@ function readProject(
 ): { project: ProjectRecord; labels: LabelRecord[] } {
   const p = fieldsOf(doc.object('project'), PROJECT_PATH, 'project');
   const kind = p.string('kind', 50);
-  if (!(PROJECT_KINDS as readonly string[]).includes(kind)) {
+  if (!isProjectKind(kind)) {
     throw p.invalid(`has kind ${quote(kind)}, which this Loupe does not know`);
   }
   const settingsFields = fieldsOf(p.object('settings'), PROJECT_PATH, 'project.settings');

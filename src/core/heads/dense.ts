@@ -33,10 +33,10 @@ import { indexItems } from './evaluate';
 import type { IndexedItem, LabelledEmbedding } from './evaluate';
 import { packUnitRows, unitRowsTensor } from './tensors';
 import { SERIALIZED_HEAD_FORMAT, SERIALIZED_HEAD_VERSION } from './types';
+import type { ProjectKind } from '../kinds';
 import type {
   EmbeddingBatch,
   Head,
-  HeadKind,
   Prediction,
   SerializedHeadBase,
   SerializedTensor,
@@ -115,7 +115,7 @@ export interface EpochLog {
 }
 
 export interface TrainDenseOptions {
-  kind: HeadKind;
+  kind: ProjectKind;
   /** Label ids in order (default: in order of appearance in the items). */
   labels?: readonly string[];
   config?: Partial<DenseConfig>;
@@ -208,7 +208,7 @@ function forward(
 
 /** Per-item loss (unreduced): softmax CE [n] or mean-over-labels BCE [n] (elementwise weights). */
 function perItemLoss(
-  kind: HeadKind,
+  kind: ProjectKind,
   logits: tf.Tensor2D,
   y: tf.Tensor2D,
   weights: tf.Tensor | null,
@@ -225,7 +225,7 @@ function perItemLoss(
   return tf.mean(weights ? tf.mul(bce, weights) : bce, 1) as tf.Tensor1D;
 }
 
-function accuracyOf(kind: HeadKind, logits: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
+function accuracyOf(kind: ProjectKind, logits: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
   if (kind === 'single-label')
     return tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(y, 1)), 'float32'));
   return tf.mean(tf.cast(tf.equal(tf.cast(tf.greaterEqual(logits, 0), 'float32'), y), 'float32'));
@@ -241,7 +241,7 @@ function targets(items: readonly IndexedItem[], numLabels: number): Float32Array
 
 /** Loss weights: [n] per sample (single-label) or [n, C] per element (multi-label); null = none. */
 function lossWeights(
-  kind: HeadKind,
+  kind: ProjectKind,
   items: readonly IndexedItem[],
   numLabels: number,
   setting: DenseConfig['classWeights'],
@@ -316,7 +316,7 @@ interface FitOutcome {
 
 /** One seeded training run. Owns and (unless returned) disposes its model and optimizer. */
 async function fit(
-  kind: HeadKind,
+  kind: ProjectKind,
   data: FitData,
   numLabels: number,
   config: DenseConfig,
@@ -553,7 +553,7 @@ export async function trainDenseHead(
 }
 
 interface DenseHeadInit {
-  kind: HeadKind;
+  kind: ProjectKind;
   labels: readonly string[];
   dim: number;
   config: DenseConfig;
@@ -563,7 +563,7 @@ interface DenseHeadInit {
 
 export class DenseHead implements Head {
   readonly type = 'dense' as const;
-  readonly kind: HeadKind;
+  readonly kind: ProjectKind;
   readonly dim: number;
   private readonly labelList: string[];
   private cfg: DenseConfig;

@@ -9,7 +9,8 @@ import { headlineScore } from '../eval/metrics';
 import type { Metrics } from '../eval/metrics';
 import { kFoldSplit } from '../eval/split';
 import type { Fold } from '../eval/split';
-import type { Head, HeadKind } from './types';
+import type { Head } from './types';
+import type { ProjectKind } from '../kinds';
 
 export interface LabelledEmbedding {
   id: string;
@@ -28,7 +29,7 @@ export interface IndexedItem extends LabelledEmbedding {
  */
 export function indexItems(
   items: readonly LabelledEmbedding[],
-  kind: HeadKind,
+  kind: ProjectKind,
   labels: readonly string[] = [],
 ): { items: IndexedItem[]; labels: string[] } {
   const list = [...new Set(labels)];
@@ -53,7 +54,7 @@ export function indexItems(
 
 export interface VariantFoldsOptions {
   items: readonly LabelledEmbedding[];
-  kind: HeadKind;
+  kind: ProjectKind;
   labels?: readonly string[];
   folds?: number;
   seed?: number;
@@ -96,7 +97,7 @@ export async function crossValidateFolds(
 
 export interface CrossValidateHeadOptions {
   items: readonly LabelledEmbedding[];
-  kind: HeadKind;
+  kind: ProjectKind;
   labels?: readonly string[];
   /** Builds or trains a head on the fold's training items only. */
   fit: (train: LabelledEmbedding[], labels: string[], fold: number) => Promise<Head>;

@@ -24,14 +24,8 @@ import * as tf from '@tensorflow/tfjs';
 import { crossValidateFolds } from './evaluate';
 import { batchDim, batchLength, l2NormalizeRowsInPlace, unitRowsTensor } from './tensors';
 import { SERIALIZED_HEAD_FORMAT, SERIALIZED_HEAD_VERSION } from './types';
-import type {
-  EmbeddingBatch,
-  Head,
-  HeadKind,
-  Neighbour,
-  Prediction,
-  SerializedHeadBase,
-} from './types';
+import type { ProjectKind } from '../kinds';
+import type { EmbeddingBatch, Head, Neighbour, Prediction, SerializedHeadBase } from './types';
 
 export interface KnnConfig {
   /** Neighbours that vote (clamped to the number of examples). */
@@ -68,7 +62,7 @@ export interface KnnExample {
 }
 
 export interface KnnOptions {
-  kind: HeadKind;
+  kind: ProjectKind;
   /** Label ids in display order; labels met later are appended. */
   labels?: readonly string[];
   config?: Partial<KnnConfig>;
@@ -113,7 +107,7 @@ function checkConfig(config: KnnConfig): KnnConfig {
 export function knnVote(
   neighbours: readonly { similarity: number; labels: readonly number[] }[],
   numLabels: number,
-  kind: HeadKind,
+  kind: ProjectKind,
   config: Pick<KnnConfig, 'weighted' | 'unknownSimilarity' | 'multiLabelThreshold'>,
 ): VoteResult {
   const probabilities = new Array<number>(numLabels).fill(0);
@@ -169,7 +163,7 @@ export function knnVote(
 
 export class KnnHead implements Head {
   readonly type = 'knn' as const;
-  readonly kind: HeadKind;
+  readonly kind: ProjectKind;
   private cfg: KnnConfig;
   private labelList: string[] = [];
   private labelIndex = new Map<string, number>();
@@ -555,7 +549,7 @@ export class KnnHead implements Head {
 }
 
 export interface ChooseKOptions {
-  kind: HeadKind;
+  kind: ProjectKind;
   /** Label ids in order (default: in order of appearance). */
   labels?: readonly string[];
   candidates?: readonly number[];

@@ -4,9 +4,9 @@
  * dispose its tensors. Heads speak label ids (strings); probabilities are aligned with `labels`.
  */
 import type * as tf from '@tensorflow/tfjs';
+import type { ProjectKind } from '../kinds';
 
 export type HeadType = 'knn' | 'dense';
-export type HeadKind = 'single-label' | 'multi-label';
 
 /** A batch of embeddings: one Float32Array per image, or a [n, d] tensor (never disposed by heads). */
 export type EmbeddingBatch = readonly Float32Array[] | tf.Tensor2D;
@@ -47,7 +47,7 @@ export interface SerializedHeadBase<T extends HeadType, C, S> {
   format: typeof SERIALIZED_HEAD_FORMAT;
   version: number;
   type: T;
-  kind: HeadKind;
+  kind: ProjectKind;
   labels: string[];
   /** Embedding width the head expects. */
   dim: number;
@@ -59,7 +59,7 @@ export interface SerializedHeadBase<T extends HeadType, C, S> {
 
 export interface Head {
   readonly type: HeadType;
-  readonly kind: HeadKind;
+  readonly kind: ProjectKind;
   /** Label ids, in the order of `Prediction.probabilities`. */
   readonly labels: readonly string[];
   /** Embedding width; 0 for an empty KNN head that has not seen an example yet. */

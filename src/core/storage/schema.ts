@@ -10,8 +10,9 @@ import type { DBSchema } from 'idb';
 export const DB_NAME = 'loupe';
 export const DB_VERSION = 2;
 
-export type ProjectKind = 'single-label' | 'multi-label';
-export type AspectMode = 'centre-crop' | 'letterbox' | 'squash';
+import type { AspectMode, ProjectKind } from '../kinds';
+
+export type { AspectMode, ProjectKind };
 
 export interface ProjectSettings {
   /** How a non-square image becomes the backbone's square input. */

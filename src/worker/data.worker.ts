@@ -124,5 +124,5 @@ const api = {
   },
 };
 
-export type ImportWorkerApi = typeof api;
+export type DataWorkerApi = typeof api;
 Comlink.expose(api);

@@ -1,5 +1,5 @@
 /**
- * Custom backbone: any TF.js layers model (URL or dropped files through `tf.io.browserFiles`)
+ * Layers-model backbones: any TF.js layers model (URL or dropped files through `tf.io.browserFiles`)
  * with a chosen embedding layer and input range. 4-D layer outputs are global-average-pooled,
  * 2-D outputs used as they are. Also the base class of the default MobileNet v1 backbone, and
  * `inspectLayersModel` for the UI's layer picker.
@@ -23,7 +23,7 @@ export type LayersBackboneSpec = Pick<
   'id' | 'label' | 'url' | 'inputSize' | 'inputRange' | 'embeddingSize' | 'embeddingLayer'
 >;
 
-export class CustomLayersBackbone extends LazyBackbone {
+export class LayersBackbone extends LazyBackbone {
   protected readonly spec: LayersBackboneSpec;
   /** Noun used in error messages ("MobileNet weights not found ..."). */
   protected readonly what: string;
@@ -102,8 +102,8 @@ export class CustomLayersBackbone extends LazyBackbone {
 export function createCustomBackbone(
   spec: CustomBackboneSpec,
   options: BackboneOptions = {},
-): CustomLayersBackbone {
-  return new CustomLayersBackbone(spec, options);
+): LayersBackbone {
+  return new LayersBackbone(spec, options);
 }
 
 export interface LayersModelInfo {

@@ -1,18 +1,18 @@
 /**
- * Main-thread side of the import worker: starts it lazily, forwards progress, and turns an
+ * Main-thread side of the data worker: starts it lazily, forwards progress, and turns an
  * AbortSignal into a cancel message (the worker finishes the chunk it is writing, keeping it).
  */
 import * as Comlink from 'comlink';
 import type { ImportItem, ImportProgress, ImportReport } from '../core/dataset/importer';
 import type { SampleMeta, SampleSource } from '../core/storage/schema';
-import type { ImportWorkerApi } from './import.worker';
+import type { DataWorkerApi } from './data.worker';
 import { callWithCancel } from './jobs';
 
-let remote: Comlink.Remote<ImportWorkerApi> | null = null;
+let remote: Comlink.Remote<DataWorkerApi> | null = null;
 
-function worker(): Comlink.Remote<ImportWorkerApi> {
-  remote ??= Comlink.wrap<ImportWorkerApi>(
-    new Worker(new URL('./import.worker.ts', import.meta.url), {
+function worker(): Comlink.Remote<DataWorkerApi> {
+  remote ??= Comlink.wrap<DataWorkerApi>(
+    new Worker(new URL('./data.worker.ts', import.meta.url), {
       type: 'module',
       name: 'loupe-import',
     }),
@@ -31,7 +31,7 @@ export interface ImportCall {
 }
 
 /** The data worker's API for archive and dataset calls (no cancellation needed from the UI yet). */
-export function dataWorker(): Comlink.Remote<ImportWorkerApi> {
+export function dataWorker(): Comlink.Remote<DataWorkerApi> {
   return worker();
 }
 
