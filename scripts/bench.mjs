@@ -463,7 +463,7 @@ async function runBackend(env, backend, n) {
             onBatch: () => undefined,
           });
           const endedAt = performance.now();
-          const forward = await engine.measureForward(projectId, spec, aspectMode, n);
+          const forward = await engine.measureForward({ projectId, spec, aspectMode, n });
           const after = await engine.stats();
           return {
             report,

@@ -131,7 +131,10 @@ try {
       const t0 = Date.now();
       const [row] = await page.evaluate(
         ({ variant, perClass }) =>
-          window.__loupe.services.engine.evaluateVariants([variant], perClass),
+          window.__loupe.services.engine.evaluateVariants({
+            variants: [variant],
+            trainPerClass: perClass,
+          }),
         { variant, perClass: setting.perClass },
       );
       results[setting.key][variant] = {

@@ -2,10 +2,10 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { openLoupeDb, type LoupeDatabase } from '../core/storage/db';
-import { dataWorker, runImport } from '../worker/dataBridge';
+import { createDataClient, runImport } from '../worker/dataBridge';
 import { createEngineClient } from '../worker/engineBridge';
 import { createLoupeStore } from '../state/store';
-import { projectBackboneSpec } from '../state/engineSlice';
+import { projectBackboneSpec } from '../core/projectSettings';
 import type { Services } from '../state/services';
 import { StoreContext } from '../state/react';
 import { App } from '../ui/App';
@@ -25,7 +25,7 @@ const services: Services = {
   },
   runImport,
   engine: createEngineClient(),
-  data: dataWorker,
+  data: createDataClient(),
 };
 
 const store = createLoupeStore(services, { persistPrefs: true });
@@ -46,7 +46,7 @@ if (!root) throw new Error('index.html lacks #root');
 createRoot(root).render(
   <StrictMode>
     <ErrorBoundary>
-      <StoreContext.Provider value={{ store, services }}>
+      <StoreContext.Provider value={store}>
         <App />
       </StoreContext.Provider>
     </ErrorBoundary>

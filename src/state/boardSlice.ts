@@ -8,6 +8,7 @@ import * as samplesRepo from '../core/storage/samples';
 import type { DeleteLabelMode } from '../core/storage/labels';
 import type { LabelRecord, ProjectRecord, SampleMeta } from '../core/storage/schema';
 import type { SliceCreator } from './store';
+import { loadThumbnailUrl } from './thumbnails';
 
 export type SelectMode = 'replace' | 'toggle' | 'range';
 
@@ -33,6 +34,10 @@ export interface BoardSlice {
   setProjectKind(kind: ProjectRecord['kind']): Promise<void>;
   deleteSamples(ids: string[]): Promise<void>;
   appendSamples(added: SampleMeta[]): void;
+  /** The original image bytes of one sample (for the detail view); null when it is gone. */
+  loadSampleBlob(id: string): Promise<Blob | null>;
+  /** An object URL of a sample's thumbnail, cached until the sample or project goes away. */
+  thumbnailUrl(id: string): Promise<string | null>;
   select(id: string, mode: SelectMode, orderedIds: readonly string[]): void;
   selectMany(ids: readonly string[]): void;
   clearSelection(): void;
@@ -124,21 +129,17 @@ export const createBoardSlice: SliceCreator<BoardSlice> = (set, get, services) =
       await touch();
     },
     async mergeLabels(sourceId, targetId) {
-      const before = get().samples;
       await labelsRepo.mergeLabels(await services.db(), sourceId, targetId);
       await Promise.all([refreshLabels(), refreshSamples()]);
-      void get().syncHeads(before);
       await touch();
     },
     async deleteLabel(id, mode) {
-      const before = get().samples;
       await labelsRepo.deleteLabel(await services.db(), id, mode);
       const selection = new Set(get().selection);
       await Promise.all([refreshLabels(), refreshSamples()]);
       const alive = new Set(get().samples.map((s) => s.id));
       for (const s of selection) if (!alive.has(s)) selection.delete(s);
       set({ selection, activeLabelId: get().activeLabelId === id ? null : get().activeLabelId });
-      void get().syncHeads(before);
       await touch();
     },
     async moveSamples(ids, labelId) {
@@ -147,7 +148,6 @@ export const createBoardSlice: SliceCreator<BoardSlice> = (set, get, services) =
       const moved = new Set(ids);
       const before = get().samples;
       set({ samples: before.map((s) => (moved.has(s.id) ? { ...s, labelIds } : s)) });
-      void get().syncHeads(before);
       await touch();
     },
     async tagSamples(ids, labelId, on) {
@@ -155,7 +155,6 @@ export const createBoardSlice: SliceCreator<BoardSlice> = (set, get, services) =
       const byId = new Map(updated.map((s) => [s.id, s]));
       const before = get().samples;
       set({ samples: before.map((s) => byId.get(s.id) ?? s) });
-      void get().syncHeads(before);
       await touch();
     },
     async setProjectKind(kind) {
@@ -169,7 +168,6 @@ export const createBoardSlice: SliceCreator<BoardSlice> = (set, get, services) =
       const selection = new Set([...get().selection].filter((s) => !gone.has(s)));
       const before = get().samples;
       set({ samples: before.filter((s) => !gone.has(s.id)), selection });
-      void get().syncHeads(before);
       await touch();
     },
     appendSamples(added) {
@@ -181,8 +179,13 @@ export const createBoardSlice: SliceCreator<BoardSlice> = (set, get, services) =
       const updated = before.map((s) => byId.get(s.id) ?? s);
       const known = new Set(before.map((s) => s.id));
       set({ samples: [...updated, ...mine.filter((s) => !known.has(s.id))] });
-      if (mine.some((s) => known.has(s.id))) void get().syncHeads(before);
       void get().scheduleEmbedding();
+    },
+    async loadSampleBlob(id) {
+      return (await samplesRepo.getSample(await services.db(), id))?.blob ?? null;
+    },
+    thumbnailUrl(id) {
+      return loadThumbnailUrl(services.db, id);
     },
     select(id, mode, orderedIds) {
       const { selection, selectionAnchor } = get();

@@ -4,14 +4,13 @@
  * worker; new imports mark the job dirty so it runs again. The backend choice is remembered
  * per backbone (persisted prefs) and can be overridden in settings.
  */
-import { getBuiltinSpec, defaultBackboneSpec } from '../core/backbone/registry';
-import type { BackboneSpec } from '../core/backbone/types';
+import type { BackboneSpec, ClassPrediction, PendingBackbone } from '../core/backbone/types';
+import { embeddingTarget, pendingBackbone, projectBackboneSpec } from '../core/projectSettings';
 import { embeddingKey } from '../core/backbone/types';
 import { countEmbeddings, pruneEmbeddings } from '../core/storage/embeddings';
 import { updateProject } from '../core/storage/projects';
-import type { AspectMode } from '../core/storage/schema';
 import type { ProjectRecord } from '../core/storage/schema';
-import type { BackendName, EmbedProgress, EngineStatus } from '../worker/engineBridge';
+import type { BackendName, EmbedProgress, EngineStatus } from '../worker/api';
 import type { SliceCreator } from './store';
 
 export interface EngineSlice {
@@ -34,32 +33,8 @@ export interface EngineSlice {
   /** Resolves once the worker has picked its backend for the open project's backbone. */
   engineReady(): Promise<void>;
   cancelEmbedding(): void;
-}
-
-export function projectBackboneSpec(project: ProjectRecord): BackboneSpec {
-  const custom = project.settings['customBackbone'] as BackboneSpec | undefined;
-  if (custom && custom.id === project.settings.backboneId) return custom;
-  return getBuiltinSpec(project.settings.backboneId) ?? defaultBackboneSpec();
-}
-
-/** A backbone / aspect-mode switch in progress: its embeddings are computed before it takes over. */
-export interface PendingBackbone {
-  spec: BackboneSpec;
-  aspectMode: AspectMode;
-}
-
-export function pendingBackbone(project: ProjectRecord): PendingBackbone | null {
-  return (project.settings['pendingBackbone'] as PendingBackbone | undefined) ?? null;
-}
-
-/** What the embedding scheduler works on: the pending switch if any, else the active settings. */
-function embeddingTarget(project: ProjectRecord): PendingBackbone {
-  return (
-    pendingBackbone(project) ?? {
-      spec: projectBackboneSpec(project),
-      aspectMode: project.settings.aspectMode,
-    }
-  );
+  /** The open project's backbone's own top-3 ImageNet classes for one sample. */
+  baseModelSees(sampleId: string, signal?: AbortSignal): Promise<ClassPrediction[]>;
 }
 
 export const createEngineSlice: SliceCreator<EngineSlice> = (set, get, services) => {
@@ -73,12 +48,12 @@ export const createEngineSlice: SliceCreator<EngineSlice> = (set, get, services)
     if (!engine) return Promise.reject(new Error('No engine'));
     if (!initialised) {
       const override = get().backendOverride;
+      const remembered = get().rememberedBackends[spec.id];
       initialised = engine
-        .init(spec, {
+        .init({
+          spec,
           ...(override !== 'auto' ? { override } : {}),
-          ...(get().rememberedBackends[spec.id]
-            ? { remembered: get().rememberedBackends[spec.id] }
-            : {}),
+          ...(remembered ? { remembered } : {}),
         })
         .then((status) => {
           set({
@@ -218,6 +193,16 @@ export const createEngineSlice: SliceCreator<EngineSlice> = (set, get, services)
         running = null;
       })();
       return running;
+    },
+    async baseModelSees(sampleId, signal) {
+      const project = get().project;
+      if (!project || !services.engine) return [];
+      return services.engine.classifySample({
+        sampleId,
+        spec: projectBackboneSpec(project),
+        aspectMode: project.settings.aspectMode,
+        ...(signal ? { signal } : {}),
+      });
     },
     cancelEmbedding() {
       dirty = false;

@@ -1,7 +1,8 @@
 /**
  * Heads slice: the classifier used for predictions (KNN or dense), the try image and its live
  * predictions, dense training with per-epoch logs, the saved model's summary and evaluation, and
- * the k-fold head comparison. Label changes are diffed and pushed to the worker's KNN at once.
+ * the k-fold head comparison. Label changes reach the worker's KNN through `syncHeadsWithSamples`,
+ * which the store subscribes to every change of the samples.
  */
 import type { ProjectKind } from '../core/kinds';
 import type { DenseConfig } from '../core/heads/dense';
@@ -13,9 +14,10 @@ import type {
   CompareRow,
   DenseModelSummary,
   EpochLog,
+  LabelChange,
   TryPredictions,
-} from '../worker/engineBridge';
-import { projectBackboneSpec } from './engineSlice';
+} from '../worker/api';
+import { projectBackboneSpec, projectHeadSettings } from '../core/projectSettings';
 import type { SliceCreator } from './store';
 
 export type ClassifierChoice = 'knn' | 'dense';
@@ -55,8 +57,27 @@ export interface HeadsSlice {
   stopTraining(): void;
   compareHeads(): Promise<void>;
   cancelCompare(): void;
-  /** Pushes label changes between `before` and the current samples to the worker's KNN. */
-  syncHeads(before: readonly SampleMeta[]): Promise<void>;
+  /** Label changes between two versions of the samples, pushed to the worker's KNN in order. */
+  syncHeadsWithSamples(before: readonly SampleMeta[], after: readonly SampleMeta[]): Promise<void>;
+}
+
+/** Samples removed, and samples whose labels changed, from `before` to `after`. */
+export function labelChanges(
+  before: readonly SampleMeta[],
+  after: readonly SampleMeta[],
+): { changes: LabelChange[]; removed: string[] } {
+  const now = new Map(after.map((s) => [s.id, s]));
+  const removed: string[] = [];
+  const changes: LabelChange[] = [];
+  for (const old of before) {
+    const current = now.get(old.id);
+    if (current === old) continue;
+    if (!current) removed.push(old.id);
+    else if (current.labelIds.join('|') !== old.labelIds.join('|')) {
+      changes.push({ sampleId: old.id, labelIds: [...current.labelIds] });
+    }
+  }
+  return { changes, removed };
 }
 
 /** Number of labelled samples added, removed or relabelled since the model's training snapshot. */
@@ -73,21 +94,6 @@ export function changesSince(summary: DenseModelSummary, samples: readonly Sampl
   return changes;
 }
 
-/** The head settings stored in a project's settings (`settings.heads`), validated. */
-export function projectHeadSettings(project: ProjectRecord): HeadSettings {
-  const stored = (project.settings['heads'] ?? {}) as Partial<Record<keyof HeadSettings, unknown>>;
-  const { k } = stored;
-  const share = (value: unknown): number | null =>
-    typeof value === 'number' && value > 0 && value < 1 ? value : null;
-  return {
-    k: typeof k === 'number' && Number.isInteger(k) && k >= 1 && k <= 100 ? k : 'auto',
-    weighted: stored.weighted === true,
-    knnUnknownBelow: share(stored.knnUnknownBelow),
-    denseUnknownBelow: share(stored.denseUnknownBelow),
-    flipTta: stored.flipTta === true,
-  };
-}
-
 function projectKind(kind: string | undefined): ProjectKind {
   return kind === 'multi-label' ? 'multi-label' : 'single-label';
 }
@@ -97,6 +103,7 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
   let compareController: AbortController | null = null;
   let framePending = false;
   let kTimer: ReturnType<typeof setTimeout> | null = null;
+  let syncing: Promise<void> = Promise.resolve();
 
   const engine = () => {
     if (!services.engine) throw new Error('The model engine is not available.');
@@ -157,15 +164,13 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
         await get().engineReady();
         const spec = projectBackboneSpec(project);
         const headSettings = projectHeadSettings(project);
-        const opened = await engine()
-          .api()
-          .openHeads(
-            project.id,
-            spec,
-            project.settings.aspectMode,
-            projectKind(project.kind),
-            headSettings,
-          );
+        const opened = await engine().openHeads({
+          projectId: project.id,
+          spec,
+          aspectMode: project.settings.aspectMode,
+          kind: projectKind(project.kind),
+          settings: headSettings,
+        });
         if (get().project?.id !== project.id) return;
         set({
           headsReady: true,
@@ -196,7 +201,7 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
         }
         if (get().project?.id === project.id) set({ project: updated });
         if (!services.engine || !get().headsReady) return;
-        const knnK = await engine().api().setHeadSettings(headSettings);
+        const knnK = await engine().setHeadSettings(headSettings);
         set({ knnK });
         await get().refreshTry();
       } catch (error) {
@@ -217,7 +222,7 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
         }
         void (async () => {
           try {
-            const knnK = await engine().api().refreshK();
+            const knnK = await engine().refreshK();
             if (knnK !== get().knnK) {
               set({ knnK });
               await get().refreshTry();
@@ -236,9 +241,11 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
       if (previous) URL.revokeObjectURL(previous);
       set({ tryPreviewUrl: URL.createObjectURL(image) });
       try {
-        const result = await engine()
-          .api()
-          .tryImage(image, projectBackboneSpec(project), project.settings.aspectMode);
+        const result = await engine().tryImage({
+          image,
+          spec: projectBackboneSpec(project),
+          aspectMode: project.settings.aspectMode,
+        });
         set({ tryResult: result, headsError: null });
       } catch (error) {
         report(error);
@@ -253,14 +260,11 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
       }
       framePending = true;
       try {
-        const { transfer } = await import('comlink');
-        const result = await engine()
-          .api()
-          .tryImage(
-            transfer(frame, [frame]),
-            projectBackboneSpec(project),
-            project.settings.aspectMode,
-          );
+        const result = await engine().tryImage({
+          image: frame,
+          spec: projectBackboneSpec(project),
+          aspectMode: project.settings.aspectMode,
+        });
         set({ tryResult: result });
       } catch (error) {
         report(error);
@@ -273,12 +277,12 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
       const previous = get().tryPreviewUrl;
       if (previous) URL.revokeObjectURL(previous);
       set({ tryResult: null, tryPreviewUrl: null });
-      void services.engine?.api().clearTry();
+      void services.engine?.clearTry();
     },
 
     async refreshTry() {
       if (!get().tryResult || !services.engine) return;
-      const result = await engine().api().applyChanges([], []);
+      const result = await engine().predictTry();
       if (result) set({ tryResult: result });
     },
 
@@ -338,11 +342,11 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
       try {
         const augmentation = get().augmentation;
         if (!(await ensureViews(augmentation, controller.signal, () => {}))) return;
-        const rows = await engine().compareHeads(
-          get().labels.map((l) => l.id),
-          controller.signal,
+        const rows = await engine().compareHeads({
+          labelOrder: get().labels.map((l) => l.id),
           augmentation,
-        );
+          signal: controller.signal,
+        });
         set({ compareRows: rows });
       } catch (error) {
         if (!compareController?.signal.aborted) report(error);
@@ -356,26 +360,21 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
       compareController?.abort();
     },
 
-    async syncHeads(before) {
-      if (!services.engine || !get().headsReady) return;
-      const now = new Map(get().samples.map((s) => [s.id, s]));
-      const removed: string[] = [];
-      const changes: { sampleId: string; labelIds: string[] }[] = [];
-      for (const old of before) {
-        const current = now.get(old.id);
-        if (!current) removed.push(old.id);
-        else if (current.labelIds.join('|') !== old.labelIds.join('|')) {
-          changes.push({ sampleId: old.id, labelIds: [...current.labelIds] });
+    syncHeadsWithSamples(before, after) {
+      if (!services.engine || !get().headsReady) return syncing;
+      const { changes, removed } = labelChanges(before, after);
+      if (removed.length === 0 && changes.length === 0) return syncing;
+      // One call at a time, in the order the board changed: the worker's KNN replays the same edits.
+      syncing = syncing.then(async () => {
+        try {
+          const result = await engine().applyLabelChanges(changes, removed);
+          if (result) set({ tryResult: result });
+          get().scheduleKRefresh();
+        } catch (error) {
+          report(error);
         }
-      }
-      if (removed.length === 0 && changes.length === 0) return;
-      try {
-        const result = await engine().api().applyChanges(changes, removed);
-        if (result) set({ tryResult: result });
-        get().scheduleKRefresh();
-      } catch (error) {
-        report(error);
-      }
+      });
+      return syncing;
     },
   };
 };

@@ -2,20 +2,12 @@
 import { createContext, useContext } from 'react';
 import { useStore } from 'zustand';
 import type { LoupeState, LoupeStore } from './store';
-import type { Services } from './services';
 
-export const StoreContext = createContext<{ store: LoupeStore; services: Services } | null>(null);
+export const StoreContext = createContext<LoupeStore | null>(null);
 
-function useStoreContext(): { store: LoupeStore; services: Services } {
-  const value = useContext(StoreContext);
-  if (!value) throw new Error('StoreContext missing: wrap the app in <StoreContext.Provider>.');
-  return value;
-}
-
+/** Reads a slice of the store; re-renders when the selected value changes. */
 export function useLoupe<T>(selector: (state: LoupeState) => T): T {
-  return useStore(useStoreContext().store, selector);
-}
-
-export function useServices(): Services {
-  return useStoreContext().services;
+  const store = useContext(StoreContext);
+  if (!store) throw new Error('StoreContext missing: wrap the app in <StoreContext.Provider>.');
+  return useStore(store, selector);
 }

@@ -45,17 +45,33 @@ export function createLoupeStore(
     ...createHeadsSlice(set, get, services),
     ...createTransferSlice(set, get, services),
   });
-  if (!options.persistPrefs) return createStore<LoupeState>()(slices);
-  return createStore<LoupeState>()(
-    persist(slices, {
-      name: 'loupe-prefs',
-      version: 1,
-      storage: createJSONStorage(() => localStorage),
-      partialize: (s) => ({
-        thumbSize: s.thumbSize,
-        rememberedBackends: s.rememberedBackends,
-        backendOverride: s.backendOverride,
-      }),
-    }),
-  );
+  const store = options.persistPrefs
+    ? createStore<LoupeState>()(
+        persist(slices, {
+          name: 'loupe-prefs',
+          version: 1,
+          storage: createJSONStorage(() => localStorage),
+          partialize: (s) => ({
+            thumbSize: s.thumbSize,
+            rememberedBackends: s.rememberedBackends,
+            backendOverride: s.backendOverride,
+          }),
+        }),
+      )
+    : createStore<LoupeState>()(slices);
+  keepHeadsInStep(store);
+  return store;
+}
+
+/**
+ * One subscription keeps the worker's heads in step with the board: whenever the open project's
+ * samples change (move, tag, merge, delete, a re-import that adds labels), the label changes and
+ * removals reach the KNN head, whichever action made them.
+ */
+function keepHeadsInStep(store: LoupeStore): void {
+  store.subscribe((state, previous) => {
+    if (state.samples === previous.samples) return;
+    if (!state.project || state.project.id !== previous.project?.id) return;
+    void state.syncHeadsWithSamples(previous.samples, state.samples);
+  });
 }

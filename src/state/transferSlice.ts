@@ -1,12 +1,11 @@
 /**
  * Transfer slice: exports (TF.js model, KNN model, project archive, dataset) and project-archive
- * imports, with one progress indicator. Files are produced in the workers and downloaded locally.
+ * imports, one at a time, with one progress indicator and one cancel. Files are produced in the
+ * workers and downloaded locally.
  */
-import * as Comlink from 'comlink';
-import { projectBackboneSpec } from './engineSlice';
+import { projectBackboneSpec } from '../core/projectSettings';
 import type { SliceCreator } from './store';
-import type { ArchiveSummary } from '../worker/data.worker';
-import type { KnnExportDtype } from '../core/formats/knnExport';
+import type { ArchiveSummary, KnnExportDtype, TransferProgress } from '../worker/api';
 
 export type ExportKind = 'tfjs' | 'knn' | 'archive' | 'dataset';
 
@@ -20,6 +19,8 @@ export interface TransferSlice {
   inspectArchive(file: File): Promise<ArchiveSummary | null>;
   importArchive(options: { name?: string; replaceProjectId?: string }): Promise<string | null>;
   dismissArchive(): void;
+  /** Cancels the running export, archive read or archive import (nothing is written). */
+  cancelTransfer(): void;
 }
 
 const slug = (name: string): string =>
@@ -28,15 +29,46 @@ const slug = (name: string): string =>
     .replace(/^-+|-+$/g, '')
     .slice(0, 60) || 'project';
 
+const message = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error);
+
 export const createTransferSlice: SliceCreator<TransferSlice> = (set, get, services) => {
-  const fail = (error: unknown): null => {
-    get().pushNotice({
-      kind: 'error',
-      message: error instanceof Error ? error.message : String(error),
-      rejected: [],
-    });
-    return null;
+  let controller: AbortController | null = null;
+
+  /** Runs one transfer with progress under `task`; a cancelled one resolves null quietly. */
+  const run = async <T>(
+    task: string,
+    work: (signal: AbortSignal, onProgress: (p: TransferProgress) => void) => Promise<T>,
+    describeError: (error: unknown) => string = message,
+  ): Promise<T | null> => {
+    if (controller) return null;
+    const current = new AbortController();
+    controller = current;
+    set({ transfer: { task, done: 0, total: 1 } });
+    try {
+      return await work(current.signal, (p) => {
+        if (controller === current) set({ transfer: { task, done: p.done, total: p.total } });
+      });
+    } catch (error) {
+      if (!current.signal.aborted) {
+        get().pushNotice({ kind: 'error', message: describeError(error), rejected: [] });
+      }
+      return null;
+    } finally {
+      controller = null;
+      set({ transfer: null });
+    }
   };
+
+  const dataClient = () => {
+    if (!services.data) throw new Error('Exports are unavailable here.');
+    return services.data;
+  };
+  const engineClient = () => {
+    if (!services.engine) throw new Error('The model engine is unavailable.');
+    return services.engine;
+  };
+
   return {
     transfer: null,
     pendingArchive: null,
@@ -49,84 +81,72 @@ export const createTransferSlice: SliceCreator<TransferSlice> = (set, get, servi
         archive: `${slug(project.name)}.loupe`,
         dataset: `${slug(project.name)}-dataset.zip`,
       };
-      const onProgress = Comlink.proxy((p: { done: number; total: number }) =>
-        set({ transfer: { task: 'Exporting', done: p.done, total: p.total } }),
-      );
-      set({ transfer: { task: 'Exporting', done: 0, total: 1 } });
-      try {
+      const target = {
+        spec: projectBackboneSpec(project),
+        aspectMode: project.settings.aspectMode,
+      };
+      const labelNames = get().labels.map((l) => [l.id, l.name] as [string, string]);
+      return run('Exporting', async (signal, onProgress) => {
+        const projectId = project.id;
         let blob: Blob;
-        const spec = projectBackboneSpec(project);
-        const labelNames = get().labels.map((l) => [l.id, l.name] as [string, string]);
-        if (kind === 'archive' || kind === 'dataset') {
-          if (!services.data) throw new Error('Exports are unavailable here.');
-          const id = crypto.randomUUID();
-          blob =
-            kind === 'archive'
-              ? await services.data().exportArchive(id, project.id, onProgress)
-              : await services.data().exportDataset(id, project.id, onProgress);
+        if (kind === 'archive') {
+          blob = await dataClient().exportArchive({ projectId, signal, onProgress });
+        } else if (kind === 'dataset') {
+          blob = await dataClient().exportDataset({ projectId, signal, onProgress });
+        } else if (kind === 'tfjs') {
+          blob = await engineClient().exportTfjs({
+            ...target,
+            modelName: project.name,
+            labelNames,
+            signal,
+          });
         } else {
-          if (!services.engine) throw new Error('The model engine is unavailable.');
-          blob =
-            kind === 'tfjs'
-              ? await services.engine
-                  .api()
-                  .exportTfjs(spec, project.settings.aspectMode, project.name, labelNames)
-              : await services.engine
-                  .api()
-                  .exportKnn(
-                    spec,
-                    project.settings.aspectMode,
-                    project.name,
-                    labelNames,
-                    options.dtype ?? 'float32',
-                  );
+          blob = await engineClient().exportKnn({
+            ...target,
+            labelNames,
+            dtype: options.dtype ?? 'float32',
+            signal,
+          });
         }
         return { blob, fileName: names[kind] };
-      } catch (error) {
-        return fail(error);
-      } finally {
-        set({ transfer: null });
-      }
+      });
     },
     async inspectArchive(file) {
       if (!services.data) return null;
-      set({ transfer: { task: 'Reading archive', done: 0, total: 1 } });
-      try {
-        const summary = await services.data().inspectArchive(file);
-        set({ pendingArchive: summary });
-        return summary;
-      } catch (error) {
-        return fail(
-          new Error(
-            `${file.name} cannot be imported: ${error instanceof Error ? error.message : String(error)} Your projects were not changed.`,
-          ),
-        );
-      } finally {
-        set({ transfer: null });
-      }
+      const data = services.data;
+      const summary = await run(
+        'Reading archive',
+        (signal, onProgress) => data.inspectArchive({ file, signal, onProgress }),
+        (error) =>
+          `${file.name} cannot be imported: ${message(error)} Your projects were not changed.`,
+      );
+      if (summary) set({ pendingArchive: summary });
+      return summary;
     },
     async importArchive(options) {
       const pending = get().pendingArchive;
       if (!pending || !services.data) return null;
-      set({ transfer: { task: 'Importing project', done: 0, total: 1 } });
-      try {
-        const project = await services.data().importArchive(pending.token, options);
-        set({ pendingArchive: null });
-        await get().loadProjects();
-        get().pushNotice({
-          kind: 'info',
-          message: `Imported “${project.name}”: ${pending.images} images, ${pending.labels} labels, ${pending.models} models.${pending.warnings.length ? ' ' + pending.warnings.join(' ') : ''}`,
-          rejected: [],
-        });
-        return project.id;
-      } catch (error) {
-        return fail(error);
-      } finally {
-        set({ transfer: null });
-      }
+      const data = services.data;
+      const project = await run('Importing project', (signal) =>
+        data.importArchive({ token: pending.token, ...options, signal }),
+      );
+      if (!project) return null;
+      set({ pendingArchive: null });
+      await get().loadProjects();
+      get().pushNotice({
+        kind: 'info',
+        message: `Imported “${project.name}”: ${pending.images} images, ${pending.labels} labels, ${pending.models} models.${pending.warnings.length ? ' ' + pending.warnings.join(' ') : ''}`,
+        rejected: [],
+      });
+      return project.id;
     },
     dismissArchive() {
+      const pending = get().pendingArchive;
       set({ pendingArchive: null });
+      if (pending) void services.data?.dismissArchive(pending.token);
+    },
+    cancelTransfer() {
+      controller?.abort();
     },
   };
 };

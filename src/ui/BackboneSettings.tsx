@@ -4,16 +4,12 @@
  * the new embeddings in the background; the current ones stay in use until it completes.
  */
 import { useEffect, useState } from 'react';
-import {
-  darknetTinySpec,
-  mobileNetV1Spec,
-  mobileNetV2Spec,
-  probeBackbone,
-} from '../core/backbone/registry';
+import { probeBackbone } from '../core/backbone/registry';
+import { darknetTinySpec, mobileNetV1Spec, mobileNetV2Spec } from '../core/backbone/specs';
 import { customBackboneId } from '../core/backbone/layersBackbone';
 import type { BackboneSpec } from '../core/backbone/types';
 import type { AspectMode } from '../core/storage/schema';
-import { pendingBackbone, projectBackboneSpec } from '../state/engineSlice';
+import { pendingBackbone, projectBackboneSpec } from '../core/projectSettings';
 import { useLoupe } from '../state/react';
 
 const CANDIDATES: BackboneSpec[] = [mobileNetV1Spec(), mobileNetV2Spec(), darknetTinySpec()];

@@ -3,7 +3,7 @@
  * images, which never trained them), a confusion matrix, and an on-demand k-fold comparison.
  */
 import { useLoupe } from '../state/react';
-import type { HeadEvaluation } from '../worker/headsService';
+import type { HeadEvaluation } from '../worker/api';
 
 const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
 

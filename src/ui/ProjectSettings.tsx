@@ -1,7 +1,7 @@
 /** Project settings: single- or multi-label, KNN neighbours, backbone, and this device's backend. */
 import { useLoupe } from '../state/react';
-import { projectHeadSettings } from '../state/headsSlice';
-import type { BackendName } from '../worker/engineBridge';
+import { projectHeadSettings } from '../core/projectSettings';
+import type { BackendName } from '../worker/api';
 import { BackboneSettings } from './BackboneSettings';
 
 const KNN_K_CHOICES = [1, 3, 5, 7, 10, 15, 20];

@@ -4,16 +4,15 @@
  */
 import { useEffect, useState } from 'react';
 import type { ClassPrediction } from '../core/backbone/types';
-import { getSample } from '../core/storage/samples';
-import { projectBackboneSpec } from '../state/engineSlice';
-import { useLoupe, useServices } from '../state/react';
+import { useLoupe } from '../state/react';
 import { formatBytes } from '../core/imageio';
 
 export function SampleDetail() {
   const selection = useLoupe((s) => s.selection);
   const samples = useLoupe((s) => s.samples);
   const project = useLoupe((s) => s.project);
-  const services = useServices();
+  const loadSampleBlob = useLoupe((s) => s.loadSampleBlob);
+  const baseModelSees = useLoupe((s) => s.baseModelSees);
   const id = selection.size === 1 ? [...selection][0] : undefined;
   const sample = id ? samples.find((s) => s.id === id) : undefined;
   const [url, setUrl] = useState<string | null>(null);
@@ -27,31 +26,29 @@ export function SampleDetail() {
     if (!id) return;
     let alive = true;
     let objectUrl: string | null = null;
-    void (async () => {
-      const record = await getSample(await services.db(), id);
-      if (!alive || !record) return;
-      objectUrl = URL.createObjectURL(record.blob);
+    void loadSampleBlob(id).then((blob) => {
+      if (!alive || !blob) return;
+      objectUrl = URL.createObjectURL(blob);
       setUrl(objectUrl);
-    })();
+    });
     return () => {
       alive = false;
       if (objectUrl) URL.revokeObjectURL(objectUrl);
       setUrl(null);
     };
-  }, [id, services]);
+  }, [id, loadSampleBlob]);
 
   useEffect(() => {
-    if (!id || !project || !services.engine) return;
-    let alive = true;
-    const spec = projectBackboneSpec(project);
-    services.engine
-      .classifySample(id, spec, project.settings.aspectMode)
-      .then((classes) => alive && setSeen({ id, classes }))
-      .catch((error: unknown) => alive && setSeen({ id, classes: null, error: String(error) }));
-    return () => {
-      alive = false;
-    };
-  }, [id, project, services]);
+    if (!id || !project) return;
+    const controller = new AbortController();
+    baseModelSees(id, controller.signal)
+      .then((classes) => !controller.signal.aborted && setSeen({ id, classes }))
+      .catch(
+        (error: unknown) =>
+          !controller.signal.aborted && setSeen({ id, classes: null, error: String(error) }),
+      );
+    return () => controller.abort();
+  }, [id, project, baseModelSees]);
 
   if (!sample) return null;
   const classes = seen?.id === sample.id ? seen.classes : null;

@@ -6,8 +6,8 @@
 import { memo, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { SampleMeta } from '../core/storage/schema';
-import { useLoupe, useServices } from '../state/react';
-import { cachedThumbnailUrl, loadThumbnailUrl } from '../state/thumbnails';
+import { useLoupe } from '../state/react';
+import { cachedThumbnailUrl } from '../state/thumbnails';
 
 const GAP = 6;
 
@@ -79,17 +79,17 @@ const Thumbnail = memo(function Thumbnail(props: {
   const { sample, size, getOrderedIds } = props;
   const selected = useLoupe((s) => s.selection.has(sample.id));
   const select = useLoupe((s) => s.select);
-  const services = useServices();
+  const thumbnailUrl = useLoupe((s) => s.thumbnailUrl);
   const [url, setUrl] = useState(() => cachedThumbnailUrl(sample.id) ?? null);
 
   useEffect(() => {
     if (url) return;
     let alive = true;
-    void loadThumbnailUrl(services.db, sample.id).then((u) => alive && setUrl(u));
+    void thumbnailUrl(sample.id).then((u) => alive && setUrl(u));
     return () => {
       alive = false;
     };
-  }, [sample.id, services, url]);
+  }, [sample.id, thumbnailUrl, url]);
 
   return (
     <div

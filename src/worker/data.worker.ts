@@ -5,34 +5,19 @@
  */
 import * as Comlink from 'comlink';
 import { browserDecoder } from '../core/dataset/decoder';
-import {
-  importFiles,
-  type ImportItem,
-  type ImportProgress,
-  type ImportReport,
-} from '../core/dataset/importer';
+import { importFiles, type ImportProgress, type ImportReport } from '../core/dataset/importer';
 import { openLoupeDb, type LoupeDatabase } from '../core/storage/db';
-import type { ProjectRecord, SampleMeta, SampleSource } from '../core/storage/schema';
+import type { ProjectRecord, SampleMeta } from '../core/storage/schema';
 import { exportProjectArchive } from '../core/formats/archive';
 import { exportDataset } from '../core/formats/dataset';
 import { JobRegistry } from './jobs';
+import type { ArchiveSummary, ImportCall, TransferProgress } from './api';
 import {
   findNameConflict,
   importProjectArchive,
   readProjectArchive,
   type RestoredProject,
 } from '../core/formats/restore';
-
-export interface ArchiveSummary {
-  token: string;
-  name: string;
-  images: number;
-  labels: number;
-  models: number;
-  warnings: string[];
-  /** An existing project with the same name (the UI asks: rename or replace). */
-  conflict: { id: string; name: string } | null;
-}
 
 const restoredArchives = new Map<string, RestoredProject>();
 
@@ -47,76 +32,94 @@ function db(): Promise<LoupeDatabase> {
 const api = {
   async importFiles(
     jobId: string,
-    projectId: string,
-    items: ImportItem[],
-    source: SampleSource,
+    call: Omit<ImportCall, 'signal' | 'onProgress' | 'onChunk'>,
     onProgress: (p: ImportProgress) => void,
     onChunk: (added: SampleMeta[]) => void,
-    mergeDuplicateLabels = false,
   ): Promise<ImportReport> {
     return jobs.run(jobId, async (signal) =>
-      importFiles(await db(), items, {
-        projectId,
-        source,
+      importFiles(await db(), call.items, {
+        projectId: call.projectId,
+        source: call.source,
         decoder: browserDecoder,
         signal,
         onProgress,
         onChunk,
-        mergeDuplicateLabels,
+        mergeDuplicateLabels: call.mergeDuplicateLabels ?? false,
       }),
     );
   },
+
   async exportArchive(
     jobId: string,
-    projectId: string,
-    onProgress: (p: { done: number; total: number }) => void,
+    call: { projectId: string },
+    onProgress: (p: TransferProgress) => void,
   ): Promise<Blob> {
     return jobs.run(jobId, async (signal) =>
-      exportProjectArchive(await db(), projectId, { onProgress, signal }),
+      exportProjectArchive(await db(), call.projectId, { onProgress, signal }),
     );
   },
 
   async exportDataset(
     jobId: string,
-    projectId: string,
-    onProgress: (p: { done: number; total: number }) => void,
+    call: { projectId: string },
+    onProgress: (p: TransferProgress) => void,
   ): Promise<Blob> {
     return jobs.run(jobId, async (signal) =>
-      exportDataset(await db(), projectId, { onProgress, signal }),
+      exportDataset(await db(), call.projectId, { onProgress, signal }),
     );
   },
 
   /** Validates an archive completely (nothing is written) and keeps it for `importArchive`. */
-  async inspectArchive(file: Blob): Promise<ArchiveSummary> {
-    const restored = await readProjectArchive(file);
-    const token = crypto.randomUUID();
-    restoredArchives.clear();
-    restoredArchives.set(token, restored);
-    const conflict = await findNameConflict(await db(), restored.project.name);
-    return {
-      token,
-      name: restored.project.name,
-      images: restored.samples.length,
-      labels: restored.labels.length,
-      models: restored.models.length,
-      warnings: restored.warnings,
-      conflict: conflict ? { id: conflict.id, name: conflict.name } : null,
-    };
+  async inspectArchive(
+    jobId: string,
+    call: { file: Blob },
+    onProgress?: (p: TransferProgress) => void,
+  ): Promise<ArchiveSummary> {
+    return jobs.run(jobId, async (signal) => {
+      const restored = await readProjectArchive(call.file, {
+        signal,
+        ...(onProgress ? { onProgress } : {}),
+      });
+      const conflict = await findNameConflict(await db(), restored.project.name);
+      signal.throwIfAborted();
+      const token = crypto.randomUUID();
+      // One archive at a time: a newer inspection replaces one that was never imported.
+      restoredArchives.clear();
+      restoredArchives.set(token, restored);
+      return {
+        token,
+        name: restored.project.name,
+        images: restored.samples.length,
+        labels: restored.labels.length,
+        models: restored.models.length,
+        warnings: restored.warnings,
+        conflict: conflict ? { id: conflict.id, name: conflict.name } : null,
+      };
+    });
   },
 
+  /** Writes an inspected archive in one transaction; cancelled before it starts, nothing is written. */
   async importArchive(
-    token: string,
-    options: { name?: string; replaceProjectId?: string },
+    jobId: string,
+    call: { token: string; name?: string; replaceProjectId?: string },
   ): Promise<ProjectRecord> {
-    const restored = restoredArchives.get(token);
-    if (!restored) throw new Error('The archive is no longer loaded; choose the file again.');
-    const project = await importProjectArchive(await db(), restored, {
-      ...(options.name ? { name: options.name } : {}),
-      mode: options.replaceProjectId ? 'replace' : 'new',
-      ...(options.replaceProjectId ? { replaceProjectId: options.replaceProjectId } : {}),
+    return jobs.run(jobId, async (signal) => {
+      const restored = restoredArchives.get(call.token);
+      if (!restored) throw new Error('The archive is no longer loaded; choose the file again.');
+      const database = await db();
+      signal.throwIfAborted();
+      const project = await importProjectArchive(database, restored, {
+        ...(call.name ? { name: call.name } : {}),
+        mode: call.replaceProjectId ? 'replace' : 'new',
+        ...(call.replaceProjectId ? { replaceProjectId: call.replaceProjectId } : {}),
+      });
+      restoredArchives.delete(call.token);
+      return project;
     });
+  },
+
+  dismissArchive(token: string): void {
     restoredArchives.delete(token);
-    return project;
   },
 
   cancel(jobId: string): void {

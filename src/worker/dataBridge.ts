@@ -1,54 +1,90 @@
 /**
- * Main-thread side of the data worker: starts it lazily, forwards progress, and turns an
- * AbortSignal into a cancel message (the worker finishes the chunk it is writing, keeping it).
+ * The page's side of the data worker: `runImport` for dropped files and a `DataClient` for
+ * archives and dataset zips. The worker starts on first use and is closed after a minute without
+ * work (unless it holds an inspected archive waiting to be imported); every call takes an
+ * AbortSignal that becomes `cancel(jobId)` in the worker. A cancelled import keeps the chunks it
+ * already wrote.
  */
 import * as Comlink from 'comlink';
-import type { ImportItem, ImportProgress, ImportReport } from '../core/dataset/importer';
-import type { SampleMeta, SampleSource } from '../core/storage/schema';
 import type { DataWorkerApi } from './data.worker';
+import type { DataClient, ImportCall, ImportReport } from './api';
 import { callWithCancel } from './jobs';
+import { LazyWorker } from './lazyWorker';
 
-let remote: Comlink.Remote<DataWorkerApi> | null = null;
+/** Tokens of inspected archives the worker holds (closing it would lose them). */
+const heldArchives = new Set<string>();
 
-function worker(): Comlink.Remote<DataWorkerApi> {
-  remote ??= Comlink.wrap<DataWorkerApi>(
-    new Worker(new URL('./data.worker.ts', import.meta.url), {
+const data = new LazyWorker<Comlink.Remote<DataWorkerApi>>(
+  () => {
+    const worker = new Worker(new URL('./data.worker.ts', import.meta.url), {
       type: 'module',
-      name: 'loupe-import',
-    }),
+      name: 'loupe-data',
+    });
+    const remote = Comlink.wrap<DataWorkerApi>(worker);
+    return {
+      remote,
+      terminate: () => {
+        remote[Comlink.releaseProxy]();
+        worker.terminate();
+      },
+    };
+  },
+  { keepAlive: () => heldArchives.size > 0 },
+);
+
+/** One cancellable call on the data worker. */
+function call<T>(
+  signal: AbortSignal | undefined,
+  run: (remote: Comlink.Remote<DataWorkerApi>, jobId: string) => Promise<T>,
+): Promise<T> {
+  return data.use((remote) =>
+    callWithCancel(
+      signal,
+      (jobId) => remote.cancel(jobId),
+      (jobId) => run(remote, jobId),
+    ),
   );
-  return remote;
 }
 
-export interface ImportCall {
-  projectId: string;
-  items: ImportItem[];
-  source: SampleSource;
-  signal?: AbortSignal;
-  onProgress: (p: ImportProgress) => void;
-  onChunk: (added: SampleMeta[]) => void;
-  mergeDuplicateLabels?: boolean;
-}
-
-/** The data worker's API for archive and dataset calls (no cancellation needed from the UI yet). */
-export function dataWorker(): Comlink.Remote<DataWorkerApi> {
-  return worker();
-}
-
-export async function runImport(call: ImportCall): Promise<ImportReport> {
-  const api = worker();
-  return callWithCancel(
-    call.signal,
-    (jobId) => api.cancel(jobId),
-    (jobId) =>
-      api.importFiles(
-        jobId,
-        call.projectId,
-        call.items,
-        call.source,
-        Comlink.proxy(call.onProgress),
-        Comlink.proxy(call.onChunk),
-        call.mergeDuplicateLabels ?? false,
-      ),
+export function runImport({
+  signal,
+  onProgress,
+  onChunk,
+  ...rest
+}: ImportCall): Promise<ImportReport> {
+  return call(signal, (remote, jobId) =>
+    remote.importFiles(jobId, rest, Comlink.proxy(onProgress), Comlink.proxy(onChunk)),
   );
+}
+
+export function createDataClient(): DataClient {
+  const forget = (token: string): void => {
+    heldArchives.delete(token);
+    data.scheduleClose();
+  };
+  return {
+    exportArchive: ({ signal, onProgress, ...rest }) =>
+      call(signal, (remote, jobId) => remote.exportArchive(jobId, rest, Comlink.proxy(onProgress))),
+    exportDataset: ({ signal, onProgress, ...rest }) =>
+      call(signal, (remote, jobId) => remote.exportDataset(jobId, rest, Comlink.proxy(onProgress))),
+    async inspectArchive({ signal, onProgress, file }) {
+      const summary = await call(signal, (remote, jobId) =>
+        remote.inspectArchive(jobId, { file }, onProgress ? Comlink.proxy(onProgress) : undefined),
+      );
+      // The worker keeps only the newest inspected archive.
+      heldArchives.clear();
+      heldArchives.add(summary.token);
+      return summary;
+    },
+    async importArchive({ signal, ...rest }) {
+      const project = await call(signal, (remote, jobId) => remote.importArchive(jobId, rest));
+      forget(rest.token);
+      return project;
+    },
+    async dismissArchive(token) {
+      if (!data.running) return forget(token);
+      await data.use((remote) => remote.dismissArchive(token));
+      forget(token);
+    },
+  };
 }

@@ -1,7 +1,8 @@
 /**
- * The engine worker owns every tensor of Loupe: backend choice, the backbone, embeddings, and
- * (later) the heads. The UI thread never runs a model; it talks to this worker through comlink
- * (see engineBridge.ts). Jobs are cancelled by id; progress flows back through proxied callbacks.
+ * The engine worker owns every tensor of Loupe: backend choice, the backbone, embeddings, the
+ * live heads of the open project, training, cross-validation and model exports. The page never
+ * runs a model; it calls this worker through `EngineClient` (engineBridge.ts). Long jobs take a
+ * job id that `cancel(jobId)` aborts; progress flows back through proxied callbacks.
  */
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
@@ -9,76 +10,70 @@ import { createBackbone } from '../core/backbone/registry';
 import { decodeImage, pixelsToTensor, drawToPixels } from '../core/backbone/preprocess';
 import type { AspectMode, Backbone, BackboneSpec, ClassPrediction } from '../core/backbone/types';
 import { embeddingKey } from '../core/backbone/types';
-import {
-  NO_AUGMENTATION,
-  ORIGINAL_VIEW,
-  viewSuffix,
-  type Augmentation,
-  type AugmentView,
-} from '../core/backbone/augment';
+import { ORIGINAL_VIEW, viewSuffix, type AugmentView } from '../core/backbone/augment';
+import { KNN_DEFAULTS } from '../core/heads';
+import type { DenseConfig, EpochLog } from '../core/heads';
+import type { HeadSettings } from '../core/heads/settings';
+import type { EvalVariant, CompareRow, EvalRow } from '../core/heads/variants';
+import type { Augmentation } from '../core/backbone/augment';
+import type { KnnExportDtype } from '../core/formats/knnExport';
+import type { ProjectKind } from '../core/kinds';
 import { openLoupeDb, type LoupeDatabase } from '../core/storage/db';
 import { listSampleMeta } from '../core/storage/samples';
-import {
-  describeBackend,
-  probeBackends,
-  useBackend,
-  type BackendName,
-  type BackendReport,
-} from './backends';
-import { embedMissing, type EmbedProgress, type EmbedReport } from './embedPipeline';
+import { describeBackend, probeBackends, useBackend, type BackendName } from './backends';
+import { embedMissing, type EmbedJob, type EmbedProgress, type EmbedReport } from './embedPipeline';
 import { flipHorizontally } from './decodeBatch';
 import { knnFiles, tfjsClassifierFiles, zipExport } from './exportBundle';
 import { JobRegistry } from './jobs';
+import { LazyWorker } from './lazyWorker';
 import type { PreprocessWorkerApi } from './preprocess.worker';
-import type { KnnExportDtype } from '../core/formats/knnExport';
-import {
-  ProjectHeads,
-  DEFAULT_HEAD_SETTINGS,
-  type HeadSettings,
-  type CompareRow,
-  type DenseModelSummary,
-  type EvalRow,
-  type EvalVariant,
-  type TryPredictions,
-} from './headsService';
-import { KNN_DEFAULTS, type DenseConfig, type EpochLog } from '../core/heads';
-import type { ProjectKind } from '../core/kinds';
+import type {
+  EmbeddingTarget,
+  EngineStats,
+  EngineStatus,
+  LabelChange,
+  OpenedHeads,
+  TryPredictions,
+} from './api';
+import { ProjectHeads, type DenseModelSummary } from './headsService';
+import { trainDense } from './trainDense';
+import { compareHeads, evaluateVariants } from './evaluateHeads';
 
 let dbPromise: Promise<LoupeDatabase> | null = null;
 function db(): Promise<LoupeDatabase> {
   dbPromise ??= openLoupeDb({ onVersionChange: () => (dbPromise = null) });
   return dbPromise;
 }
-
 const jobs = new JobRegistry();
 let loaded: { key: string; backbone: Backbone } | null = null;
 let computedThisSession = 0;
 let heads: ProjectHeads | null = null;
+let backendInfo: EngineStatus | null = null;
 
 /** The open project's heads, for calls that make no sense without one. */
 function openHeads(): ProjectHeads {
   if (!heads) throw new Error('No project is open.');
   return heads;
 }
-let preprocessor: Comlink.Remote<PreprocessWorkerApi> | null = null;
 
-/** A second worker that prepares batches while this one runs the model (null where unavailable). */
-function preprocessWorker(): Comlink.Remote<PreprocessWorkerApi> | null {
-  if (preprocessor) return preprocessor;
-  if (typeof Worker === 'undefined') return null;
-  try {
-    preprocessor = Comlink.wrap<PreprocessWorkerApi>(
-      new Worker(new URL('./preprocess.worker.ts', import.meta.url), {
-        type: 'module',
-        name: 'loupe-preprocess',
-      }),
-    );
-  } catch {
-    return null;
-  }
-  return preprocessor;
-}
-let backendInfo: { name: BackendName; detail: string; reports: BackendReport[] } | null = null;
+/**
+ * A second worker that prepares batches while this one runs the model; closed after a minute
+ * without embedding work (it holds nothing), started again by the next job.
+ */
+const preprocessor = new LazyWorker<Comlink.Remote<PreprocessWorkerApi>>(() => {
+  const worker = new Worker(new URL('./preprocess.worker.ts', import.meta.url), {
+    type: 'module',
+    name: 'loupe-preprocess',
+  });
+  const remote = Comlink.wrap<PreprocessWorkerApi>(worker);
+  return {
+    remote,
+    terminate: () => {
+      remote[Comlink.releaseProxy]();
+      worker.terminate();
+    },
+  };
+});
 
 async function backboneFor(spec: BackboneSpec): Promise<Backbone> {
   const key = `${spec.id}|${tf.getBackend()}`;
@@ -120,12 +115,18 @@ function pipelineBatchSize(): number {
   return tf.getBackend() === 'wasm' || tf.getBackend() === 'cpu' ? 8 : 16;
 }
 
-export interface EngineStatus {
-  backend: BackendName;
-  detail: string;
-  reports: BackendReport[];
-  /** How the backend was picked: measured now, remembered from an earlier probe, or forced. */
-  how: 'probed' | 'remembered' | 'override';
+/** One stored sample, decoded and preprocessed exactly as the pipeline does, as a tensor. */
+async function sampleInput(
+  sampleId: string,
+  backbone: Backbone,
+  aspectMode: AspectMode,
+): Promise<tf.Tensor4D | null> {
+  const sample = await (await db()).get('samples', sampleId);
+  if (!sample) return null;
+  const bitmap = await decodeImage(sample.blob);
+  const pixels = drawToPixels(bitmap, backbone.inputSize, aspectMode);
+  bitmap.close();
+  return pixelsToTensor([pixels], backbone.inputRange);
 }
 
 const api = {
@@ -133,68 +134,69 @@ const api = {
    * Picks the backend: `override` forces one; `remembered` (from an earlier probe on this device)
    * is reused when it still works; otherwise every backend is probed with the real backbone.
    */
-  async init(
-    spec: BackboneSpec,
-    opts: { override?: BackendName; remembered?: BackendName; timeSoftware?: boolean } = {},
-  ): Promise<EngineStatus> {
-    const pick = opts.override ?? opts.remembered;
+  async init(options: {
+    spec: BackboneSpec;
+    override?: BackendName;
+    remembered?: BackendName;
+  }): Promise<EngineStatus> {
+    const pick = options.override ?? options.remembered;
     if (pick && (await useBackend(pick))) {
       const d = await describeBackend(pick);
-      backendInfo = { name: pick, detail: d.detail, reports: backendInfo?.reports ?? [] };
-      return {
+      backendInfo = {
         backend: pick,
         detail: d.detail,
-        reports: backendInfo.reports,
-        how: opts.override ? 'override' : 'remembered',
+        reports: backendInfo?.reports ?? [],
+        how: options.override ? 'override' : 'remembered',
       };
+      return backendInfo;
     }
-    const { reports, chosen } = await probeBackends((_name) => timeForward(spec), opts);
+    const { reports, chosen } = await probeBackends(() => timeForward(options.spec), {});
     await useBackend(chosen);
     const detail = reports.find((r) => r.name === chosen)?.detail ?? '';
-    backendInfo = { name: chosen, detail, reports };
-    return { backend: chosen, detail, reports, how: 'probed' };
+    backendInfo = { backend: chosen, detail, reports, how: 'probed' };
+    return backendInfo;
   },
 
   async embedProject(
     jobId: string,
-    projectId: string,
-    spec: BackboneSpec,
-    aspectMode: AspectMode,
+    call: EmbeddingTarget & { projectId: string; view?: AugmentView },
     onProgress: (p: EmbedProgress) => void,
     onBatch: (sampleIds: string[]) => void,
-    view: AugmentView = ORIGINAL_VIEW,
   ): Promise<EmbedReport> {
     return jobs.run(jobId, async (signal) => {
+      const { projectId, spec, aspectMode } = call;
+      const view = call.view ?? ORIGINAL_VIEW;
       const database = await db();
       const backbone = await backboneFor(spec);
       const metas = await listSampleMeta(database, projectId);
       // Augmentation views are cached under their own key and never reach the live heads.
       const key = embeddingKey(spec, aspectMode) + viewSuffix(view);
-      const batchWorker = preprocessWorker();
-      const report = await embedMissing({
-        db: database,
-        projectId,
-        sampleIds: metas.map((m) => m.id),
-        backbone,
-        embeddingKey: key,
-        aspectMode,
-        view,
-        ...(batchWorker
-          ? {
-              prepare: (ids: string[], size: number, mode: AspectMode, v: AugmentView) =>
-                batchWorker.prepare(ids, size, mode, v),
+      const run = (prepare?: EmbedJob['prepare']) =>
+        embedMissing({
+          db: database,
+          projectId,
+          sampleIds: metas.map((m) => m.id),
+          backbone,
+          embeddingKey: key,
+          aspectMode,
+          view,
+          ...(prepare ? { prepare } : {}),
+          batchSize: pipelineBatchSize(),
+          signal,
+          onProgress,
+          onBatch(batch) {
+            if (heads?.projectId === projectId && heads.embeddingKey === key) {
+              heads.addEmbeddings(batch);
             }
-          : {}),
-        batchSize: pipelineBatchSize(),
-        signal,
-        onProgress,
-        onBatch(batch) {
-          if (heads?.projectId === projectId && heads.embeddingKey === key) {
-            heads.addEmbeddings(batch);
-          }
-          onBatch(batch.map((b) => b.sampleId));
-        },
-      });
+            onBatch(batch.map((b) => b.sampleId));
+          },
+        });
+      const report =
+        typeof Worker === 'undefined'
+          ? await run()
+          : await preprocessor.use((remote) =>
+              run((ids, size, mode, v) => remote.prepare(ids, size, mode, v)),
+            );
       computedThisSession += report.computed;
       return report;
     });
@@ -206,23 +208,20 @@ const api = {
 
   /** "Base model sees": the backbone's own top-3 ImageNet classes for one stored sample. */
   async classifySample(
-    sampleId: string,
-    spec: BackboneSpec,
-    aspectMode: AspectMode,
+    jobId: string,
+    call: EmbeddingTarget & { sampleId: string },
   ): Promise<ClassPrediction[]> {
-    const backbone = await backboneFor(spec);
-    if (!backbone.classify) return [];
-    const sample = await (await db()).get('samples', sampleId);
-    if (!sample) return [];
-    const bitmap = await decodeImage(sample.blob);
-    const pixels = drawToPixels(bitmap, backbone.inputSize, aspectMode);
-    bitmap.close();
-    const input = pixelsToTensor([pixels], backbone.inputRange);
-    try {
-      return (await backbone.classify(input, 3))[0] ?? [];
-    } finally {
-      input.dispose();
-    }
+    return jobs.run(jobId, async (signal) => {
+      const backbone = await backboneFor(call.spec);
+      if (!backbone.classify || signal.aborted) return [];
+      const input = await sampleInput(call.sampleId, backbone, call.aspectMode);
+      if (!input) return [];
+      try {
+        return (await backbone.classify(input, 3))[0] ?? [];
+      } finally {
+        input.dispose();
+      }
+    });
   },
 
   /**
@@ -231,65 +230,67 @@ const api = {
    * the pipeline uses. The benchmark compares this with the full pipeline.
    */
   async measureForward(
-    projectId: string,
-    spec: BackboneSpec,
-    aspectMode: AspectMode,
-    n: number,
+    jobId: string,
+    call: EmbeddingTarget & { projectId: string; n: number },
   ): Promise<{ images: number; imgPerSec: number; batchSize: number }> {
-    const database = await db();
-    const backbone = await backboneFor(spec);
-    const metas = (await listSampleMeta(database, projectId)).slice(0, n);
-    const batchSize = pipelineBatchSize();
-    const inputs: tf.Tensor4D[] = [];
-    try {
-      for (let i = 0; i < metas.length; i += batchSize) {
-        const pixels = [];
-        for (const m of metas.slice(i, i + batchSize)) {
-          const sample = await database.get('samples', m.id);
-          if (!sample) continue;
-          const bitmap = await decodeImage(sample.blob);
-          pixels.push(drawToPixels(bitmap, backbone.inputSize, aspectMode));
-          bitmap.close();
+    return jobs.run(jobId, async (signal) => {
+      const database = await db();
+      const backbone = await backboneFor(call.spec);
+      const metas = (await listSampleMeta(database, call.projectId)).slice(0, call.n);
+      const batchSize = pipelineBatchSize();
+      const inputs: tf.Tensor4D[] = [];
+      try {
+        for (let i = 0; i < metas.length; i += batchSize) {
+          signal.throwIfAborted();
+          const pixels = [];
+          for (const m of metas.slice(i, i + batchSize)) {
+            const sample = await database.get('samples', m.id);
+            if (!sample) continue;
+            const bitmap = await decodeImage(sample.blob);
+            pixels.push(drawToPixels(bitmap, backbone.inputSize, call.aspectMode));
+            bitmap.close();
+          }
+          if (pixels.length > 0) inputs.push(pixelsToTensor(pixels, backbone.inputRange));
         }
-        if (pixels.length > 0) inputs.push(pixelsToTensor(pixels, backbone.inputRange));
+        const warm = backbone.embed(inputs[0]!);
+        await warm.data();
+        warm.dispose();
+        const t0 = performance.now();
+        let images = 0;
+        for (const input of inputs) {
+          const out = backbone.embed(input);
+          await out.data();
+          out.dispose();
+          images += input.shape[0];
+        }
+        return { images, imgPerSec: images / ((performance.now() - t0) / 1000), batchSize };
+      } finally {
+        inputs.forEach((t) => t.dispose());
       }
-      const warm = backbone.embed(inputs[0]!);
-      await warm.data();
-      warm.dispose();
-      const t0 = performance.now();
-      let images = 0;
-      for (const input of inputs) {
-        const out = backbone.embed(input);
-        await out.data();
-        out.dispose();
-        images += input.shape[0];
-      }
-      return { images, imgPerSec: images / ((performance.now() - t0) / 1000), batchSize };
-    } finally {
-      inputs.forEach((t) => t.dispose());
-    }
+    });
   },
 
   /** Opens (or reopens) the heads of a project: KNN from cached embeddings, latest dense model. */
   async openHeads(
-    projectId: string,
-    spec: BackboneSpec,
-    aspectMode: AspectMode,
-    kind: ProjectKind,
-    settings: HeadSettings = DEFAULT_HEAD_SETTINGS,
-  ): Promise<{ examples: number; k: number; summary: DenseModelSummary | null }> {
-    const key = embeddingKey(spec, aspectMode);
+    options: EmbeddingTarget & { projectId: string; kind: ProjectKind; settings: HeadSettings },
+  ): Promise<OpenedHeads> {
+    const key = embeddingKey(options.spec, options.aspectMode);
     if (
       !heads ||
-      heads.projectId !== projectId ||
+      heads.projectId !== options.projectId ||
       heads.embeddingKey !== key ||
-      heads.kind !== kind
+      heads.kind !== options.kind
     ) {
       heads?.dispose();
       heads = null;
-      heads = await ProjectHeads.open(await db(), projectId, key, spec.id, kind);
+      heads = await ProjectHeads.open(await db(), {
+        projectId: options.projectId,
+        embeddingKey: key,
+        backboneId: options.spec.id,
+        kind: options.kind,
+      });
     }
-    const k = await heads.setHeadSettings(settings);
+    const k = await heads.setHeadSettings(options.settings);
     return { examples: heads.exampleCount, k, summary: heads.summary };
   },
 
@@ -299,13 +300,17 @@ const api = {
   },
 
   /** Label changes / deletions; returns fresh predictions for the try image. */
-  async applyChanges(
-    changes: { sampleId: string; labelIds: string[] }[],
+  async applyLabelChanges(
+    changes: LabelChange[],
     removed: string[],
   ): Promise<TryPredictions | null> {
     if (!heads) return null;
     heads.applyChanges(changes, removed);
     return heads.predictTry();
+  },
+
+  async predictTry(): Promise<TryPredictions | null> {
+    return heads ? heads.predictTry() : null;
   },
 
   /** The project's head settings changed: applies them (auto k is chosen now); returns k. */
@@ -320,13 +325,11 @@ const api = {
 
   /** Embeds an image (Blob or bitmap) with the project's backbone and predicts with both heads. */
   async tryImage(
-    image: Blob | ImageBitmap,
-    spec: BackboneSpec,
-    aspectMode: AspectMode,
+    call: EmbeddingTarget & { image: Blob | ImageBitmap },
   ): Promise<TryPredictions | null> {
-    const backbone = await backboneFor(spec);
-    const bitmap = image instanceof Blob ? await decodeImage(image) : image;
-    const pixels = drawToPixels(bitmap, backbone.inputSize, aspectMode);
+    const backbone = await backboneFor(call.spec);
+    const bitmap = call.image instanceof Blob ? await decodeImage(call.image) : call.image;
+    const pixels = drawToPixels(bitmap, backbone.inputSize, call.aspectMode);
     bitmap.close();
     // Test-time flip (a project setting): the mean of the image's and its mirror's embeddings.
     const views = heads?.settings.flipTta
@@ -348,88 +351,86 @@ const api = {
 
   async trainDense(
     jobId: string,
-    labelOrder: string[],
-    config: Partial<DenseConfig>,
+    call: { labelOrder: string[]; config: Partial<DenseConfig>; augmentation?: Augmentation },
     onEpoch: (log: EpochLog) => void,
-    augmentation: Augmentation = NO_AUGMENTATION,
   ): Promise<DenseModelSummary | null> {
     const open = openHeads();
     return jobs.run(jobId, async (signal) =>
-      open.trainDense(await db(), labelOrder, config, onEpoch, signal, augmentation),
+      trainDense(await db(), open, { ...call, onEpoch, signal }),
     );
   },
 
   async evaluateVariants(
     jobId: string,
-    variants: EvalVariant[],
-    trainPerClass?: number,
+    call: { variants: EvalVariant[]; trainPerClass?: number },
   ): Promise<EvalRow[]> {
     const open = openHeads();
     return jobs.run(jobId, async (signal) =>
-      open.evaluateVariants(await db(), {
-        variants,
+      evaluateVariants(await db(), open, {
+        variants: call.variants,
         signal,
-        ...(trainPerClass ? { trainPerClass } : {}),
+        ...(call.trainPerClass ? { trainPerClass: call.trainPerClass } : {}),
       }),
     );
   },
 
   async compareHeads(
     jobId: string,
-    labelOrder: string[],
-    augmentation: Augmentation = NO_AUGMENTATION,
+    call: { labelOrder: string[]; augmentation?: Augmentation },
   ): Promise<CompareRow[]> {
     const open = openHeads();
-    return jobs.run(jobId, async (signal) =>
-      open.compareHeads(await db(), labelOrder, signal, augmentation),
-    );
+    return jobs.run(jobId, async (signal) => compareHeads(await db(), open, { ...call, signal }));
   },
 
   /** The TF.js classifier export (zip): backbone + pooling + dense head, with metadata.json. */
   async exportTfjs(
-    spec: BackboneSpec,
-    aspectMode: AspectMode,
-    modelName: string,
-    labelNames: [string, string][],
+    jobId: string,
+    call: EmbeddingTarget & { modelName: string; labelNames: [string, string][] },
   ): Promise<Blob> {
-    const head = heads?.denseHead;
-    if (!heads || !head) throw new Error('Train the dense head first: the TF.js model needs it.');
-    const files = await tfjsClassifierFiles({
-      backbone: await backboneFor(spec),
-      spec,
-      head,
-      labelNames: new Map(labelNames),
-      aspectMode,
-      modelName,
-      metrics: heads.summary?.evaluations,
+    return jobs.run(jobId, async (signal) => {
+      const head = heads?.denseHead;
+      if (!heads || !head) throw new Error('Train the dense head first: the TF.js model needs it.');
+      const backbone = await backboneFor(call.spec);
+      signal.throwIfAborted();
+      const files = await tfjsClassifierFiles({
+        backbone,
+        spec: call.spec,
+        head,
+        labelNames: new Map(call.labelNames),
+        aspectMode: call.aspectMode,
+        modelName: call.modelName,
+        metrics: heads.summary?.evaluations,
+      });
+      signal.throwIfAborted();
+      return zipExport(files);
     });
-    return zipExport(files);
   },
 
   /** The KNN export (zip): examples + manifest + the backbone's embedding model + runtime. */
   async exportKnn(
-    spec: BackboneSpec,
-    aspectMode: AspectMode,
-    _modelName: string,
-    labelNames: [string, string][],
-    dtype: KnnExportDtype,
+    jobId: string,
+    call: EmbeddingTarget & { labelNames: [string, string][]; dtype: KnnExportDtype },
   ): Promise<Blob> {
-    if (!heads || heads.exampleCount === 0)
-      throw new Error('Label some images first: the KNN model is made of them.');
-    const names = new Map(labelNames);
-    const files = await knnFiles({
-      backbone: await backboneFor(spec),
-      spec,
-      examples: heads.knnExamples(),
-      labels: labelNames.filter(([id]) => names.has(id)).map(([id, name]) => ({ id, name })),
-      kind: heads.kind,
-      k: heads.k,
-      weighted: heads.settings.weighted,
-      unknownSimilarity: heads.settings.knnUnknownBelow,
-      aspectMode,
-      dtype,
+    return jobs.run(jobId, async (signal) => {
+      if (!heads || heads.exampleCount === 0)
+        throw new Error('Label some images first: the KNN model is made of them.');
+      const backbone = await backboneFor(call.spec);
+      signal.throwIfAborted();
+      const files = await knnFiles({
+        backbone,
+        spec: call.spec,
+        examples: heads.knnExamples(),
+        labels: call.labelNames.map(([id, name]) => ({ id, name })),
+        kind: heads.kind,
+        k: heads.k,
+        weighted: heads.settings.weighted,
+        unknownSimilarity: heads.settings.knnUnknownBelow,
+        aspectMode: call.aspectMode,
+        dtype: call.dtype,
+      });
+      signal.throwIfAborted();
+      return zipExport(files);
     });
-    return zipExport(files);
   },
 
   /**
@@ -437,19 +438,13 @@ const api = {
    * the dense head's probabilities on it, computed the way the app predicts.
    */
   async denseOnSample(
-    sampleId: string,
-    spec: BackboneSpec,
-    aspectMode: AspectMode,
+    call: EmbeddingTarget & { sampleId: string },
   ): Promise<{ input: Float32Array; shape: number[]; probabilities: number[] }> {
     const head = heads?.denseHead;
     if (!head) throw new Error('No trained dense head.');
-    const backbone = await backboneFor(spec);
-    const sample = await (await db()).get('samples', sampleId);
-    if (!sample) throw new Error('No such sample.');
-    const bitmap = await decodeImage(sample.blob);
-    const pixels = drawToPixels(bitmap, backbone.inputSize, aspectMode);
-    bitmap.close();
-    const input = pixelsToTensor([pixels], backbone.inputRange);
+    const backbone = await backboneFor(call.spec);
+    const input = await sampleInput(call.sampleId, backbone, call.aspectMode);
+    if (!input) throw new Error('No such sample.');
     try {
       const embedding = tf.tidy(() => backbone.embed(input));
       const vector = (await embedding.data()) as Float32Array;
@@ -465,7 +460,7 @@ const api = {
     }
   },
 
-  stats(): { computedThisSession: number; numTensors: number; backend: string } {
+  stats(): EngineStats {
     return { computedThisSession, numTensors: tf.memory().numTensors, backend: tf.getBackend() };
   },
 };

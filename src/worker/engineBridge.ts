@@ -1,82 +1,14 @@
 /**
- * Main-thread client of the engine worker: starts it lazily, wraps its API with comlink, and
- * turns AbortSignals into cancel messages. The store talks to the engine only through this.
+ * The page's `EngineClient`: starts the engine worker lazily, wraps its API with comlink, gives
+ * every long call a job id and turns its AbortSignal into `cancel(jobId)`, proxies progress
+ * callbacks and transfers bitmaps. The store talks to the engine only through this. The engine
+ * worker is not closed when idle: it holds the loaded backbone and the open project's heads,
+ * which take seconds to rebuild.
  */
 import * as Comlink from 'comlink';
-import type { Augmentation, AugmentView } from '../core/backbone/augment';
-import type { AspectMode, BackboneSpec, ClassPrediction } from '../core/backbone/types';
-import type { BackendName } from './backends';
-import type { EmbedProgress, EmbedReport } from './embedPipeline';
-import type { EngineApi, EngineStatus } from './engine.worker';
+import type { EngineApi } from './engine.worker';
+import type { EngineClient } from './api';
 import { callWithCancel } from './jobs';
-import type {
-  CompareRow,
-  DenseModelSummary,
-  HeadSettings,
-  EvalRow,
-  EvalVariant,
-  TryPredictions,
-} from './headsService';
-import type { DenseConfig, EpochLog } from '../core/heads';
-
-export type {
-  Augmentation,
-  CompareRow,
-  DenseModelSummary,
-  HeadSettings,
-  TryPredictions,
-  EpochLog,
-  DenseConfig,
-};
-
-export type { BackendName, EmbedProgress, EmbedReport, EngineStatus };
-
-export interface EngineClient {
-  /** Direct calls that need no cancellation (open/close heads, try image, apply label changes…). */
-  api(): Comlink.Remote<EngineApi>;
-  trainDense(call: {
-    labelOrder: string[];
-    config: Partial<DenseConfig>;
-    signal: AbortSignal;
-    onEpoch: (log: EpochLog) => void;
-    /** Train on augmented copies too (compute their views first: `embedProject` with `view`). */
-    augmentation?: Augmentation;
-  }): Promise<DenseModelSummary | null>;
-  /** With an augmentation, both heads are also scored trained with it (views computed first). */
-  compareHeads(
-    labelOrder: string[],
-    signal: AbortSignal,
-    augmentation?: Augmentation,
-  ): Promise<CompareRow[]>;
-  /** Cross-validated accuracy of head variants (the `npm run eval` report). */
-  evaluateVariants(variants: EvalVariant[], trainPerClass?: number): Promise<EvalRow[]>;
-  init(
-    spec: BackboneSpec,
-    opts: { override?: BackendName; remembered?: BackendName },
-  ): Promise<EngineStatus>;
-  embedProject(call: {
-    projectId: string;
-    spec: BackboneSpec;
-    aspectMode: AspectMode;
-    signal: AbortSignal;
-    onProgress: (p: EmbedProgress) => void;
-    onBatch: (sampleIds: string[]) => void;
-    /** Compute an augmentation view (mirror, crop) instead of the plain embeddings. */
-    view?: AugmentView;
-  }): Promise<EmbedReport>;
-  classifySample(
-    sampleId: string,
-    spec: BackboneSpec,
-    aspectMode: AspectMode,
-  ): Promise<ClassPrediction[]>;
-  stats(): Promise<{ computedThisSession: number; numTensors: number; backend: string }>;
-  measureForward(
-    projectId: string,
-    spec: BackboneSpec,
-    aspectMode: AspectMode,
-    n: number,
-  ): Promise<{ images: number; imgPerSec: number; batchSize: number }>;
-}
 
 export function createEngineClient(): EngineClient {
   let remote: Comlink.Remote<EngineApi> | null = null;
@@ -89,39 +21,44 @@ export function createEngineClient(): EngineClient {
     );
     return remote;
   };
-  const withCancel = <T>(signal: AbortSignal, run: (jobId: string) => Promise<T>): Promise<T> =>
-    callWithCancel(signal, (jobId) => worker().cancel(jobId), run);
+  const withCancel = <T>(
+    signal: AbortSignal | undefined,
+    run: (jobId: string) => Promise<T>,
+  ): Promise<T> => callWithCancel(signal, (jobId) => worker().cancel(jobId), run);
+
   return {
-    api: worker,
-    trainDense: (call) =>
-      withCancel(call.signal, (jobId) =>
-        worker().trainDense(
-          jobId,
-          call.labelOrder,
-          call.config,
-          Comlink.proxy(call.onEpoch),
-          call.augmentation ?? { flips: false, crops: 0 },
-        ),
+    init: (options) => worker().init(options),
+    embedProject: ({ signal, onProgress, onBatch, ...call }) =>
+      withCancel(signal, (jobId) =>
+        worker().embedProject(jobId, call, Comlink.proxy(onProgress), Comlink.proxy(onBatch)),
       ),
-    compareHeads: (labelOrder, signal, augmentation) =>
-      withCancel(signal, (jobId) => worker().compareHeads(jobId, labelOrder, augmentation)),
-    evaluateVariants: (variants, trainPerClass) =>
-      worker().evaluateVariants(crypto.randomUUID(), variants, trainPerClass),
-    init: (spec, opts) => worker().init(spec, opts),
-    embedProject: (call) =>
-      withCancel(call.signal, (jobId) =>
-        worker().embedProject(
-          jobId,
-          call.projectId,
-          call.spec,
-          call.aspectMode,
-          Comlink.proxy(call.onProgress),
-          Comlink.proxy(call.onBatch),
-          call.view ?? { flip: false, crop: 0 },
-        ),
-      ),
-    classifySample: (id, spec, mode) => worker().classifySample(id, spec, mode),
+    openHeads: (options) => worker().openHeads(options),
+    closeHeads: () => worker().closeHeads(),
+    applyLabelChanges: (changes, removed) => worker().applyLabelChanges(changes, removed),
+    predictTry: () => worker().predictTry(),
+    setHeadSettings: (settings) => worker().setHeadSettings(settings),
+    refreshK: () => worker().refreshK(),
+    tryImage: ({ image, ...call }) =>
+      worker().tryImage({
+        ...call,
+        image: image instanceof Blob ? image : Comlink.transfer(image, [image]),
+      }),
+    clearTry: () => worker().clearTry(),
+    trainDense: ({ signal, onEpoch, ...call }) =>
+      withCancel(signal, (jobId) => worker().trainDense(jobId, call, Comlink.proxy(onEpoch))),
+    compareHeads: ({ signal, ...call }) =>
+      withCancel(signal, (jobId) => worker().compareHeads(jobId, call)),
+    evaluateVariants: ({ signal, ...call }) =>
+      withCancel(signal, (jobId) => worker().evaluateVariants(jobId, call)),
+    exportTfjs: ({ signal, ...call }) =>
+      withCancel(signal, (jobId) => worker().exportTfjs(jobId, call)),
+    exportKnn: ({ signal, ...call }) =>
+      withCancel(signal, (jobId) => worker().exportKnn(jobId, call)),
+    classifySample: ({ signal, ...call }) =>
+      withCancel(signal, (jobId) => worker().classifySample(jobId, call)),
+    denseOnSample: (call) => worker().denseOnSample(call),
+    measureForward: ({ signal, ...call }) =>
+      withCancel(signal, (jobId) => worker().measureForward(jobId, call)),
     stats: () => worker().stats(),
-    measureForward: (projectId, spec, mode, n) => worker().measureForward(projectId, spec, mode, n),
   };
 }

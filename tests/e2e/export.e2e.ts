@@ -87,18 +87,18 @@ describe('export and import', () => {
       const appResults = await page.evaluate(
         async (ids) => {
           type Api = {
-            denseOnSample(
-              id: string,
-              spec: unknown,
-              mode: string,
-            ): Promise<{ input: Float32Array; shape: number[]; probabilities: number[] }>;
+            denseOnSample(call: {
+              sampleId: string;
+              spec: unknown;
+              aspectMode: string;
+            }): Promise<{ input: Float32Array; shape: number[]; probabilities: number[] }>;
           };
           const w = window as unknown as {
             __loupe: {
               store: {
                 getState(): { project: { settings: { aspectMode: string; backboneId: string } } };
               };
-              services: { engine: { api(): Api } };
+              services: { engine: Api };
               backboneSpec(): unknown;
             };
           };
@@ -106,9 +106,11 @@ describe('export and import', () => {
           const spec = w.__loupe.backboneSpec();
           const out = [];
           for (const id of ids) {
-            const r = await w.__loupe.services.engine
-              .api()
-              .denseOnSample(id, spec, project.settings.aspectMode);
+            const r = await w.__loupe.services.engine.denseOnSample({
+              sampleId: id,
+              spec,
+              aspectMode: project.settings.aspectMode,
+            });
             out.push({
               input: Array.from(r.input),
               shape: r.shape,

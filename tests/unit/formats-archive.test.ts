@@ -282,7 +282,10 @@ describe('project archive round trip', () => {
       project: ProjectRecord;
       labels: unknown[];
     };
-    expect(project.project.settings.splits).toEqual({ train: [s1.id, s3.id], validation: [s2.id] });
+    expect(project.project.settings.splits).toEqual({
+      train: [s1.id, s3.id],
+      validation: [s2.id],
+    });
     expect(project.labels).toHaveLength(2);
     const embeddings = readJson(files, 'embeddings/index.json').embeddings as Record<
       string,

@@ -10,7 +10,7 @@ import * as samplesRepo from '../../src/core/storage/samples';
 import type { Services } from '../../src/state/services';
 import type { LoupeStore } from '../../src/state/store';
 import { createLoupeStore } from '../../src/state/store';
-import type { ImportCall } from '../../src/worker/dataBridge';
+import type { ImportCall } from '../../src/worker/api';
 import { createFakeDecoder, pngFile, textFile } from '../fixtures/images';
 import { newSample } from '../fixtures/records';
 

@@ -11,14 +11,12 @@ import { openLoupeDb } from '../../src/core/storage/db';
 import { putEmbeddings } from '../../src/core/storage/embeddings';
 import { createProject } from '../../src/core/storage/projects';
 import { insertSamples } from '../../src/core/storage/samples';
-import {
-  DEFAULT_HEAD_SETTINGS,
-  FLIP_SUFFIX,
-  ProjectHeads,
-  parseVariant,
-  variantName,
-  withViews,
-} from '../../src/worker/headsService';
+import { DEFAULT_HEAD_SETTINGS } from '../../src/core/heads/settings';
+import { withViews } from '../../src/core/heads/trainingSet';
+import { parseVariant, variantName } from '../../src/core/heads/variants';
+import { ProjectHeads } from '../../src/worker/headsService';
+import { trainDense } from '../../src/worker/trainDense';
+import { evaluateVariants } from '../../src/worker/evaluateHeads';
 import { clusters } from '../fixtures/embeddings';
 import { embedding, newSample } from '../fixtures/records';
 
@@ -28,6 +26,7 @@ vi.mock('../../src/core/heads', async (importOriginal) => {
 });
 
 const KEY = 'test-backbone@centre-crop#2';
+const FLIP_SUFFIX = viewSuffix({ flip: true, crop: 0 });
 const CROP1 = viewSuffix({ flip: false, crop: 1 });
 const CROP2 = viewSuffix({ flip: false, crop: 2 });
 /** How each view's fake embedding is derived from the original: nearby, and recognisable. */
@@ -64,8 +63,26 @@ beforeEach(async () => {
   await putEmbeddings(db, records);
 });
 
-const open = (): Promise<ProjectHeads> =>
-  ProjectHeads.open(db, projectId, KEY, 'test-backbone', 'single-label');
+const openFor = (project: string): Promise<ProjectHeads> =>
+  ProjectHeads.open(db, {
+    projectId: project,
+    embeddingKey: KEY,
+    backboneId: 'test-backbone',
+    kind: 'single-label',
+  });
+const open = (): Promise<ProjectHeads> => openFor(projectId);
+const train = (
+  h: ProjectHeads,
+  config: { epochs: number },
+  augmentation?: { flips: boolean; crops: number },
+) =>
+  trainDense(db, h, {
+    labelOrder: ['a', 'b'],
+    config,
+    onEpoch: () => {},
+    signal: new AbortController().signal,
+    ...(augmentation ? { augmentation } : {}),
+  });
 
 const sameVector = (a: Float32Array, b: Float32Array): boolean =>
   a.length === b.length && a.every((x, i) => x === b[i]);
@@ -92,14 +109,7 @@ describe('augmentation in the heads service', () => {
     const before = tf.memory().numTensors;
     const projectHeads = await open();
     const knnBefore = projectHeads.knnExamples().map((e) => [e.id, [...e.embedding]]);
-    const summary = await projectHeads.trainDense(
-      db,
-      ['a', 'b'],
-      { epochs: 5 },
-      () => {},
-      new AbortController().signal,
-      { flips: true, crops: 2 },
-    );
+    const summary = await train(projectHeads, { epochs: 5 }, { flips: true, crops: 2 });
     expect(summary?.augmentation).toEqual({ flips: true, crops: 2 });
     const [trained, options] = vi.mocked(heads.trainDenseHead).mock.calls[0]!;
     const validation = options.validation ?? [];
@@ -131,13 +141,7 @@ describe('augmentation in the heads service', () => {
 
   it('without augmentation, no copy reaches training', async () => {
     const projectHeads = await open();
-    const summary = await projectHeads.trainDense(
-      db,
-      ['a', 'b'],
-      { epochs: 3 },
-      () => {},
-      new AbortController().signal,
-    );
+    const summary = await train(projectHeads, { epochs: 3 });
     expect(summary?.augmentation).toEqual({ flips: false, crops: 0 });
     const [trained] = vi.mocked(heads.trainDenseHead).mock.calls[0]!;
     expect(trained.some((t) => t.id.includes('~'))).toBe(false);
@@ -166,13 +170,7 @@ describe('KNN settings and head variants', () => {
 
   it('says unknown below the chosen KNN similarity and dense confidence, only when asked', async () => {
     const projectHeads = await open();
-    await projectHeads.trainDense(
-      db,
-      ['a', 'b'],
-      { epochs: 5 },
-      () => {},
-      new AbortController().signal,
-    );
+    await train(projectHeads, { epochs: 5 });
     // A query between the two clusters: both heads answer, unless told to say unknown.
     const [a, b] = [[...vectors.values()][0]!, [...vectors.values()][39]!];
     projectHeads.setTryEmbedding(a.map((x, i) => (x + b[i]!) / 2));
@@ -195,7 +193,7 @@ describe('KNN settings and head variants', () => {
   it('evaluates KNN with and without augmentation on the same folds, auto k inside each fold', async () => {
     const projectHeads = await open();
     await projectHeads.setHeadSettings({ ...DEFAULT_HEAD_SETTINGS, k: 'auto', weighted: false });
-    const rows = await projectHeads.evaluateVariants(db, {
+    const rows = await evaluateVariants(db, projectHeads, {
       variants: ['knn', 'knn+flip', 'knn+crops'],
       signal: new AbortController().signal,
     });
@@ -209,7 +207,7 @@ describe('KNN settings and head variants', () => {
       for (const k of row.kPerFold) expect([1, 3, 5, 7, 10]).toContain(k);
     }
     await projectHeads.setHeadSettings({ ...DEFAULT_HEAD_SETTINGS, k: 3, weighted: false });
-    const [fixed] = await projectHeads.evaluateVariants(db, {
+    const [fixed] = await evaluateVariants(db, projectHeads, {
       variants: ['knn'],
       signal: new AbortController().signal,
     });
@@ -238,9 +236,9 @@ describe('KNN settings and head variants', () => {
       ]),
     );
     const rows = async (project: string): Promise<unknown> => {
-      const h = await ProjectHeads.open(db, project, KEY, 'test-backbone', 'single-label');
+      const h = await openFor(project);
       const k = await h.setHeadSettings({ ...DEFAULT_HEAD_SETTINGS, k: 'auto', weighted: false });
-      const result = await h.evaluateVariants(db, {
+      const result = await evaluateVariants(db, h, {
         variants: ['knn', 'knn+flip', 'logreg'],
         trainPerClass: 6,
         signal: new AbortController().signal,

@@ -6,4 +6,5 @@ export * from './layersModel';
 export * from './layersBackbone';
 export * from './mobilenetV1';
 export * from './mobilenetV2';
+export * from './specs';
 export * from './registry';

@@ -1,78 +1,12 @@
 /**
- * Built-in backbone specs (default: MobileNet v1 0.75 @ 224, served same-origin from
- * /models/...), `createBackbone(spec)` for any spec, and a cheap availability probe so the UI can
- * say "weights missing: run `npm run models`" before trying to load.
+ * `createBackbone(spec)` for any spec (built-in specs live in specs.ts), and a cheap availability
+ * probe so the UI can say "weights missing: run `npm run models`" before trying to load.
  */
 import { createCustomBackbone } from './layersBackbone';
 import { FIX_MODELS_COMMAND } from './layersModel';
 import { createMobileNetV1Backbone } from './mobilenetV1';
 import { createMobileNetV2Backbone } from './mobilenetV2';
-import type {
-  Backbone,
-  BackboneOptions,
-  BackboneSpec,
-  CustomBackboneSpec,
-  MobileNetV1Spec,
-  MobileNetV2Spec,
-} from './types';
-
-/** Where `npm run models` puts model folders, as served by Vite (public/models). */
-export const MODELS_BASE_URL = '/models/';
-
-export const DEFAULT_BACKBONE_ID = 'mobilenet_v1_0.75_224';
-
-export function mobileNetV1Spec(base = MODELS_BASE_URL): MobileNetV1Spec {
-  return {
-    kind: 'mobilenet-v1',
-    id: 'mobilenet_v1_0.75_224',
-    label: 'MobileNet v1 (width 0.75, 224 px)',
-    url: `${base}mobilenet_v1_0.75_224/model.json`,
-    labelsUrl: `${base}mobilenet_v1_0.75_224/metadata.json`,
-    embeddingLayer: 'conv_pw_13_relu',
-    inputSize: 224,
-    inputRange: [-1, 1],
-    embeddingSize: 768,
-  };
-}
-
-/** Present only where `npm run models` found or downloaded it (`--download-v2`). */
-export function mobileNetV2Spec(base = MODELS_BASE_URL): MobileNetV2Spec {
-  return {
-    kind: 'mobilenet-v2',
-    id: 'mobilenet_v2_1.0_224',
-    label: 'MobileNet v2 (width 1.0, 224 px)',
-    url: `${base}mobilenet_v2_1.0_224/model.json`,
-    alpha: 1.0,
-    inputSize: 224,
-    // TF Hub's MobileNet v2 classification graph models take [0, 1] input.
-    inputRange: [0, 1],
-    embeddingSize: 1280,
-  };
-}
-
-/** The custom-backbone test model the models script copies from ../shared when present. */
-export function darknetTinySpec(base = MODELS_BASE_URL): CustomBackboneSpec {
-  return {
-    kind: 'custom',
-    id: 'custom:darknet_tiny_imagenet:leaky_re_lu_14',
-    label: 'Darknet tiny (ImageNet)',
-    url: `${base}darknet_tiny_imagenet/model.json`,
-    embeddingLayer: 'leaky_re_lu_14',
-    inputSize: 224,
-    inputRange: [0, 1],
-    embeddingSize: 512,
-  };
-}
-
-export const BUILTIN_BACKBONES: readonly BackboneSpec[] = [mobileNetV1Spec(), mobileNetV2Spec()];
-
-export function getBuiltinSpec(id: string): BackboneSpec | undefined {
-  return BUILTIN_BACKBONES.find((s) => s.id === id);
-}
-
-export function defaultBackboneSpec(): BackboneSpec {
-  return mobileNetV1Spec();
-}
+import type { Backbone, BackboneOptions, BackboneSpec } from './types';
 
 /** A backbone for `spec` (not loaded yet: call `load()`). */
 export function createBackbone(spec: BackboneSpec, options: BackboneOptions = {}): Backbone {

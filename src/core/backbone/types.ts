@@ -85,6 +85,12 @@ export interface CustomBackboneSpec extends BackboneSpecBase {
 /** JSON-able descriptor of a backbone: what project settings store and the worker receives. */
 export type BackboneSpec = MobileNetV1Spec | MobileNetV2Spec | CustomBackboneSpec;
 
+/** A backbone / aspect-mode switch in progress: its embeddings are computed before it takes over. */
+export interface PendingBackbone {
+  spec: BackboneSpec;
+  aspectMode: AspectMode;
+}
+
 /**
  * The key a sample's embedding is cached under: backbone id, aspect mode and preprocessing
  * version, e.g. `mobilenet_v1_0.75_224@centre-crop#1`. Any change to one of them is a new key.

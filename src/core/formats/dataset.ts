@@ -17,7 +17,7 @@
  * (case-insensitively: "cat.jpg", "cat-2.jpg", ...).
  */
 import type { LoupeDatabase } from '../storage/db';
-import type { LabelRecord, SampleRecord } from '../storage/schema';
+import type { LabelRecord, SampleRecord, SplitSpec } from '../storage/schema';
 import { ArchiveError, throwIfAborted } from './errors';
 import { extensionForMime, sanitizeSegment, splitExtension, UniqueNames } from './paths';
 import { BlobZipWriter } from './zipWriter';
@@ -26,7 +26,7 @@ import { BlobZipWriter } from './zipWriter';
  * Which split each image is in. Either `{sampleId: splitName}`, or `{splitName: sampleIds[]}` (so
  * a hold-out `Fold` from core/eval/split, `{train: [...], validation: [...]}`, works as it is).
  */
-export type SplitSpec = Readonly<Record<string, string | readonly string[]>>;
+export type { SplitSpec } from '../storage/schema';
 
 export interface DatasetProgress {
   done: number;
@@ -109,7 +109,7 @@ export async function exportDataset(
 
   const labels = labelList.sort((a, b) => a.order - b.order || a.createdAt - b.createdAt);
   const labelOrder = new Map(labels.map((l, i) => [l.id, i]));
-  const settingsSplits: unknown = project.settings['splits'];
+  const settingsSplits: unknown = project.settings.splits;
   const splits = resolveSplits(
     options.split ?? (isSplitSpec(settingsSplits) ? settingsSplits : undefined),
   );

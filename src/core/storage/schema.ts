@@ -11,17 +11,32 @@ export const DB_NAME = 'loupe';
 export const DB_VERSION = 2;
 
 import type { AspectMode, ProjectKind } from '../kinds';
+import type { CustomBackboneSpec, PendingBackbone } from '../backbone/types';
+import type { HeadSettings } from '../heads/settings';
 
 export type { AspectMode, ProjectKind };
 
+/**
+ * Typed project settings. Optional fields are absent on projects that never set them (readers in
+ * core/projectSettings.ts fill defaults), so adding one needs no schema change.
+ */
 export interface ProjectSettings {
   /** How a non-square image becomes the backbone's square input. */
   aspectMode: AspectMode;
   /** Id of the backbone whose embeddings this project uses. */
   backboneId: string;
-  /** Anything a later version adds lives here without a schema change. */
-  [extra: string]: unknown;
+  /** The user's own layers model, when `backboneId` names it. */
+  customBackbone?: CustomBackboneSpec;
+  /** A backbone / aspect-mode switch whose embeddings are being computed. */
+  pendingBackbone?: PendingBackbone;
+  /** KNN k and votes, "unknown" thresholds, test-time flip (absent = defaults). */
+  heads?: HeadSettings;
+  /** Split name per image for dataset exports (set by tools or archives; checked when read). */
+  splits?: SplitSpec;
 }
+
+/** Split per image: `{ [sampleId]: splitName }` or `{ [splitName]: sampleIds[] }`. */
+export type SplitSpec = Readonly<Record<string, string | readonly string[]>>;
 
 export interface ProjectRecord {
   id: string;

@@ -1,0 +1,227 @@
+/**
+ * What the page and the workers share: the plain data that crosses the worker boundary and the
+ * client interfaces (`EngineClient`, `DataClient`) the store calls. Types only: importing this
+ * module loads no worker and no TF.js. Every long call takes an `AbortSignal`; aborting cancels
+ * the job in the worker.
+ */
+import type { Augmentation, AugmentView } from '../core/backbone/augment';
+import type { BackboneSpec, ClassPrediction } from '../core/backbone/types';
+import type { ImportItem, ImportProgress, ImportReport } from '../core/dataset/importer';
+import type { KnnExportDtype } from '../core/formats/knnExport';
+import type { DenseConfig, EpochLog, Prediction } from '../core/heads';
+import type { HeadSettings } from '../core/heads/settings';
+import type { CompareRow, EvalRow, EvalVariant } from '../core/heads/variants';
+import type { AspectMode, ProjectKind } from '../core/kinds';
+import type { ProjectRecord, SampleMeta, SampleSource } from '../core/storage/schema';
+import type { BackendName, BackendReport } from './backends';
+import type { EmbedProgress, EmbedReport } from './embedPipeline';
+import type { DenseModelSummary, HeadEvaluation } from './headsService';
+
+export type {
+  Augmentation,
+  AugmentView,
+  BackendName,
+  BackendReport,
+  ClassPrediction,
+  CompareRow,
+  DenseConfig,
+  DenseModelSummary,
+  EmbedProgress,
+  EmbedReport,
+  EpochLog,
+  EvalRow,
+  EvalVariant,
+  HeadEvaluation,
+  HeadSettings,
+  KnnExportDtype,
+};
+
+/** The engine's backend, and how it was picked. */
+export interface EngineStatus {
+  backend: BackendName;
+  detail: string;
+  reports: BackendReport[];
+  /** Measured now, remembered from an earlier probe on this device, or forced by the user. */
+  how: 'probed' | 'remembered' | 'override';
+}
+
+/** Live predictions of both heads for the try image. */
+export interface TryPredictions {
+  knn: Prediction | null;
+  dense: Prediction | null;
+  /** Label ids in the order of each prediction's probabilities. */
+  knnLabels: string[];
+  denseLabels: string[];
+}
+
+/** The open project's heads, as the page sees them after `openHeads`. */
+export interface OpenedHeads {
+  /** Labelled examples the KNN head holds. */
+  examples: number;
+  /** The k KNN uses now (chosen or fixed). */
+  k: number;
+  /** The saved dense model for these embeddings, if any. */
+  summary: DenseModelSummary | null;
+}
+
+/** A sample's new labels (empty = unlabelled). */
+export interface LabelChange {
+  sampleId: string;
+  labelIds: string[];
+}
+
+/** Which backbone and preprocessing a call embeds with. */
+export interface EmbeddingTarget {
+  spec: BackboneSpec;
+  aspectMode: AspectMode;
+}
+
+export interface EngineStats {
+  computedThisSession: number;
+  numTensors: number;
+  backend: string;
+}
+
+/** The engine worker (every tensor of Loupe), seen from the page. */
+export interface EngineClient {
+  /** Picks the backend (forced, remembered or probed with the real backbone). */
+  init(options: {
+    spec: BackboneSpec;
+    override?: BackendName;
+    remembered?: BackendName;
+  }): Promise<EngineStatus>;
+  /** Embeds every sample of the project that has no embedding under the target (or a view). */
+  embedProject(
+    call: EmbeddingTarget & {
+      projectId: string;
+      signal: AbortSignal;
+      onProgress: (p: EmbedProgress) => void;
+      onBatch: (sampleIds: string[]) => void;
+      /** Compute an augmentation view (mirror, crop) instead of the plain embeddings. */
+      view?: AugmentView;
+    },
+  ): Promise<EmbedReport>;
+  /** Opens (or reopens) a project's heads: KNN from cached embeddings, the latest dense model. */
+  openHeads(
+    options: EmbeddingTarget & { projectId: string; kind: ProjectKind; settings: HeadSettings },
+  ): Promise<OpenedHeads>;
+  closeHeads(): Promise<void>;
+  /** Label changes and deletions, applied to the KNN at once; fresh try predictions. */
+  applyLabelChanges(changes: LabelChange[], removed: string[]): Promise<TryPredictions | null>;
+  /** The try image's predictions with the heads as they are now (null without a try image). */
+  predictTry(): Promise<TryPredictions | null>;
+  /** Applies the project's head settings (auto k is chosen now); returns k. */
+  setHeadSettings(settings: HeadSettings): Promise<number>;
+  /** Auto k: re-chosen when the labelled data changed since the last choice; returns k. */
+  refreshK(): Promise<number>;
+  /** Embeds an image (a Blob, or a bitmap that is transferred) and predicts with both heads. */
+  tryImage(call: EmbeddingTarget & { image: Blob | ImageBitmap }): Promise<TryPredictions | null>;
+  clearTry(): Promise<void>;
+  trainDense(call: {
+    labelOrder: string[];
+    config: Partial<DenseConfig>;
+    /** Train on augmented copies too (embed their views first: `embedProject` with `view`). */
+    augmentation?: Augmentation;
+    signal: AbortSignal;
+    onEpoch: (log: EpochLog) => void;
+  }): Promise<DenseModelSummary | null>;
+  /** With an augmentation, both heads are also scored trained with it (views embedded first). */
+  compareHeads(call: {
+    labelOrder: string[];
+    augmentation?: Augmentation;
+    signal: AbortSignal;
+  }): Promise<CompareRow[]>;
+  /** Cross-validated accuracy of head variants (the `npm run eval` report). */
+  evaluateVariants(call: {
+    variants: EvalVariant[];
+    trainPerClass?: number;
+    signal?: AbortSignal;
+  }): Promise<EvalRow[]>;
+  /** The TF.js classifier export (zip). */
+  exportTfjs(
+    call: EmbeddingTarget & {
+      modelName: string;
+      labelNames: [string, string][];
+      signal?: AbortSignal;
+    },
+  ): Promise<Blob>;
+  /** The KNN export (zip). */
+  exportKnn(
+    call: EmbeddingTarget & {
+      labelNames: [string, string][];
+      dtype: KnnExportDtype;
+      signal?: AbortSignal;
+    },
+  ): Promise<Blob>;
+  /** "Base model sees": the backbone's own top-3 ImageNet classes for one stored sample. */
+  classifySample(
+    call: EmbeddingTarget & { sampleId: string; signal?: AbortSignal },
+  ): Promise<ClassPrediction[]>;
+  /** Diagnostics: one stored sample's exact model input and the dense head's probabilities. */
+  denseOnSample(
+    call: EmbeddingTarget & { sampleId: string },
+  ): Promise<{ input: Float32Array; shape: number[]; probabilities: number[] }>;
+  /** Benchmark: the raw forward-pass rate on the project's first `n` samples. */
+  measureForward(
+    call: EmbeddingTarget & { projectId: string; n: number; signal?: AbortSignal },
+  ): Promise<{ images: number; imgPerSec: number; batchSize: number }>;
+  stats(): Promise<EngineStats>;
+}
+
+export interface ImportCall {
+  projectId: string;
+  items: ImportItem[];
+  source: SampleSource;
+  signal?: AbortSignal;
+  onProgress: (p: ImportProgress) => void;
+  onChunk: (added: SampleMeta[]) => void;
+  mergeDuplicateLabels?: boolean;
+}
+
+/** A project archive read and validated in the data worker, waiting for `importArchive`. */
+export interface ArchiveSummary {
+  token: string;
+  name: string;
+  images: number;
+  labels: number;
+  models: number;
+  warnings: string[];
+  /** An existing project with the same name (the UI asks: rename or replace). */
+  conflict: { id: string; name: string } | null;
+}
+
+export interface TransferProgress {
+  done: number;
+  total: number;
+}
+
+/** The data worker (archives and dataset zips), seen from the page. */
+export interface DataClient {
+  exportArchive(call: {
+    projectId: string;
+    signal?: AbortSignal;
+    onProgress: (p: TransferProgress) => void;
+  }): Promise<Blob>;
+  exportDataset(call: {
+    projectId: string;
+    signal?: AbortSignal;
+    onProgress: (p: TransferProgress) => void;
+  }): Promise<Blob>;
+  /** Reads and validates an archive completely (nothing is written) and keeps it in the worker. */
+  inspectArchive(call: {
+    file: Blob;
+    signal?: AbortSignal;
+    onProgress?: (p: TransferProgress) => void;
+  }): Promise<ArchiveSummary>;
+  /** Writes an inspected archive as a new project or in place of one (one transaction). */
+  importArchive(call: {
+    token: string;
+    name?: string;
+    replaceProjectId?: string;
+    signal?: AbortSignal;
+  }): Promise<ProjectRecord>;
+  /** Forgets an inspected archive that will not be imported. */
+  dismissArchive(token: string): Promise<void>;
+}
+
+export type { ImportItem, ImportProgress, ImportReport };

@@ -1,0 +1,161 @@
+/**
+ * Training the open project's dense head (engine worker): a seeded stratified 80/20 split of the
+ * labelled examples on their content order, augmented copies of the training part only, the
+ * dense head trained with early stopping on the held-out part, the dense and a KNN head scored on
+ * that part, and the model saved to IndexedDB and made the live one. Aborting leaves the
+ * previously saved model untouched.
+ */
+import { augmentationViews, NO_AUGMENTATION, type Augmentation } from '../core/backbone/augment';
+import { singleLabelMetrics, multiLabelMetrics, type Metrics } from '../core/eval/metrics';
+import { holdoutSplit } from '../core/eval/split';
+import {
+  DENSE_DEFAULTS,
+  indexItems,
+  KnnHead,
+  trainDenseHead,
+  type DenseConfig,
+  type EpochLog,
+  type Head,
+  type LabelledEmbedding,
+} from '../core/heads';
+import { byPosition, withViews } from '../core/heads/trainingSet';
+import { newId } from '../core/ids';
+import type { ProjectKind } from '../core/kinds';
+import type { LoupeDatabase } from '../core/storage/db';
+import { saveModel } from '../core/storage/models';
+import {
+  EVAL_SEED,
+  type DenseModelPayload,
+  type DenseModelSummary,
+  type HeadEvaluation,
+  type ProjectHeads,
+} from './headsService';
+import { loadViewEmbeddings } from './viewEmbeddings';
+
+export interface TrainDenseOptions {
+  /** Label ids in display order: the model's outputs follow it. */
+  labelOrder: string[];
+  config: Partial<DenseConfig>;
+  /** Train on augmented copies too (their views must be embedded first). */
+  augmentation?: Augmentation;
+  onEpoch: (log: EpochLog) => void;
+  signal: AbortSignal;
+}
+
+/** Scores a head on validation items; label order = `labels`. */
+async function score(
+  head: Head,
+  kind: ProjectKind,
+  validation: readonly LabelledEmbedding[],
+  labels: string[],
+): Promise<Metrics> {
+  const { items } = indexItems(validation, kind, labels);
+  const predictions = await head.predict(items.map((i) => i.embedding));
+  const index = new Map(labels.map((l, i) => [l, i]));
+  const predicted = predictions.map((p) =>
+    p.labels.map((l) => index.get(l) ?? -1).filter((i) => i >= 0),
+  );
+  const truths = items.map((i) => i.labels);
+  if (kind === 'single-label') {
+    return singleLabelMetrics(
+      truths.map((t) => t[0] ?? 0),
+      predicted.map((p) => p[0] ?? -1),
+      labels.length,
+    );
+  }
+  return multiLabelMetrics(truths, predicted, labels.length);
+}
+
+/** sampleId -> sorted label ids: tells whether the data changed since training. */
+function snapshot(items: readonly LabelledEmbedding[]): Record<string, string[]> {
+  return Object.fromEntries(items.map((i) => [i.id, [...i.labelIds].sort()]));
+}
+
+/** Trains, scores, saves and adopts a dense head; null when aborted. */
+export async function trainDense(
+  db: LoupeDatabase,
+  heads: ProjectHeads,
+  options: TrainDenseOptions,
+): Promise<DenseModelSummary | null> {
+  const { kind } = heads;
+  const augmentation = options.augmentation ?? NO_AUGMENTATION;
+  const items = heads.labelled();
+  const { items: indexed, labels } = indexItems(items, kind, options.labelOrder);
+  const usedLabels = labels.filter((l) => indexed.some((i) => i.labelIds.includes(l)));
+  // Split on positions in the content-sorted list, not on the random sample ids: the same images
+  // get the same split (and so the same model) in any project they are imported into.
+  const split = holdoutSplit(byPosition(indexed), { seed: EVAL_SEED });
+  const held = new Set(split.validation.map(Number));
+  const train = items.filter((_, position) => !held.has(position));
+  const validation = items.filter((_, position) => held.has(position));
+  // Augmented copies of the training part only: a validation image never trains the scored model.
+  const views = await loadViewEmbeddings(db, heads, augmentationViews(augmentation));
+  const { config } = options;
+  const result = await trainDenseHead(withViews(train, views), {
+    kind,
+    labels: usedLabels,
+    config: { ...config, seed: config.seed ?? DENSE_DEFAULTS.seed },
+    ...(validation.length > 0 ? { validation } : {}),
+    onEpoch: options.onEpoch,
+    signal: options.signal,
+  });
+  if (result.status === 'aborted') return null;
+  const head = result.head;
+  const headLabels = [...head.labels];
+  const evaluations: HeadEvaluation[] = [];
+  if (validation.length > 0) {
+    const sizes = {
+      labels: headLabels,
+      validationSize: validation.length,
+      trainSize: train.length,
+    };
+    evaluations.push({
+      head: 'dense',
+      metrics: await score(head, kind, validation, headLabels),
+      ...sizes,
+    });
+    const knn = KnnHead.build(train, {
+      kind,
+      labels: headLabels,
+      config: heads.knnConfig(await heads.kFor(train)),
+    });
+    try {
+      evaluations.push({
+        head: 'knn',
+        metrics: await score(knn, kind, validation, headLabels),
+        ...sizes,
+      });
+    } finally {
+      knn.dispose();
+    }
+  }
+  const summary: DenseModelSummary = {
+    id: newId(),
+    createdAt: Date.now(),
+    labels: headLabels,
+    config: { ...head.config },
+    history: [...head.history],
+    bestEpoch: head.bestEpoch,
+    evaluations,
+    snapshot: snapshot(items),
+    embeddingKey: heads.embeddingKey,
+    backboneId: heads.backboneId,
+    kind,
+    augmentation: { flips: augmentation.flips, crops: augmentation.crops },
+  };
+  const payload: DenseModelPayload = { summary, head: head.serialize() };
+  try {
+    await saveModel(db, {
+      id: summary.id,
+      projectId: heads.projectId,
+      createdAt: summary.createdAt,
+      headType: 'dense',
+      payload,
+    });
+  } catch (error) {
+    head.dispose();
+    throw error;
+  }
+  heads.adoptDense(head, summary);
+  return summary;
+}
