@@ -69,6 +69,57 @@ export default tseslint.config(
     },
   },
   {
+    // The UI is thin: data reaches it through the store (state/), never straight from IndexedDB
+    // or a worker. It may name core and worker/api types; it may not call storage or workers.
+    files: ['src/ui/**/*.{ts,tsx}'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/core/storage', '**/core/storage/**'],
+              allowTypeImports: true,
+              message: 'ui reads and writes data through store actions (src/state), not IndexedDB.',
+            },
+            {
+              group: ['**/worker/**', '!**/worker/api'],
+              message:
+                'ui talks to workers through the store; it may import types from worker/api.',
+            },
+            {
+              group: ['**/worker/api'],
+              allowTypeImports: true,
+              message: 'worker/api holds types only: import them with `import type`.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The store calls workers through the clients in Services; from worker/ it names types only.
+    files: ['src/state/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/worker/**', '!**/worker/api'],
+              message: 'state reaches workers through Services; import types from worker/api.',
+            },
+            {
+              group: ['**/worker/api'],
+              allowTypeImports: true,
+              message: 'worker/api holds types only: import them with `import type`.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['tests/**/*.ts', 'scripts/**/*.{ts,mjs,js}', '*.config.{ts,js}'],
     languageOptions: { globals: { ...globals.node } },
   },

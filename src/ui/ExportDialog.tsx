@@ -8,6 +8,7 @@ import type { ExportKind } from '../state/transferSlice';
 import type { KnnExportDtype } from '../core/formats/knnExport';
 import { Dialog } from './Dialog';
 import { downloadBlob } from './download';
+import { TransferProgress } from './TransferProgress';
 
 export function ExportButton() {
   const [open, setOpen] = useState(false);
@@ -85,15 +86,7 @@ function ExportDialog({ open, onClose }: { open: boolean; onClose: () => void })
           A folder per label + labels.csv, as Keras image_dataset_from_directory reads it.
         </p>
       </div>
-      {transfer && (
-        <progress
-          aria-label={transfer.task}
-          max={Math.max(1, transfer.total)}
-          value={transfer.done}
-          aria-valuenow={transfer.done}
-          aria-valuemax={transfer.total}
-        />
-      )}
+      <TransferProgress />
       <div className="dialog-actions">
         <button type="button" onClick={onClose}>
           Close

@@ -2,6 +2,7 @@
 import { useState } from 'react';
 import { useLoupe } from '../state/react';
 import { Dialog } from './Dialog';
+import { TransferProgress } from './TransferProgress';
 import { navigate } from './useHashRoute';
 
 export function ImportProject() {
@@ -10,6 +11,9 @@ export function ImportProject() {
   const pending = useLoupe((s) => s.pendingArchive);
   const dismiss = useLoupe((s) => s.dismissArchive);
   const [name, setName] = useState('');
+  const importing = useLoupe(
+    (s) => s.transfer?.task === 'Reading archive' || s.transfer?.task === 'Importing project',
+  );
 
   const finish = async (options: { name?: string; replaceProjectId?: string }): Promise<void> => {
     const id = await importArchive(options);
@@ -18,6 +22,7 @@ export function ImportProject() {
 
   return (
     <>
+      {importing && <TransferProgress />}
       <label className="button">
         Import project
         <input

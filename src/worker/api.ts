@@ -80,6 +80,8 @@ export interface EngineStats {
   computedThisSession: number;
   numTensors: number;
   backend: string;
+  /** Cancellable jobs running in the worker now (0 once a cancelled job has stopped). */
+  runningJobs: number;
 }
 
 /** The engine worker (every tensor of Loupe), seen from the page. */

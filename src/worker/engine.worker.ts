@@ -461,7 +461,12 @@ const api = {
   },
 
   stats(): EngineStats {
-    return { computedThisSession, numTensors: tf.memory().numTensors, backend: tf.getBackend() };
+    return {
+      computedThisSession,
+      numTensors: tf.memory().numTensors,
+      backend: tf.getBackend(),
+      runningJobs: jobs.size,
+    };
   },
 };
 
