@@ -108,8 +108,6 @@ describe('heads and evaluation', () => {
       ).toBe(true);
       expect(await tryPhoto(board, unseen['sunflower']!, 'Dense')).toMatch(/^sunflower/);
 
-      await page.screenshot({ path: 'docs/screenshot.png' });
-
       // Augmentation: flipped copies and random crops are embedded once and train the dense head
       // only; the KNN head (so its predictions) and the image count stay exactly as they were.
       const classifier = page.getByRole('radiogroup', { name: 'Classifier' });
