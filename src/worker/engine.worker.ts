@@ -1,7 +1,8 @@
 /**
- * The engine worker owns every tensor of Loupe: backend choice, the backbone, embeddings, and
- * (later) the heads. The UI thread never runs a model; it talks to this worker through comlink
- * (see engineBridge.ts). Jobs are cancelled by id; progress flows back through proxied callbacks.
+ * The engine worker owns every tensor of Loupe: backend choice, the backbone, embeddings, the
+ * heads (headsService.ts) and model exports. The UI thread never runs a model; it talks to this
+ * worker through comlink (see engineBridge.ts). Jobs are cancelled by id; progress flows back
+ * through proxied callbacks.
  */
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
