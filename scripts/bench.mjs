@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm run bench`: benchmark of Loupe's embedding engine (issue 3, "Benchmark"). Builds the app and
-// a naive baseline page (bench/), serves both with `vite preview`, and drives headless Chromium:
+// `npm run bench`: benchmark of Loupe's embedding engine. Builds the app and a naive baseline page
+// (bench/), serves both with `vite preview`, and drives headless Chromium:
 //   1. auto: a fresh profile with backendOverride 'auto' imports a few photos -> chosenBackend;
 //   2. per backend (backendOverride preset): a real folder drop of N photos from
 //      ../shared/datasets/flowers5-dev onto the board -> drop-to-first-embedding time, main-thread

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run eval`: the accuracy report of issue 4, measured through the real app. Serves the built
+// `npm run eval`: the accuracy report of the README, measured through the real app. Serves the built
 // app, drops all of ../shared/datasets/flowers5-dev onto a new project in headless Chromium, waits
 // for every embedding and the augmentation views (horizontal flip, 2 seeded random resized crops),
 // then runs seeded 5-fold cross-validation in the engine worker on the same folds for: KNN

@@ -1,7 +1,8 @@
 /**
- * One zustand store built from slices (projects, board, import, prefs). Components read it with
- * selectors; actions call the storage repositories and the worker bridges through `Services`.
- * Only small UI preferences are persisted (localStorage via `persist`); data lives in IndexedDB.
+ * One zustand store built from seven slices (projects, board, import, prefs, engine, heads,
+ * transfer). Components read it with selectors; actions call the storage repositories and the
+ * worker bridges through `Services`. Only small UI preferences are persisted (localStorage via
+ * `persist`); data lives in IndexedDB.
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { persist, createJSONStorage } from 'zustand/middleware';

@@ -1,6 +1,8 @@
 /**
- * Try panel: pick, drop or paste an image, or use the webcam, and see live predictions of the
- * selected classifier (KNN is ready as soon as images are labelled; Dense after training).
+ * Try panel: pick or drop an image, or use the webcam, and see live predictions of the
+ * selected classifier (KNN is ready as soon as images are labelled; Dense after training). The
+ * Predictions list carries `data-tries`, the number of picked or dropped images whose try has
+ * settled, so a test can wait for the answer to its own image.
  */
 import { useEffect, useRef, useState } from 'react';
 import { useLoupe } from '../state/react';
@@ -16,9 +18,13 @@ export function TryPanel() {
   const hasDense = useLoupe((s) => !!s.modelSummary);
   const labels = useLoupe((s) => s.labels);
   const [webcam, setWebcam] = useState(false);
+  const [tries, setTries] = useState(0);
+  const tryFile = (file: Blob): void => {
+    void tryImage(file).then(() => setTries((n) => n + 1));
+  };
   const drop = useFileDrop((files) => {
     const first = files[0];
-    if (first) void tryImage(first.file);
+    if (first) tryFile(first.file);
   });
 
   const prediction: Prediction | null = result
@@ -62,7 +68,7 @@ export function TryPanel() {
             aria-label="Try an image"
             onChange={(e) => {
               const file = e.currentTarget.files?.[0];
-              if (file) void tryImage(file);
+              if (file) tryFile(file);
               e.currentTarget.value = '';
             }}
           />
@@ -89,7 +95,7 @@ export function TryPanel() {
           {classifier === 'dense' ? 'Train the dense head to use it.' : 'Label some images first.'}
         </p>
       )}
-      <ul aria-label="Predictions" className="predictions">
+      <ul aria-label="Predictions" className="predictions" data-tries={tries}>
         {rows.map((r) => (
           <li key={r.id} className={prediction?.labels.includes(r.id) ? 'predicted' : ''}>
             <span className="pred-name">{r.name}</span>{' '}

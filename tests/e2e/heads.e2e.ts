@@ -24,6 +24,7 @@ async function topPrediction(page: Page): Promise<string> {
   return (await first.textContent()) ?? '';
 }
 
+/** Tries `file` with `classifier` selected; returns the top prediction of that very try. */
 async function tryPhoto(
   board: BoardPage,
   file: string,
@@ -31,19 +32,7 @@ async function tryPhoto(
 ): Promise<string> {
   const { page } = board;
   await page.getByRole('radiogroup', { name: 'Classifier' }).getByLabel(classifier).check();
-  const list = page.getByRole('list', { name: 'Predictions' });
-  const before = await list.textContent();
-  await page.getByLabel('Try an image').setInputFiles(file);
-  await page
-    .waitForFunction(
-      (prev) => {
-        const el = document.querySelector('[aria-label="Predictions"]');
-        return !!el && el.children.length > 0 && el.textContent !== prev;
-      },
-      before,
-      { timeout: 60_000 },
-    )
-    .catch(() => undefined);
+  await board.tryImage(file);
   return topPrediction(page);
 }
 
@@ -119,8 +108,6 @@ describe('heads and evaluation', () => {
       ).toBe(true);
       expect(await tryPhoto(board, unseen['sunflower']!, 'Dense')).toMatch(/^sunflower/);
 
-      await page.screenshot({ path: 'docs/screenshot.png' });
-
       // Augmentation: flipped copies and random crops are embedded once and train the dense head
       // only; the KNN head (so its predictions) and the image count stay exactly as they were.
       const classifier = page.getByRole('radiogroup', { name: 'Classifier' });
@@ -175,7 +162,7 @@ describe('heads and evaluation', () => {
     async () => {
       const { page } = session;
       const projects = new ProjectsPage(page);
-      await projects.goto(baseUrl, { debug: true });
+      await projects.goto(baseUrl);
       const board = await projects.newProject('Multi-label flowers');
       await page.getByText('Project settings').click();
       await page.getByLabel('Project type').selectOption('multi-label');

@@ -111,26 +111,25 @@ export class BoardPage {
     return Number(text);
   }
   /**
-   * Tries an image in the try panel and waits for the new predictions (needs the page opened with
-   * `?debug=1`, whose store handle tells when a new result arrives).
+   * Tries an image in the try panel and waits until the panel has answered this very try: the
+   * Predictions list counts settled tries in `data-tries`, so trying the same image twice still
+   * waits for the second answer. Throws when no answer comes or the try reported an error.
    */
   async tryImage(file: string): Promise<void> {
-    type Listener = (a: { tryResult: unknown }, b: { tryResult: unknown }) => void;
-    type W = { __tries?: number; __loupe: { store: { subscribe(f: Listener): void } } };
-    const before = await this.page.evaluate(() => {
-      const w = window as unknown as W;
-      if (w.__tries === undefined) {
-        w.__tries = 0;
-        w.__loupe.store.subscribe((now, prev) => {
-          if (now.tryResult !== prev.tryResult && now.tryResult) w.__tries = (w.__tries ?? 0) + 1;
-        });
-      }
-      return w.__tries;
-    });
+    const list = this.page.getByRole('list', { name: 'Predictions' });
+    const tries = await list.getAttribute('data-tries');
+    if (tries === null) throw new Error('the Predictions list has no data-tries count');
+    const before = Number(tries);
     await this.page.getByLabel('Try an image').setInputFiles(file);
-    await this.page.waitForFunction((n) => ((window as unknown as W).__tries ?? 0) > n, before, {
-      timeout: 120_000,
-    });
+    await this.page.waitForFunction(
+      ([el, n]) => Number((el as HTMLElement).dataset['tries']) > n,
+      [await list.elementHandle(), before] as const,
+      { timeout: 120_000 },
+    );
+    // A failed try leaves the previous predictions on screen; the store reports it as headsError.
+    const error = this.page.getByRole('region', { name: 'Training' }).getByRole('alert');
+    if ((await error.count()) > 0)
+      throw new Error(`try failed: ${await error.first().textContent()}`);
   }
   /** Waits until the label shows `n` images (imports finish asynchronously). */
   async expectCount(label: string, n: number, timeout = 60_000): Promise<void> {
