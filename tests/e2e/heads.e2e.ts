@@ -157,6 +157,50 @@ describe('heads and evaluation', () => {
   );
 
   it(
+    'Compare heads can be cancelled: the job stops in the worker, and the next run completes',
+    { timeout: 600_000 },
+    async () => {
+      const { page } = session;
+      const projects = new ProjectsPage(page);
+      await projects.goto(baseUrl, { debug: true });
+      const board = await projects.newProject('Cancel a comparison');
+      for (const cls of ['daisy', 'tulip']) {
+        await board.addLabel(cls);
+        await board.dropPaths(board.region(cls), photos(cls, 0, 30));
+        await board.expectCount(cls, 30);
+      }
+      await waitForEmbeddings(page, 60);
+      const runningJobs = (): Promise<number> =>
+        page.evaluate(async () => {
+          const w = window as unknown as {
+            __loupe: { services: { engine: { stats(): Promise<{ runningJobs: number }> } } };
+          };
+          return (await w.__loupe.services.engine.stats()).runningJobs;
+        });
+      const evaluation = page.getByRole('region', { name: 'Evaluation' });
+      await evaluation.getByRole('button', { name: 'Compare heads' }).click();
+      await evaluation.getByText('5-fold cross-validation…').waitFor();
+      await expect.poll(runningJobs, { timeout: 30_000 }).toBe(1);
+      await evaluation.getByRole('button', { name: 'Cancel comparison' }).click();
+      // The worker drops the job between folds or training batches: within seconds, not minutes.
+      const cancelledAt = Date.now();
+      await expect.poll(runningJobs, { timeout: 15_000, interval: 100 }).toBe(0);
+      console.log(JSON.stringify({ compareStoppedAfterMs: Date.now() - cancelledAt }));
+      await evaluation.getByRole('button', { name: 'Compare heads' }).waitFor();
+      expect(await evaluation.getByRole('table', { name: 'Compare heads' }).count()).toBe(0);
+      expect(await page.getByRole('alert').count()).toBe(0);
+
+      // Nothing is left half-done: the next comparison runs to the end.
+      await evaluation.getByRole('button', { name: 'Compare heads' }).click();
+      const table = evaluation.getByRole('table', { name: 'Compare heads' });
+      await table.waitFor({ timeout: 300_000 });
+      expect(await table.locator('tbody tr').count()).toBe(3);
+      expect(session.pageErrors).toEqual([]);
+      expect(session.crossOrigin()).toEqual([]);
+    },
+  );
+
+  it(
     'multi-label: images with two labels train a sigmoid head that returns both',
     { timeout: 600_000 },
     async () => {
