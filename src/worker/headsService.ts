@@ -5,8 +5,8 @@
  * Everything here runs off the main thread; only plain data crosses back.
  */
 import * as tf from '@tensorflow/tfjs';
-import { singleLabelMetrics, multiLabelMetrics, type Metrics } from '../core/eval/metrics';
-import { holdoutSplit } from '../core/eval/split';
+import type { Metrics } from '../core/eval/metrics';
+import { EVAL_SEED, holdoutSplit } from '../core/eval/split';
 import {
   augmentationViews,
   CROPS_PER_IMAGE,
@@ -23,6 +23,7 @@ import {
   indexItems,
   KnnHead,
   KNN_DEFAULTS,
+  scoreHead,
   trainDenseHead,
   DENSE_DEFAULTS,
   type DenseConfig,
@@ -38,8 +39,6 @@ import { listModels, saveModel } from '../core/storage/models';
 import { listSampleMeta } from '../core/storage/samples';
 import { newId } from '../core/ids';
 import type { ProjectKind } from '../core/kinds';
-
-export const EVAL_SEED = 1234;
 
 export interface HeadEvaluation {
   head: 'knn' | 'dense';
@@ -417,21 +416,7 @@ export class ProjectHeads {
     validation: LabelledEmbedding[],
     labels: string[],
   ): Promise<Metrics> {
-    const { items } = indexItems(validation, this.kind, labels);
-    const predictions = await head.predict(items.map((i) => i.embedding));
-    const index = new Map(labels.map((l, i) => [l, i]));
-    const predicted = predictions.map((p) =>
-      p.labels.map((l) => index.get(l) ?? -1).filter((i) => i >= 0),
-    );
-    const truths = items.map((i) => i.labels);
-    if (this.kind === 'single-label') {
-      return singleLabelMetrics(
-        truths.map((t) => t[0] ?? 0),
-        predicted.map((p) => p[0] ?? -1),
-        labels.length,
-      );
-    }
-    return multiLabelMetrics(truths, predicted, labels.length);
+    return (await scoreHead(head, validation, labels, this.kind)).metrics;
   }
 
   /**

@@ -31,7 +31,8 @@ import { holdoutSplit } from '../eval/split';
 import { deriveSeed, mulberry32, randomSeed, shuffleInPlace } from '../random';
 import { indexItems } from './evaluate';
 import type { IndexedItem, LabelledEmbedding } from './evaluate';
-import { packUnitRows, unitRowsTensor } from './tensors';
+import { unitRowsTensor } from './tensors';
+import { packUnitRows } from './unitRows';
 import { SERIALIZED_HEAD_FORMAT, SERIALIZED_HEAD_VERSION } from './types';
 import type { ProjectKind } from '../kinds';
 import type {

@@ -22,7 +22,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { crossValidateFolds } from './evaluate';
-import { batchDim, batchLength, l2NormalizeRowsInPlace, unitRowsTensor } from './tensors';
+import { batchDim, batchLength, unitRowsTensor } from './tensors';
+import { l2NormalizeRowsInPlace } from './unitRows';
 import { SERIALIZED_HEAD_FORMAT, SERIALIZED_HEAD_VERSION } from './types';
 import type { ProjectKind } from '../kinds';
 import type { EmbeddingBatch, Head, Neighbour, Prediction, SerializedHeadBase } from './types';
