@@ -10,6 +10,7 @@ import type { Head } from './types';
 
 export * from './types';
 export * from './knn';
+export * from './chooseK';
 export * from './dense';
 export * from './denseModel';
 export * from './denseTrain';
