@@ -6,7 +6,12 @@
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
 import { createBackbone } from '../core/backbone/registry';
-import { decodeImage, pixelsToTensor, drawToPixels } from '../core/backbone/preprocess';
+import {
+  flipHorizontally,
+  imageToPixels,
+  pixelsToTensor,
+  preprocess,
+} from '../core/backbone/preprocess';
 import type { AspectMode, Backbone, BackboneSpec, ClassPrediction } from '../core/backbone/types';
 import { embeddingKey } from '../core/backbone/types';
 import {
@@ -26,7 +31,6 @@ import {
   type BackendReport,
 } from './backends';
 import { embedMissing, type EmbedProgress, type EmbedReport } from './embedPipeline';
-import { flipHorizontally } from './decodeBatch';
 import { knnFiles, tfjsClassifierFiles, zipExport } from './exportBundle';
 import { JobRegistry } from './jobs';
 import type { PreprocessWorkerApi } from './preprocess.worker';
@@ -214,10 +218,7 @@ const api = {
     if (!backbone.classify) return [];
     const sample = await (await db()).get('samples', sampleId);
     if (!sample) return [];
-    const bitmap = await decodeImage(sample.blob);
-    const pixels = drawToPixels(bitmap, backbone.inputSize, aspectMode);
-    bitmap.close();
-    const input = pixelsToTensor([pixels], backbone.inputRange);
+    const input = await preprocess([sample.blob], backbone, aspectMode);
     try {
       return (await backbone.classify(input, 3))[0] ?? [];
     } finally {
@@ -243,15 +244,12 @@ const api = {
     const inputs: tf.Tensor4D[] = [];
     try {
       for (let i = 0; i < metas.length; i += batchSize) {
-        const pixels = [];
+        const blobs: Blob[] = [];
         for (const m of metas.slice(i, i + batchSize)) {
           const sample = await database.get('samples', m.id);
-          if (!sample) continue;
-          const bitmap = await decodeImage(sample.blob);
-          pixels.push(drawToPixels(bitmap, backbone.inputSize, aspectMode));
-          bitmap.close();
+          if (sample) blobs.push(sample.blob);
         }
-        if (pixels.length > 0) inputs.push(pixelsToTensor(pixels, backbone.inputRange));
+        if (blobs.length > 0) inputs.push(await preprocess(blobs, backbone, aspectMode));
       }
       const warm = backbone.embed(inputs[0]!);
       await warm.data();
@@ -325,9 +323,7 @@ const api = {
     aspectMode: AspectMode,
   ): Promise<TryPredictions | null> {
     const backbone = await backboneFor(spec);
-    const bitmap = image instanceof Blob ? await decodeImage(image) : image;
-    const pixels = drawToPixels(bitmap, backbone.inputSize, aspectMode);
-    bitmap.close();
+    const pixels = await imageToPixels(image, backbone.inputSize, aspectMode);
     // Test-time flip (a project setting): the mean of the image's and its mirror's embeddings.
     const views = heads?.settings.flipTta
       ? [pixels, flipHorizontally(new ImageData(pixels.data.slice(), pixels.width, pixels.height))]
@@ -446,10 +442,7 @@ const api = {
     const backbone = await backboneFor(spec);
     const sample = await (await db()).get('samples', sampleId);
     if (!sample) throw new Error('No such sample.');
-    const bitmap = await decodeImage(sample.blob);
-    const pixels = drawToPixels(bitmap, backbone.inputSize, aspectMode);
-    bitmap.close();
-    const input = pixelsToTensor([pixels], backbone.inputRange);
+    const input = await preprocess([sample.blob], backbone, aspectMode);
     try {
       const embedding = tf.tidy(() => backbone.embed(input));
       const vector = (await embedding.data()) as Float32Array;
