@@ -1,11 +1,11 @@
 /**
- * Batch preparation for the embedding pipeline: read stored samples, decode them with EXIF
- * orientation, draw them to the backbone's input, as the original or an augmentation view (a
- * seeded random crop, mirrored or not). Free of TF.js, so the preprocessing worker can run it
- * without loading tfjs.
+ * Batch preparation for the embedding pipeline: read stored samples and turn each into the
+ * backbone's input pixels with `imageToPixels` (decode with EXIF orientation, draw, close), as the
+ * original or an augmentation view (a seeded random crop, mirrored or not). Free of TF.js, so the
+ * preprocessing worker can run it without loading tfjs.
  */
-import { cropSeed, randomResizedCrop, type AugmentView } from '../core/backbone/augment';
-import { decodeImage, drawToPixels, type Pixels } from '../core/backbone/draw';
+import type { AugmentView } from '../core/backbone/augment';
+import { imageToPixels, type Pixels } from '../core/backbone/draw';
 import type { AspectMode } from '../core/backbone/types';
 import type { LoupeDatabase } from '../core/storage/db';
 
@@ -16,15 +16,10 @@ export interface Decoded {
   failed: { sampleId: string; reason: string }[];
 }
 
-/** Mirrors RGBA pixels left-right in place (the horizontal-flip augmentation). */
-export function flipHorizontally(image: ImageData): ImageData {
-  const { data, width, height } = image;
-  const row = new Uint32Array(data.buffer, data.byteOffset, (data.byteLength / 4) | 0);
-  for (let y = 0; y < height; y++) row.subarray(y * width, (y + 1) * width).reverse();
-  return image;
-}
-
-/** Reads, decodes and preprocesses a batch of stored samples (in this thread). */
+/**
+ * Reads and preprocesses a batch of stored samples (in this thread), in parallel. A sample that
+ * cannot be read or decoded is reported in `failed`; a deleted one is skipped.
+ */
 export async function decodeBatch(
   db: LoupeDatabase,
   ids: string[],
@@ -33,17 +28,16 @@ export async function decodeBatch(
   view: AugmentView,
 ): Promise<Decoded> {
   const out: Decoded = { ids: [], labelIds: [], pixels: [], failed: [] };
-  const bitmaps = await Promise.all(
+  const prepared = await Promise.all(
     ids.map(async (id) => {
       try {
         const sample = await db.get('samples', id);
         if (!sample) return null; // deleted meanwhile
-        return {
-          id,
-          labelIds: sample.labelIds,
+        const pixels = await imageToPixels(sample.blob, size, mode, {
+          ...view,
           sha256: sample.sha256,
-          bitmap: await decodeImage(sample.blob),
-        };
+        });
+        return { id, labelIds: sample.labelIds, pixels };
       } catch (error) {
         out.failed.push({
           sampleId: id,
@@ -53,20 +47,11 @@ export async function decodeBatch(
       }
     }),
   );
-  for (const b of bitmaps) {
-    if (!b) continue;
-    try {
-      const region =
-        view.crop > 0
-          ? randomResizedCrop(b.bitmap.width, b.bitmap.height, cropSeed(b.sha256, view.crop))
-          : undefined;
-      const pixels = drawToPixels(b.bitmap, size, mode, region);
-      out.pixels.push(view.flip ? flipHorizontally(pixels) : pixels);
-      out.ids.push(b.id);
-      out.labelIds.push(b.labelIds);
-    } finally {
-      b.bitmap.close();
-    }
+  for (const p of prepared) {
+    if (!p) continue;
+    out.pixels.push(p.pixels);
+    out.ids.push(p.id);
+    out.labelIds.push(p.labelIds);
   }
   return out;
 }

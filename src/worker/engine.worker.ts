@@ -7,7 +7,12 @@
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
 import { createBackbone } from '../core/backbone/registry';
-import { decodeImage, pixelsToTensor, drawToPixels } from '../core/backbone/preprocess';
+import {
+  flipHorizontally,
+  imageToPixels,
+  pixelsToTensor,
+  preprocess,
+} from '../core/backbone/preprocess';
 import type { AspectMode, Backbone, BackboneSpec, ClassPrediction } from '../core/backbone/types';
 import { embeddingKey } from '../core/backbone/types';
 import { ORIGINAL_VIEW, viewSuffix, type AugmentView } from '../core/backbone/augment';
@@ -22,7 +27,6 @@ import { openLoupeDb, type LoupeDatabase } from '../core/storage/db';
 import { listSampleMeta } from '../core/storage/samples';
 import { describeBackend, probeBackends, useBackend, type BackendName } from './backends';
 import { embedMissing, type EmbedJob, type EmbedProgress, type EmbedReport } from './embedPipeline';
-import { flipHorizontally } from './decodeBatch';
 import { knnFiles, tfjsClassifierFiles, zipExport } from './exportBundle';
 import { JobRegistry } from './jobs';
 import { LazyWorker } from './lazyWorker';
@@ -122,11 +126,7 @@ async function sampleInput(
   aspectMode: AspectMode,
 ): Promise<tf.Tensor4D | null> {
   const sample = await (await db()).get('samples', sampleId);
-  if (!sample) return null;
-  const bitmap = await decodeImage(sample.blob);
-  const pixels = drawToPixels(bitmap, backbone.inputSize, aspectMode);
-  bitmap.close();
-  return pixelsToTensor([pixels], backbone.inputRange);
+  return sample ? preprocess([sample.blob], backbone, aspectMode) : null;
 }
 
 const api = {
@@ -242,15 +242,12 @@ const api = {
       try {
         for (let i = 0; i < metas.length; i += batchSize) {
           signal.throwIfAborted();
-          const pixels = [];
+          const blobs: Blob[] = [];
           for (const m of metas.slice(i, i + batchSize)) {
             const sample = await database.get('samples', m.id);
-            if (!sample) continue;
-            const bitmap = await decodeImage(sample.blob);
-            pixels.push(drawToPixels(bitmap, backbone.inputSize, call.aspectMode));
-            bitmap.close();
+            if (sample) blobs.push(sample.blob);
           }
-          if (pixels.length > 0) inputs.push(pixelsToTensor(pixels, backbone.inputRange));
+          if (blobs.length > 0) inputs.push(await preprocess(blobs, backbone, call.aspectMode));
         }
         const warm = backbone.embed(inputs[0]!);
         await warm.data();
@@ -328,9 +325,7 @@ const api = {
     call: EmbeddingTarget & { image: Blob | ImageBitmap },
   ): Promise<TryPredictions | null> {
     const backbone = await backboneFor(call.spec);
-    const bitmap = call.image instanceof Blob ? await decodeImage(call.image) : call.image;
-    const pixels = drawToPixels(bitmap, backbone.inputSize, call.aspectMode);
-    bitmap.close();
+    const pixels = await imageToPixels(call.image, backbone.inputSize, call.aspectMode);
     // Test-time flip (a project setting): the mean of the image's and its mirror's embeddings.
     const views = heads?.settings.flipTta
       ? [pixels, flipHorizontally(new ImageData(pixels.data.slice(), pixels.width, pixels.height))]

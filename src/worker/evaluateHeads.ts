@@ -18,7 +18,8 @@ import {
   type EvalVariant,
 } from '../core/heads/variants';
 import type { LoupeDatabase } from '../core/storage/db';
-import { EVAL_SEED, type ProjectHeads } from './headsService';
+import { EVAL_SEED } from '../core/eval/split';
+import type { ProjectHeads } from './headsService';
 import { loadViewEmbeddings } from './viewEmbeddings';
 
 export interface EvaluateOptions {

@@ -19,15 +19,20 @@ import { LOUPE_VERSION } from '../core/formats/layout';
 import { runtimeFiles } from '../runtime/bundle';
 import {
   buildKnnExport,
-  measureQuantisationCost,
   KNN_EXAMPLES_FILE,
   KNN_MANIFEST_FILE,
   type KnnExportDtype,
   type KnnExportExample,
 } from '../core/formats/knnExport';
-import type { ProjectKind } from '../core/kinds';
-import { holdoutSplit } from '../core/eval/split';
+import {
+  measureQuantisationCost,
+  MIN_ITEMS_TO_MEASURE_QUANTISATION,
+  type QuantisationCost,
+} from '../core/formats/knnQuantisation';
+import type { AspectMode, ProjectKind } from '../core/kinds';
+import { EVAL_SEED, holdoutSplit } from '../core/eval/split';
 import { indexItems } from '../core/heads/evaluate';
+import { KNN_DEFAULTS } from '../core/heads/knn';
 import { PREPROCESS_VERSION } from '../core/backbone/preprocess';
 
 interface EmbeddingCapable extends Backbone {
@@ -64,7 +69,7 @@ export async function tfjsClassifierFiles(input: {
   spec: BackboneSpec;
   head: DenseHead;
   labelNames: Map<string, string>;
-  aspectMode: string;
+  aspectMode: AspectMode;
   modelName: string;
   metrics?: unknown;
 }): Promise<ExportedFile[]> {
@@ -88,7 +93,7 @@ export async function tfjsClassifierFiles(input: {
       preprocessing: describePreprocessing({
         inputSize: backbone.inputSize,
         inputRange: backbone.inputRange,
-        aspectMode: input.aspectMode as 'centre-crop',
+        aspectMode: input.aspectMode,
       }),
       kind: head.kind,
       ...(head.kind === 'multi-label' ? { thresholds: [...head.thresholds] } : {}),
@@ -121,7 +126,7 @@ export async function knnFiles(input: {
   /** The project's KNN voting settings, so the exported model predicts like the app. */
   weighted: boolean;
   unknownSimilarity: number | null;
-  aspectMode: string;
+  aspectMode: AspectMode;
   dtype: KnnExportDtype;
 }): Promise<ExportedFile[]> {
   const { backbone } = input;
@@ -135,25 +140,25 @@ export async function knnFiles(input: {
     kind: input.kind,
     k: input.k,
     weighted: input.weighted,
-    multiLabelThreshold: 0.5,
+    multiLabelThreshold: KNN_DEFAULTS.multiLabelThreshold,
     unknownSimilarity: input.unknownSimilarity,
     backbone: { id: input.spec.id, inputSize: backbone.inputSize, inputRange: backbone.inputRange },
     preprocessing: {
-      aspectMode: input.aspectMode as 'centre-crop',
+      aspectMode: input.aspectMode,
       version: PREPROCESS_VERSION,
       description: describePreprocessing({
         inputSize: backbone.inputSize,
         inputRange: backbone.inputRange,
-        aspectMode: input.aspectMode as 'centre-crop',
+        aspectMode: input.aspectMode,
       }),
     },
     dtype: input.dtype,
   };
   const built = buildKnnExport({ ...exportInput, examples: input.examples });
-  let accuracy: unknown = null;
+  let accuracy: QuantisationCost | null = null;
   const { items } = indexItems(input.examples, input.kind);
-  if (items.length >= 10) {
-    const split = holdoutSplit(items, { seed: 1234 });
+  if (items.length >= MIN_ITEMS_TO_MEASURE_QUANTISATION) {
+    const split = holdoutSplit(items, { seed: EVAL_SEED });
     const held = new Set(split.validation);
     const train: KnnExportExample[] = input.examples.filter((e) => !held.has(e.id));
     const validation = input.examples.filter((e) => held.has(e.id));

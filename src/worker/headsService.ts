@@ -19,13 +19,12 @@ import { DEFAULT_HEAD_SETTINGS, type HeadSettings } from '../core/heads/settings
 import { byPosition, compareByContent } from '../core/heads/trainingSet';
 import type { Augmentation } from '../core/backbone/augment';
 import type { Metrics } from '../core/eval/metrics';
+import { EVAL_SEED } from '../core/eval/split';
 import type { ProjectKind } from '../core/kinds';
 import type { LoupeDatabase } from '../core/storage/db';
 import { listEmbeddings } from '../core/storage/embeddings';
 import { listModels } from '../core/storage/models';
 import { listSampleMeta } from '../core/storage/samples';
-
-export const EVAL_SEED = 1234;
 
 export interface HeadEvaluation {
   head: 'knn' | 'dense';

@@ -6,25 +6,22 @@
  * previously saved model untouched.
  */
 import { augmentationViews, NO_AUGMENTATION, type Augmentation } from '../core/backbone/augment';
-import { singleLabelMetrics, multiLabelMetrics, type Metrics } from '../core/eval/metrics';
-import { holdoutSplit } from '../core/eval/split';
+import { EVAL_SEED, holdoutSplit } from '../core/eval/split';
 import {
   DENSE_DEFAULTS,
   indexItems,
   KnnHead,
+  scoreHead,
   trainDenseHead,
   type DenseConfig,
   type EpochLog,
-  type Head,
   type LabelledEmbedding,
 } from '../core/heads';
 import { byPosition, withViews } from '../core/heads/trainingSet';
 import { newId } from '../core/ids';
-import type { ProjectKind } from '../core/kinds';
 import type { LoupeDatabase } from '../core/storage/db';
 import { saveModel } from '../core/storage/models';
 import {
-  EVAL_SEED,
   type DenseModelPayload,
   type DenseModelSummary,
   type HeadEvaluation,
@@ -40,30 +37,6 @@ export interface TrainDenseOptions {
   augmentation?: Augmentation;
   onEpoch: (log: EpochLog) => void;
   signal: AbortSignal;
-}
-
-/** Scores a head on validation items; label order = `labels`. */
-async function score(
-  head: Head,
-  kind: ProjectKind,
-  validation: readonly LabelledEmbedding[],
-  labels: string[],
-): Promise<Metrics> {
-  const { items } = indexItems(validation, kind, labels);
-  const predictions = await head.predict(items.map((i) => i.embedding));
-  const index = new Map(labels.map((l, i) => [l, i]));
-  const predicted = predictions.map((p) =>
-    p.labels.map((l) => index.get(l) ?? -1).filter((i) => i >= 0),
-  );
-  const truths = items.map((i) => i.labels);
-  if (kind === 'single-label') {
-    return singleLabelMetrics(
-      truths.map((t) => t[0] ?? 0),
-      predicted.map((p) => p[0] ?? -1),
-      labels.length,
-    );
-  }
-  return multiLabelMetrics(truths, predicted, labels.length);
 }
 
 /** sampleId -> sorted label ids: tells whether the data changed since training. */
@@ -111,7 +84,7 @@ export async function trainDense(
     };
     evaluations.push({
       head: 'dense',
-      metrics: await score(head, kind, validation, headLabels),
+      metrics: (await scoreHead(head, validation, headLabels, kind)).metrics,
       ...sizes,
     });
     const knn = KnnHead.build(train, {
@@ -122,7 +95,7 @@ export async function trainDense(
     try {
       evaluations.push({
         head: 'knn',
-        metrics: await score(knn, kind, validation, headLabels),
+        metrics: (await scoreHead(knn, validation, headLabels, kind)).metrics,
         ...sizes,
       });
     } finally {

@@ -1,5 +1,6 @@
-// The one preprocessing pipeline: aspect geometry, drawing steps (on a recording OffscreenCanvas
-// stand-in, since Node has none), scaling to the input range, and its written description.
+// The one preprocessing pipeline: aspect geometry, drawing steps and imageToPixels (decode, view,
+// draw, close; on a recording OffscreenCanvas stand-in, since Node has none), scaling to the input
+// range, and its written description.
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -7,10 +8,14 @@ import {
   ASPECT_MODES,
   PREPROCESS_VERSION,
   aspectRect,
+  cropSeed,
   describePreprocessing,
   drawToPixels,
+  flipHorizontally,
+  imageToPixels,
   pixelsToTensor,
   preprocess,
+  randomResizedCrop,
 } from '../../src/core/backbone';
 import { nodeDrawToPixels } from './helpers/nodeImage';
 
@@ -216,16 +221,89 @@ describe('drawToPixels (recorded)', () => {
     ]);
   });
 
-  it('preprocess() stacks drawn images into the input range', () => {
+  it('preprocess() stacks drawn images into the input range', async () => {
     vi.stubGlobal('OffscreenCanvas', RecordingCanvas);
+    const close = vi.fn();
     const bitmaps = [
-      { width: 640, height: 480 },
-      { width: 50, height: 90 },
+      { width: 640, height: 480, close },
+      { width: 50, height: 90, close },
     ] as unknown as ImageBitmap[];
-    const t = preprocess(bitmaps, { inputSize: 8, inputRange: [-1, 1] }, 'squash');
+    const t = await preprocess(bitmaps, { inputSize: 8, inputRange: [-1, 1] }, 'squash');
     expect(t.shape).toEqual([2, 8, 8, 3]);
     expect(t.dataSync()[0]).toBeCloseTo((128 / 255) * 2 - 1, 6);
+    expect(close).toHaveBeenCalledTimes(2);
     t.dispose();
+  });
+});
+
+/** As RecordingCanvas, but pixel i of the read-back image has red = i (so a mirror shows). */
+class NumberedCanvas extends RecordingCanvas {
+  override getContext() {
+    return {
+      ...super.getContext(),
+      getImageData(_x: number, _y: number, w: number, h: number) {
+        const data = new Uint8ClampedArray(w * h * 4);
+        for (let i = 0; i < w * h; i++) data[i * 4] = i;
+        return { data, width: w, height: h };
+      },
+    };
+  }
+}
+
+describe('imageToPixels (recorded)', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    RecordingCanvas.log = [];
+  });
+
+  it('decodes a Blob with its EXIF orientation, draws it, and closes the bitmap', async () => {
+    vi.stubGlobal('OffscreenCanvas', RecordingCanvas);
+    const close = vi.fn();
+    const decode = vi.fn(async () => ({ width: 300, height: 150, close }));
+    vi.stubGlobal('createImageBitmap', decode);
+    const blob = new Blob([new Uint8Array(4)], { type: 'image/png' });
+    const img = await imageToPixels(blob, 224, 'letterbox');
+    expect(img.width).toBe(224);
+    expect(decode).toHaveBeenCalledWith(
+      blob,
+      expect.objectContaining({ imageOrientation: 'from-image' }),
+    );
+    expect(RecordingCanvas.log).toContain('draw 300x150 [0,0,300,150,0,56,224,112] high');
+    expect(close).toHaveBeenCalledTimes(1);
+  });
+
+  it("draws a view's seeded crop, then mirrors it", async () => {
+    vi.stubGlobal('OffscreenCanvas', NumberedCanvas);
+    const bitmap = { width: 400, height: 300, close: vi.fn() } as unknown as ImageBitmap;
+    const view = { flip: true, crop: 2, sha256: 'ab'.repeat(32) };
+    const img = await imageToPixels(bitmap, 2, 'squash', view);
+    const r = randomResizedCrop(400, 300, cropSeed(view.sha256, 2));
+    // The crop is the source rectangle of the first draw (halvings follow, down to 2x2).
+    const first = RecordingCanvas.log.find((line) => line.startsWith('draw 400x300'));
+    expect(first).toContain(`[${r.x},${r.y},${r.w},${r.h},0,0,`);
+    expect(Array.from(img.data).filter((_, i) => i % 4 === 0)).toEqual([1, 0, 3, 2]);
+    expect(bitmap.close).toHaveBeenCalledTimes(1);
+  });
+
+  it('closes a handed-in bitmap even when drawing fails', async () => {
+    vi.stubGlobal(
+      'OffscreenCanvas',
+      class {
+        getContext() {
+          return null;
+        }
+      },
+    );
+    const bitmap = { width: 10, height: 10, close: vi.fn() } as unknown as ImageBitmap;
+    await expect(imageToPixels(bitmap, 8, 'squash')).rejects.toThrow(/2D context unavailable/);
+    expect(bitmap.close).toHaveBeenCalledTimes(1);
+  });
+
+  it('flipHorizontally mirrors each row in place', () => {
+    const data = new Uint8ClampedArray([1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4]);
+    const image = { data, width: 2, height: 2 };
+    expect(flipHorizontally(image)).toBe(image);
+    expect(Array.from(data).filter((_, i) => i % 4 === 0)).toEqual([2, 1, 4, 3]);
   });
 });
 

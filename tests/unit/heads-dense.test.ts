@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DENSE_DEFAULTS, DenseHead, trainDenseHead } from '../../src/core/heads/dense';
-import type { EpochLog } from '../../src/core/heads/dense';
+import { DENSE_DEFAULTS, DenseHead } from '../../src/core/heads/dense';
+import { trainDenseHead, type EpochLog } from '../../src/core/heads/denseTrain';
 import { deserializeHead } from '../../src/core/heads';
 import type { LabelledEmbedding } from '../../src/core/heads/evaluate';
 import { clusters } from '../fixtures/embeddings';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { chooseK, KNN_K_CANDIDATES, KnnHead, knnVote } from '../../src/core/heads/knn';
+import { chooseK, KNN_K_CANDIDATES } from '../../src/core/heads/chooseK';
+import { KnnHead, knnVote } from '../../src/core/heads/knn';
 import { crossValidateHead, deserializeHead, trainDenseHead } from '../../src/core/heads';
 import { clusters } from '../fixtures/embeddings';
 

@@ -11,12 +11,12 @@ import {
   KNN_EXAMPLES_FILE,
   knnExamplesByteLength,
   KnnExportError,
-  measureQuantisationCost,
   readKnnExport,
   type KnnExportDtype,
   type KnnExportInput,
   type KnnExportExample,
 } from '../../src/core/formats/knnExport';
+import { measureQuantisationCost } from '../../src/core/formats/knnQuantisation';
 import { KnnHead } from '../../src/core/heads/knn';
 import { mulberry32 } from '../../src/core/random';
 import { clusters } from '../fixtures/embeddings';

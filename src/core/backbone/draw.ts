@@ -1,10 +1,11 @@
 /**
  * The drawing half of Loupe's one preprocessing pipeline, free of TF.js so a preprocessing worker
- * can run it without loading tfjs: aspect geometry (`aspectRect`), EXIF-aware decoding and the
- * resize to the backbone's square input (`drawToPixels`). `preprocess.ts` re-exports all of it.
+ * can run it without loading tfjs: `imageToPixels` (EXIF-aware decoding, the view's crop, drawing
+ * and mirror, closing the bitmap), built on aspect geometry (`aspectRect`) and the resize to the
+ * backbone's square input (`drawToPixels`). `preprocess.ts` re-exports all of it.
  */
 import { ASPECT_MODES, type AspectMode } from '../kinds';
-import type { SourceRegion } from './augment';
+import { cropSeed, randomResizedCrop, type AugmentView, type SourceRegion } from './augment';
 
 /** Bump whenever any step below changes its output: every cached embedding is then recomputed. */
 export const PREPROCESS_VERSION = 2;
@@ -76,11 +77,8 @@ export function aspectRect(srcW: number, srcH: number, size: number, mode: Aspec
   }
 }
 
-/**
- * Decodes an image Blob with its EXIF orientation applied. The caller closes the bitmap.
- * Browser/worker only.
- */
-export function decodeImage(blob: Blob): Promise<ImageBitmap> {
+/** Decodes an image Blob with its EXIF orientation applied. Browser/worker only. */
+function decodeImage(blob: Blob): Promise<ImageBitmap> {
   return createImageBitmap(blob, { imageOrientation: 'from-image', premultiplyAlpha: 'default' });
 }
 
@@ -141,4 +139,42 @@ export interface Pixels {
   data: Uint8ClampedArray | Uint8Array;
   width: number;
   height: number;
+}
+
+/** Mirrors RGBA pixels left-right in place (the horizontal-flip view). */
+export function flipHorizontally<T extends Pixels>(image: T): T {
+  const { data, width, height } = image;
+  const row = new Uint32Array(data.buffer, data.byteOffset, (data.byteLength / 4) | 0);
+  for (let y = 0; y < height; y++) row.subarray(y * width, (y + 1) * width).reverse();
+  return image;
+}
+
+/** An augmentation view of one image, with the content hash that seeds its crops. */
+export interface ImageView extends AugmentView {
+  sha256: string;
+}
+
+/**
+ * Steps 1-3 of the pipeline for one image: decodes a Blob (EXIF orientation applied) unless handed
+ * a bitmap, draws it into the `size` x `size` input following `mode` (with `view`: its seeded crop
+ * first, its mirror after), and closes the bitmap, decoded here or handed in, whatever happens.
+ * Browser/worker only.
+ */
+export async function imageToPixels(
+  source: Blob | ImageBitmap,
+  size: number,
+  mode: AspectMode,
+  view?: ImageView,
+): Promise<ImageData> {
+  const bitmap = source instanceof Blob ? await decodeImage(source) : source;
+  try {
+    const region =
+      view && view.crop > 0
+        ? randomResizedCrop(bitmap.width, bitmap.height, cropSeed(view.sha256, view.crop))
+        : undefined;
+    const pixels = drawToPixels(bitmap, size, mode, region);
+    return view?.flip ? flipHorizontally(pixels) : pixels;
+  } finally {
+    bitmap.close();
+  }
 }

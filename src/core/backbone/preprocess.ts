@@ -1,17 +1,21 @@
 /**
  * The one image preprocessing pipeline of Loupe, used for embedding, evaluation, the try panel and
  * export parity: EXIF-corrected bitmap -> aspect mode -> high-quality resize to the backbone's
- * square input -> scale 0..255 to the backbone's input range. Split into pure geometry
- * (`aspectRect`), drawing (`drawToPixels`, browser/worker only) and tensor building
- * (`pixelsToTensor`) so each part is testable in Node.
+ * square input -> scale 0..255 to the backbone's input range. Every caller goes through two steps,
+ * so their order and the closing of bitmaps live in one place:
+ * - `imageToPixels` (draw.ts, free of TF.js): decode, draw, close the bitmap (the preprocessing
+ *   worker runs this step for the embedding pipeline);
+ * - `pixelsToTensor`: stack RGBA images into one batch in the input range.
+ * `preprocess` runs both for images in this thread. The pure parts (`aspectRect`,
+ * `pixelsToTensor`) are testable in Node; decoding and drawing need a browser or worker.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { AspectMode } from '../storage/schema';
+import type { AspectMode } from '../kinds';
 import {
   ASPECT_MODES,
   DEFAULT_ASPECT_MODE,
   PREPROCESS_VERSION,
-  drawToPixels,
+  imageToPixels,
   type Pixels,
 } from './draw';
 
@@ -57,18 +61,17 @@ export interface PreprocessTarget {
 }
 
 /**
- * The whole pipeline for decoded bitmaps: draw each (aspect mode, resize) and stack them into one
- * batch in the backbone's input range. Browser/worker only.
+ * The whole pipeline: each image (Blob, or a bitmap this call takes over and closes) through
+ * `imageToPixels`, then all of them stacked into one batch in the backbone's input range.
+ * Browser/worker only.
  */
-export function preprocess(
-  sources: readonly (ImageBitmap | OffscreenCanvas)[],
+export async function preprocess(
+  sources: readonly (Blob | ImageBitmap)[],
   target: PreprocessTarget,
   mode: AspectMode = DEFAULT_ASPECT_MODE,
-): tf.Tensor4D {
-  return pixelsToTensor(
-    sources.map((s) => drawToPixels(s, target.inputSize, mode)),
-    target.inputRange,
-  );
+): Promise<tf.Tensor4D> {
+  const pixels = await Promise.all(sources.map((s) => imageToPixels(s, target.inputSize, mode)));
+  return pixelsToTensor(pixels, target.inputRange);
 }
 
 const MODE_TEXT: Record<AspectMode, string> = {

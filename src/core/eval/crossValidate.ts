@@ -68,6 +68,13 @@ export class CrossValidationAborted extends Error {
   }
 }
 
+/**
+ * Metrics of predicted label indices against true ones (both into a list of `numLabels` labels).
+ * The one rule for a prediction with no label (an "unknown" answer, or multi-label with no label
+ * over its threshold): single-label it is UNKNOWN, so it counts as wrong (and lowers the true
+ * class's recall), never as class 0; multi-label it is the empty set, so every true label is missed.
+ * A single-label truth must hold a class (an empty one throws).
+ */
 export function scorePredictions(
   kind: ProjectKind,
   truths: readonly (readonly number[])[],

@@ -42,6 +42,12 @@ export interface KFoldOptions {
 export const DEFAULT_VALIDATION_FRACTION = 0.2;
 export const DEFAULT_FOLDS = 5;
 
+/**
+ * Seed of the app's evaluation splits (the training report's hold-out, Compare heads folds, auto-k
+ * folds, the KNN export's quantisation hold-out): the same data always gives the same numbers.
+ */
+export const EVAL_SEED = 1234;
+
 const NO_LABEL = -1;
 
 /** The stratum of each item: its class (single-label) or its globally rarest label (multi-label). */

@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { SerializedDenseHead } from '../heads/dense';
+import type { AspectMode, ProjectKind } from '../kinds';
 
 export const TFJS_EXPORT_FORMAT_VERSION = 1;
 
@@ -147,11 +148,11 @@ export interface ClassifierMetadata {
   loupe: {
     formatVersion: number;
     backboneId: string;
-    aspectMode: string;
+    aspectMode: AspectMode;
     inputRange: [number, number];
     preprocessing: string;
     headType: 'dense';
-    kind: 'single-label' | 'multi-label';
+    kind: ProjectKind;
     thresholds?: number[];
     labelIds: string[];
     metrics?: unknown;
@@ -165,10 +166,10 @@ export function classifierMetadata(input: {
   labelIds: string[];
   imageSize: number;
   backboneId: string;
-  aspectMode: string;
+  aspectMode: AspectMode;
   inputRange: [number, number];
   preprocessing: string;
-  kind: 'single-label' | 'multi-label';
+  kind: ProjectKind;
   thresholds?: number[];
   metrics?: unknown;
   loupeVersion: string;

@@ -1,7 +1,8 @@
 /**
- * Bridges heads (label ids, embeddings) and src/core/eval (label indices): cross-validates any
- * head factory on the same stratified folds (the "Compare heads" table), and runs several variants
- * of a model on shared folds (used by KNN's chooseK). Validation items never reach the fit.
+ * Bridges heads (label ids, embeddings) and src/core/eval (label indices): scores a head on
+ * validation items (`scoreHead`, the one way a head's predictions become metrics), cross-validates
+ * any head factory on the same stratified folds (the "Compare heads" table), and runs several
+ * variants of a model on shared folds (used by KNN's chooseK). Validation items never reach the fit.
  */
 import { crossValidate, scorePredictions } from '../eval/crossValidate';
 import type { CrossValidationResult, FoldResult } from '../eval/crossValidate';
@@ -9,7 +10,7 @@ import { headlineScore } from '../eval/metrics';
 import type { Metrics } from '../eval/metrics';
 import { kFoldSplit } from '../eval/split';
 import type { Fold } from '../eval/split';
-import type { Head } from './types';
+import type { Head, Prediction } from './types';
 import type { ProjectKind } from '../kinds';
 
 export interface LabelledEmbedding {
@@ -50,6 +51,63 @@ export function indexItems(
     out.push({ ...item, labels: ids.map(indexOf) });
   }
   return { items: out, labels: list };
+}
+
+/** Label id -> index in `labels` (the first index of a repeated id). */
+function labelIndex(labels: readonly string[]): Map<string, number> {
+  const index = new Map<string, number>();
+  labels.forEach((label, i) => {
+    if (!index.has(label)) index.set(label, i);
+  });
+  return index;
+}
+
+/**
+ * A prediction's label set as indices: `prediction.labels` (single-label `[top]`, or `[]` for
+ * "unknown") mapped through `index`, labels outside it dropped. How an empty set is scored is
+ * `scorePredictions`' rule.
+ */
+export function predictedIndices(
+  prediction: Prediction,
+  index: ReadonlyMap<string, number>,
+): number[] {
+  return prediction.labels.flatMap((id) => {
+    const i = index.get(id);
+    return i === undefined ? [] : [i];
+  });
+}
+
+export interface HeadScore {
+  /** Label indices follow the `labels` given to `scoreHead`; `metrics.n` items were scored. */
+  metrics: Metrics;
+  /** Predicted label indices of each scored item, in order (`[]`: no label, i.e. unknown). */
+  predicted: number[][];
+}
+
+/**
+ * Scores `head` on `validation` (`scorePredictions`, so a prediction with no label counts as wrong,
+ * never as label 0). Truth labels outside `labels` are dropped and items left without one are not
+ * scored; single-label items are scored on their first remaining label.
+ */
+export async function scoreHead(
+  head: Head,
+  validation: readonly Pick<LabelledEmbedding, 'embedding' | 'labelIds'>[],
+  labels: readonly string[],
+  kind: ProjectKind,
+): Promise<HeadScore> {
+  const index = labelIndex(labels);
+  const scored = validation.flatMap((item) => {
+    const known = [...new Set(item.labelIds)].flatMap((id) => {
+      const i = index.get(id);
+      return i === undefined ? [] : [i];
+    });
+    const truth = kind === 'single-label' ? known.slice(0, 1) : known;
+    return truth.length > 0 ? [{ embedding: item.embedding, truth }] : [];
+  });
+  const predictions = scored.length > 0 ? await head.predict(scored.map((s) => s.embedding)) : [];
+  const predicted = predictions.map((p) => predictedIndices(p, index));
+  const truths = scored.map((s) => s.truth);
+  return { metrics: scorePredictions(kind, truths, predicted, labels.length), predicted };
 }
 
 export interface VariantFoldsOptions {
@@ -131,11 +189,8 @@ export async function crossValidateHead(
       return {
         async predict(validation) {
           const predictions = await head.predict(validation.map((v) => v.embedding));
-          return predictions.map((p) => {
-            const picked =
-              options.kind === 'single-label' ? (p.top === null ? [] : [p.top]) : p.labels;
-            return picked.map((id) => labels.indexOf(id)).filter((i) => i >= 0);
-          });
+          const index = labelIndex(labels);
+          return predictions.map((p) => predictedIndices(p, index));
         },
         dispose() {
           head.dispose();

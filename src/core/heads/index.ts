@@ -1,4 +1,7 @@
-/** Public surface of the heads: the Head contract, KNN and dense heads, and deserialisation by type. */
+/**
+ * Public surface of the heads: the Head contract, KNN and dense heads (network, training, head),
+ * scoring and cross-validation, and deserialisation by type.
+ */
 import { DenseHead } from './dense';
 import type { SerializedDenseHead } from './dense';
 import { KnnHead } from './knn';
@@ -7,7 +10,10 @@ import type { Head } from './types';
 
 export * from './types';
 export * from './knn';
+export * from './chooseK';
 export * from './dense';
+export * from './denseModel';
+export * from './denseTrain';
 export * from './evaluate';
 
 export type SerializedHead = SerializedKnnHead | SerializedDenseHead;

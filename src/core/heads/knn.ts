@@ -1,7 +1,8 @@
 /**
  * KNN head: cosine k-nearest neighbours over every labelled embedding, ready the moment a sample is
  * labelled, relabelled or deleted (add / remove / updateLabels are O(d) on the CPU; the next predict
- * re-uploads only the chunk that changed). Also `chooseK`, which picks k by cross-validation.
+ * re-uploads only the chunk that changed). Owns the examples (ids, labels), the vote and the head
+ * contract (predict, serialize); the rows and their search are knnStore.ts, choosing k chooseK.ts.
  *
  * Design choice: our own chunked matMul top-k, not @tensorflow-models/knn-classifier.
  * - knn-classifier concatenates every class matrix into one [n, d] tensor: at 10k x 1280 that fails on
@@ -9,9 +10,7 @@
  *   weight votes, vote multi-label, predict a batch, nor report similarities for an unknown threshold.
  * - Here examples live in one CPU Float32Array (L2-normalised rows) mirrored to the backend as row
  *   chunks of <= 4096 rows (default 2048), so each texture stays within an 8192 limit on every backend.
- *   Per chunk, sims = matMul(chunk [r, d], queries [b, d]^T) (the M x q^T order is the faster one on
- *   wasm), then topk per query; the per-chunk top-k lists are merged on the CPU. 10k examples cost a
- *   handful of small matMuls per query batch.
+ *   10k examples cost a handful of small matMuls per query batch.
  * Votes: each of the k nearest votes 1 (or its similarity, clipped at 0, when `weighted`).
  * Single-label: probability = vote share of a class; ties go to the class of the nearer neighbour.
  * Multi-label: probability of a label = (weighted) share of neighbours carrying it; predicted labels
@@ -20,9 +19,8 @@
  * Samples with no labels are not examples (adding one with [] removes it). Single-label examples vote
  * with their first label.
  */
-import * as tf from '@tensorflow/tfjs';
-import { crossValidateFolds } from './evaluate';
-import { batchDim, batchLength, l2NormalizeRowsInPlace, unitRowsTensor } from './tensors';
+import { ChunkedRows } from './knnStore';
+import { batchDim, batchLength } from './tensors';
 import { SERIALIZED_HEAD_FORMAT, SERIALIZED_HEAD_VERSION } from './types';
 import type { ProjectKind } from '../kinds';
 import type { EmbeddingBatch, Head, Neighbour, Prediction, SerializedHeadBase } from './types';
@@ -48,11 +46,8 @@ export const KNN_DEFAULTS: Readonly<KnnConfig> = {
   chunkRows: 2048,
 };
 
-export const KNN_K_CANDIDATES: readonly number[] = [1, 3, 5, 7, 10];
 /** Keeps a [rows, 1280] chunk inside an 8192 texture limit on WebGL. */
 export const MAX_CHUNK_ROWS = 4096;
-/** Queries per matMul: bounds the [chunkRows, queries] similarity matrix. */
-const QUERY_ROWS = 256;
 
 export interface KnnExample {
   /** Sample id (unique within the head). */
@@ -90,7 +85,7 @@ export type SerializedKnnHead = SerializedHeadBase<
   { ids: string[]; rowLabels: number[][] }
 >;
 
-function checkConfig(config: KnnConfig): KnnConfig {
+export function checkKnnConfig(config: KnnConfig): KnnConfig {
   if (!Number.isInteger(config.k) || config.k < 1)
     throw new Error(`KNN: k must be an integer >= 1`);
   if (
@@ -167,20 +162,17 @@ export class KnnHead implements Head {
   private cfg: KnnConfig;
   private labelList: string[] = [];
   private labelIndex = new Map<string, number>();
-  private dimension = 0;
-  /** Row-major unit rows; capacity >= count rows. */
-  private data = new Float32Array(0);
-  private count = 0;
+  /** Row r holds the example `rowIds[r]`, voting with `rowLabels[r]`. */
+  private readonly store: ChunkedRows;
   private rowIds: string[] = [];
   private rowLabels: number[][] = [];
   private rowOf = new Map<string, number>();
-  /** Backend copy of rows [c * chunkRows, ...); null = stale, rebuilt on the next search. */
-  private chunks: (tf.Tensor2D | null)[] = [];
   private disposed = false;
 
   constructor(options: KnnOptions) {
     this.kind = options.kind;
-    this.cfg = checkConfig({ ...KNN_DEFAULTS, ...options.config });
+    this.cfg = checkKnnConfig({ ...KNN_DEFAULTS, ...options.config });
+    this.store = new ChunkedRows(this.cfg.chunkRows);
     for (const label of options.labels ?? []) this.indexOfLabel(label);
   }
 
@@ -196,12 +188,12 @@ export class KnnHead implements Head {
   }
 
   get dim(): number {
-    return this.dimension;
+    return this.store.dim;
   }
 
   /** Number of stored examples. */
   get size(): number {
-    return this.count;
+    return this.store.size;
   }
 
   get config(): Readonly<KnnConfig> {
@@ -210,12 +202,12 @@ export class KnnHead implements Head {
 
   /** Tensors this head holds right now (one per materialised chunk). */
   get tensorCount(): number {
-    return this.chunks.filter((c) => c !== null).length;
+    return this.store.tensorCount;
   }
 
   setConfig(patch: Partial<KnnConfig>): void {
-    const next = checkConfig({ ...this.cfg, ...patch });
-    if (next.chunkRows !== this.cfg.chunkRows) this.dropChunks();
+    const next = checkKnnConfig({ ...this.cfg, ...patch });
+    this.store.setChunkRows(next.chunkRows);
     this.cfg = next;
   }
 
@@ -224,7 +216,7 @@ export class KnnHead implements Head {
   }
 
   sampleIds(): string[] {
-    return this.rowIds.slice(0, this.count);
+    return this.rowIds.slice(0, this.size);
   }
 
   /** Adds or replaces one example. An empty label list removes the sample instead. */
@@ -236,7 +228,7 @@ export class KnnHead implements Head {
   addMany(examples: readonly KnnExample[]): void {
     this.assertAlive();
     const labelled = examples.filter((e) => e.labelIds.length > 0);
-    const d = this.dimension || (labelled[0]?.embedding.length ?? 0);
+    const d = this.store.dim || (labelled[0]?.embedding.length ?? 0);
     for (const e of labelled) {
       if (e.embedding.length !== d || d === 0) {
         throw new Error(`KNN: embedding of ${e.id} has width ${e.embedding.length}, expected ${d}`);
@@ -244,20 +236,16 @@ export class KnnHead implements Head {
     }
     for (const e of examples) if (e.labelIds.length === 0) this.remove(e.id);
     if (labelled.length === 0) return;
-    this.dimension = d;
-    this.ensureCapacity(this.count + labelled.length);
+    this.store.reserve(this.size + labelled.length, d);
     for (const e of labelled) {
       let row = this.rowOf.get(e.id);
       if (row === undefined) {
-        row = this.count++;
+        row = this.size;
         this.rowOf.set(e.id, row);
         this.rowIds[row] = e.id;
       }
       this.rowLabels[row] = this.labelIndices(e.labelIds);
-      const view = this.data.subarray(row * d, (row + 1) * d);
-      view.set(e.embedding);
-      l2NormalizeRowsInPlace(view, d);
-      this.markStale(row);
+      this.store.write(row, e.embedding);
     }
   }
 
@@ -266,21 +254,17 @@ export class KnnHead implements Head {
     this.assertAlive();
     const row = this.rowOf.get(id);
     if (row === undefined) return false;
-    const last = this.count - 1;
-    const d = this.dimension;
+    const last = this.size - 1;
     if (row !== last) {
-      this.data.copyWithin(row * d, last * d, (last + 1) * d);
       const movedId = this.rowIds[last] as string;
       this.rowIds[row] = movedId;
       this.rowLabels[row] = this.rowLabels[last] ?? [];
       this.rowOf.set(movedId, row);
-      this.markStale(row);
     }
-    this.markStale(last);
+    this.store.removeRow(row);
     this.rowOf.delete(id);
     this.rowIds.length = last;
     this.rowLabels.length = last;
-    this.count = last;
     return true;
   }
 
@@ -305,7 +289,7 @@ export class KnnHead implements Head {
     this.labelIndex = new Map();
     for (const label of labels) this.indexOfLabel(label);
     const orphans: string[] = [];
-    for (let row = 0; row < this.count; row++) {
+    for (let row = 0; row < this.size; row++) {
       const mapped = (this.rowLabels[row] ?? [])
         .map((l) => this.labelIndex.get(old[l] ?? ''))
         .filter((l): l is number => l !== undefined);
@@ -332,76 +316,21 @@ export class KnnHead implements Head {
   async nearestIndexed(embeddings: EmbeddingBatch, k: number): Promise<IndexedNeighbour[][]> {
     this.assertAlive();
     const n = batchLength(embeddings);
-    if (this.count === 0 || n === 0) return Array.from({ length: n }, () => []);
-    if (batchDim(embeddings) !== this.dimension) {
-      throw new Error(`KNN: query width ${batchDim(embeddings)}, expected ${this.dimension}`);
+    const count = this.size;
+    if (count === 0 || n === 0) return Array.from({ length: n }, () => []);
+    if (batchDim(embeddings) !== this.dim) {
+      throw new Error(`KNN: query width ${batchDim(embeddings)}, expected ${this.dim}`);
     }
-    const kk = Math.max(1, Math.min(Math.floor(k), this.count));
-    const ids = this.rowIds.slice(0, this.count);
-    const rowLabels = this.rowLabels.slice(0, this.count);
-    const chunkRows = this.cfg.chunkRows;
-    const chunks = this.materialise();
-    const d = this.dimension;
-
-    // Dispatch every matMul/topk synchronously, then download.
-    const pending: {
-      q0: number;
-      qn: number;
-      base: number;
-      kc: number;
-      values: tf.Tensor;
-      indices: tf.Tensor;
-    }[] = [];
-    const queries = unitRowsTensor(embeddings, d);
-    try {
-      for (let q0 = 0; q0 < n; q0 += QUERY_ROWS) {
-        const qn = Math.min(QUERY_ROWS, n - q0);
-        chunks.forEach((chunk, c) => {
-          const kc = Math.min(kk, chunk.shape[0]);
-          const { values, indices } = tf.tidy(() => {
-            const q = queries.slice([q0, 0], [qn, d]);
-            const sims = tf.transpose(tf.matMul(chunk, q, false, true));
-            return tf.topk(sims, kc, true);
-          });
-          pending.push({ q0, qn, base: c * chunkRows, kc, values, indices });
-        });
-      }
-    } catch (error) {
-      for (const p of pending) tf.dispose([p.values, p.indices]);
-      throw error;
-    } finally {
-      queries.dispose();
-    }
-
-    const hits: { row: number; similarity: number }[][] = Array.from({ length: n }, () => []);
-    try {
-      const downloaded = await Promise.all(
-        pending.map((p) => Promise.all([p.values.data(), p.indices.data()])),
-      );
-      pending.forEach((p, i) => {
-        const [values, indices] = downloaded[i] ?? [new Float32Array(0), new Int32Array(0)];
-        for (let q = 0; q < p.qn; q++) {
-          const list = hits[p.q0 + q] as { row: number; similarity: number }[];
-          for (let j = 0; j < p.kc; j++) {
-            list.push({
-              row: p.base + (indices[q * p.kc + j] ?? 0),
-              similarity: values[q * p.kc + j] ?? -Infinity,
-            });
-          }
-        }
-      });
-    } finally {
-      for (const p of pending) tf.dispose([p.values, p.indices]);
-    }
+    const kk = Math.max(1, Math.min(Math.floor(k), count));
+    const ids = this.rowIds.slice(0, count);
+    const rowLabels = this.rowLabels.slice(0, count);
+    const hits = await this.store.search(embeddings, kk);
     return hits.map((list) =>
-      list
-        .sort((a, b) => b.similarity - a.similarity || a.row - b.row)
-        .slice(0, kk)
-        .map(({ row, similarity }) => ({
-          id: ids[row] ?? '',
-          similarity,
-          labels: rowLabels[row] ?? [],
-        })),
+      list.map(({ row, similarity }) => ({
+        id: ids[row] ?? '',
+        similarity,
+        labels: rowLabels[row] ?? [],
+      })),
     );
   }
 
@@ -432,19 +361,13 @@ export class KnnHead implements Head {
       type: 'knn',
       kind: this.kind,
       labels: this.labelList.slice(),
-      dim: this.dimension,
+      dim: this.dim,
       config: { ...this.cfg },
       state: {
         ids: this.sampleIds(),
-        rowLabels: this.rowLabels.slice(0, this.count).map((l) => l.slice()),
+        rowLabels: this.rowLabels.slice(0, this.size).map((l) => l.slice()),
       },
-      tensors: [
-        {
-          name: 'examples',
-          shape: [this.count, this.dimension],
-          data: this.data.slice(0, this.count * this.dimension),
-        },
-      ],
+      tensors: [{ name: 'examples', shape: [this.size, this.dim], data: this.store.rows() }],
     };
   }
 
@@ -465,9 +388,7 @@ export class KnnHead implements Head {
     if (!examples || examples.data.length !== ids.length * d || rowLabels.length !== ids.length) {
       throw new Error('KNN: serialized head is inconsistent');
     }
-    head.dimension = d;
-    head.data = examples.data.slice();
-    head.count = ids.length;
+    head.store.load(examples.data, ids.length, d);
     head.rowIds = ids.slice();
     head.rowLabels = rowLabels.map((l) => l.slice());
     ids.forEach((id, row) => head.rowOf.set(id, row));
@@ -475,10 +396,8 @@ export class KnnHead implements Head {
   }
 
   dispose(): void {
-    this.dropChunks();
+    this.store.dispose();
     this.disposed = true;
-    this.data = new Float32Array(0);
-    this.count = 0;
     this.rowIds = [];
     this.rowLabels = [];
     this.rowOf.clear();
@@ -501,118 +420,4 @@ export class KnnHead implements Head {
   private labelIndices(labelIds: readonly string[]): number[] {
     return [...new Set(labelIds)].map((label) => this.indexOfLabel(label));
   }
-
-  private ensureCapacity(rows: number): void {
-    const needed = rows * this.dimension;
-    if (needed <= this.data.length) return;
-    const grown = new Float32Array(Math.max(needed, this.data.length * 2));
-    grown.set(this.data.subarray(0, this.count * this.dimension));
-    this.data = grown;
-  }
-
-  private markStale(row: number): void {
-    const c = Math.floor(row / this.cfg.chunkRows);
-    const chunk = this.chunks[c];
-    if (chunk) chunk.dispose();
-    if (c < this.chunks.length) this.chunks[c] = null;
-  }
-
-  private dropChunks(): void {
-    for (const chunk of this.chunks) chunk?.dispose();
-    this.chunks = [];
-  }
-
-  /** Uploads stale chunks; returns one tensor per chunk covering rows [0, count). */
-  private materialise(): tf.Tensor2D[] {
-    const rowsPer = this.cfg.chunkRows;
-    const d = this.dimension;
-    const wanted = Math.ceil(this.count / rowsPer);
-    for (let c = wanted; c < this.chunks.length; c++) this.chunks[c]?.dispose();
-    this.chunks.length = wanted;
-    const out: tf.Tensor2D[] = [];
-    for (let c = 0; c < wanted; c++) {
-      let chunk = this.chunks[c] ?? null;
-      const start = c * rowsPer;
-      const rows = Math.min(rowsPer, this.count - start);
-      if (chunk && chunk.shape[0] !== rows) {
-        chunk.dispose();
-        chunk = null;
-      }
-      if (!chunk) {
-        chunk = tf.tensor2d(this.data.slice(start * d, (start + rows) * d), [rows, d]);
-        this.chunks[c] = chunk;
-      }
-      out.push(chunk);
-    }
-    return out;
-  }
-}
-
-export interface ChooseKOptions {
-  kind: ProjectKind;
-  /** Label ids in order (default: in order of appearance). */
-  labels?: readonly string[];
-  candidates?: readonly number[];
-  folds?: number;
-  seed?: number;
-  /** Other KNN settings to evaluate with (weighted votes, multi-label threshold). */
-  config?: Partial<KnnConfig>;
-}
-
-export interface ChooseKResult {
-  k: number;
-  /** Pooled out-of-fold headline score (accuracy, or micro F1 for multi-label) per candidate. */
-  scores: { k: number; score: number }[];
-}
-
-/**
- * Picks k by stratified k-fold cross-validation: per fold one search for the largest candidate, then
- * every candidate votes on the same neighbours. Best pooled score wins; ties go to the candidate
- * nearest the default k (5), then the smaller. Fewer than 2 labelled items: the default, unscored.
- */
-export async function chooseK(
-  items: readonly KnnExample[],
-  options: ChooseKOptions,
-): Promise<ChooseKResult> {
-  const candidates = [...new Set(options.candidates ?? KNN_K_CANDIDATES)].filter(
-    (k) => Number.isInteger(k) && k >= 1,
-  );
-  if (candidates.length === 0) throw new Error('chooseK: no valid candidate');
-  const fallback = candidates.includes(KNN_DEFAULTS.k) ? KNN_DEFAULTS.k : (candidates[0] as number);
-  const config = checkConfig({ ...KNN_DEFAULTS, ...options.config });
-  const kMax = Math.max(...candidates);
-  const outcome = await crossValidateFolds({
-    items,
-    kind: options.kind,
-    labels: options.labels,
-    folds: options.folds,
-    seed: options.seed,
-    variants: candidates.length,
-    async evaluate(train, validation, labels) {
-      const head = KnnHead.build(train, { kind: options.kind, labels, config });
-      try {
-        const found = await head.nearestIndexed(
-          validation.map((v) => v.embedding),
-          kMax,
-        );
-        return candidates.map((k) =>
-          found.map(
-            (neighbours) =>
-              knnVote(neighbours.slice(0, k), labels.length, options.kind, config).labels,
-          ),
-        );
-      } finally {
-        head.dispose();
-      }
-    },
-  });
-  if (!outcome) return { k: fallback, scores: [] };
-  const scores = candidates.map((k, i) => ({ k, score: outcome.scores[i] ?? 0 }));
-  const best = scores.reduce((a, b) => {
-    if (b.score !== a.score) return b.score > a.score ? b : a;
-    const da = Math.abs(a.k - KNN_DEFAULTS.k);
-    const db = Math.abs(b.k - KNN_DEFAULTS.k);
-    return db < da || (db === da && b.k < a.k) ? b : a;
-  });
-  return { k: best.k, scores };
 }
