@@ -7,7 +7,9 @@
 // augmentation, with flips and with crops, and a logistic-regression probe; once on all training
 // images and once with 20 training images per class. Prints one JSON object (progress on stderr).
 //
-// Usage: node scripts/eval.mjs [--no-build] [--per-class 20]
+// Usage: node scripts/eval.mjs [--no-build] [--per-class 20] [--variants knn,logreg,dense]
+//   --variants: a comma-separated subset of the rows (default all); only the augmentation views
+//   the chosen rows need are embedded.
 // LOUPE_DIST=<folder> builds and serves there instead of dist/ (to keep working while it runs).
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,9 +30,23 @@ const VIEWS = [
 ];
 
 const { values: args } = parseArgs({
-  options: { 'no-build': { type: 'boolean' }, 'per-class': { type: 'string', default: '20' } },
+  options: {
+    'no-build': { type: 'boolean' },
+    'per-class': { type: 'string', default: '20' },
+    variants: { type: 'string', default: VARIANTS.join(',') },
+  },
 });
 const log = (...m) => console.error('[eval]', ...m);
+const variants = args.variants.split(',').map((v) => v.trim());
+const unknown = variants.filter((v) => !VARIANTS.includes(v));
+if (unknown.length > 0) {
+  console.error(`eval: unknown variant(s) ${unknown.join(', ')}; known: ${VARIANTS.join(', ')}`);
+  process.exit(1);
+}
+// The augmentation views the chosen rows train on: flips for '+flip', both crops for '+crops'.
+const views = VIEWS.filter((view) =>
+  variants.some((v) => (view.flip ? v.includes('+flip') : v.includes('+crops'))),
+);
 
 if (!existsSync(FLOWERS)) {
   console.error(`eval needs ${FLOWERS} (the shared flowers5-dev dataset beside the checkout).`);
@@ -95,7 +111,7 @@ try {
     `${images} images embedded after ${((Date.now() - started) / 1000).toFixed(0)} s; computing augmentation views`,
   );
 
-  for (const view of VIEWS) {
+  for (const view of views) {
     await page.evaluate(async (view) => {
       const { store, services, backboneSpec } = window.__loupe;
       const { project } = store.getState();
@@ -127,7 +143,7 @@ try {
   const results = {};
   for (const setting of settings) {
     results[setting.key] = {};
-    for (const variant of VARIANTS) {
+    for (const variant of variants) {
       const t0 = Date.now();
       const [row] = await page.evaluate(
         ({ variant, perClass }) =>
