@@ -16,7 +16,7 @@ import {
   type Augmentation,
   type AugmentView,
 } from '../core/backbone/augment';
-import { openLoupeDb, type LoupeDatabase } from '../core/storage/db';
+import { lazyDatabase } from '../core/storage/db';
 import { listSampleMeta } from '../core/storage/samples';
 import {
   describeBackend,
@@ -44,11 +44,7 @@ import {
 import { KNN_DEFAULTS, type DenseConfig, type EpochLog } from '../core/heads';
 import type { ProjectKind } from '../core/kinds';
 
-let dbPromise: Promise<LoupeDatabase> | null = null;
-function db(): Promise<LoupeDatabase> {
-  dbPromise ??= openLoupeDb({ onVersionChange: () => (dbPromise = null) });
-  return dbPromise;
-}
+const db = lazyDatabase();
 
 const jobs = new JobRegistry();
 let loaded: { key: string; backbone: Backbone } | null = null;
