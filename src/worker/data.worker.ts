@@ -11,17 +11,14 @@ import {
   type ImportProgress,
   type ImportReport,
 } from '../core/dataset/importer';
-import { openLoupeDb, type LoupeDatabase } from '../core/storage/db';
+import { lazyDatabase } from '../core/storage/db';
+import { findNameConflict } from '../core/storage/projects';
+import { writeRestoredProject } from '../core/storage/restoreProject';
 import type { ProjectRecord, SampleMeta, SampleSource } from '../core/storage/schema';
 import { exportProjectArchive } from '../core/formats/archive';
 import { exportDataset } from '../core/formats/dataset';
+import { readProjectArchive, type RestoredProject } from '../core/formats/restore';
 import { JobRegistry } from './jobs';
-import {
-  findNameConflict,
-  importProjectArchive,
-  readProjectArchive,
-  type RestoredProject,
-} from '../core/formats/restore';
 
 export interface ArchiveSummary {
   token: string;
@@ -36,13 +33,8 @@ export interface ArchiveSummary {
 
 const restoredArchives = new Map<string, RestoredProject>();
 
-let dbPromise: Promise<LoupeDatabase> | null = null;
+const db = lazyDatabase();
 const jobs = new JobRegistry();
-
-function db(): Promise<LoupeDatabase> {
-  dbPromise ??= openLoupeDb({ onVersionChange: () => (dbPromise = null) });
-  return dbPromise;
-}
 
 const api = {
   async importFiles(
@@ -110,11 +102,14 @@ const api = {
   ): Promise<ProjectRecord> {
     const restored = restoredArchives.get(token);
     if (!restored) throw new Error('The archive is no longer loaded; choose the file again.');
-    const project = await importProjectArchive(await db(), restored, {
-      ...(options.name ? { name: options.name } : {}),
-      mode: options.replaceProjectId ? 'replace' : 'new',
-      ...(options.replaceProjectId ? { replaceProjectId: options.replaceProjectId } : {}),
-    });
+    const name = options.name ? { name: options.name } : {};
+    const project = await writeRestoredProject(
+      await db(),
+      restored,
+      options.replaceProjectId
+        ? { ...name, mode: 'replace', replaceProjectId: options.replaceProjectId }
+        : { ...name, mode: 'new' },
+    );
     restoredArchives.delete(token);
     return project;
   },

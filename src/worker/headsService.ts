@@ -30,48 +30,25 @@ import {
   type Head,
   type LabelledEmbedding,
   type Prediction,
-  type SerializedDenseHead,
 } from '../core/heads';
 import type { LoupeDatabase } from '../core/storage/db';
 import { listEmbeddings } from '../core/storage/embeddings';
-import { listModels, saveModel } from '../core/storage/models';
+import { latestDenseModel, saveModel } from '../core/storage/models';
 import { listSampleMeta } from '../core/storage/samples';
 import { newId } from '../core/ids';
 import type { ProjectKind } from '../core/kinds';
+import type {
+  DenseModelPayload,
+  DenseModelSummary,
+  HeadEvaluation,
+} from '../core/heads/savedModel';
+export type {
+  DenseModelPayload,
+  DenseModelSummary,
+  HeadEvaluation,
+} from '../core/heads/savedModel';
 
 export const EVAL_SEED = 1234;
-
-export interface HeadEvaluation {
-  head: 'knn' | 'dense';
-  metrics: Metrics;
-  /** Label ids in the order of the metrics' per-class rows and confusion matrix. */
-  labels: string[];
-  validationSize: number;
-  trainSize: number;
-}
-
-/** What the UI needs to know about the saved dense model (no tensors). */
-export interface DenseModelSummary {
-  id: string;
-  createdAt: number;
-  labels: string[];
-  config: DenseConfig;
-  history: EpochLog[];
-  bestEpoch: number;
-  evaluations: HeadEvaluation[];
-  /** sampleId -> sorted label ids used for training + validation: tells whether data changed since. */
-  snapshot: Record<string, string[]>;
-  embeddingKey: string;
-  backboneId: string;
-  kind: ProjectKind;
-  /** Training-time augmentation; absent on models saved before it existed (= none). */
-  augmentation?: Augmentation;
-}
-
-export interface DenseModelPayload {
-  summary: DenseModelSummary;
-  head: SerializedDenseHead;
-}
 
 export interface TryPredictions {
   knn: Prediction | null;
@@ -238,10 +215,10 @@ export class ProjectHeads {
     kind: ProjectKind,
   ): Promise<ProjectHeads> {
     const heads = new ProjectHeads(projectId, embeddingKey, backboneId, kind);
-    const [metas, embeddings, models] = await Promise.all([
+    const [metas, embeddings, latest] = await Promise.all([
       listSampleMeta(db, projectId),
       listEmbeddings(db, projectId, embeddingKey),
-      listModels(db, projectId),
+      latestDenseModel(db, projectId, embeddingKey),
     ]);
     const labelsOf = new Map(metas.map((m) => [m.id, m.labelIds]));
     for (const e of embeddings) {
@@ -254,15 +231,9 @@ export class ProjectHeads {
         });
     }
     heads.rebuildKnn();
-    const latest = models.find(
-      (m) =>
-        m.headType === 'dense' &&
-        (m.payload as DenseModelPayload).summary?.embeddingKey === embeddingKey,
-    );
     if (latest) {
-      const payload = latest.payload as DenseModelPayload;
-      heads.dense = deserializeHead(payload.head) as DenseHead;
-      heads.denseSummary = payload.summary;
+      heads.dense = deserializeHead(latest.payload.head) as DenseHead;
+      heads.denseSummary = latest.payload.summary;
     }
     return heads;
   }
