@@ -20,6 +20,7 @@
 import { headlineScore, multiLabelMetrics, singleLabelMetrics, UNKNOWN } from '../eval/metrics';
 import { KnnHead } from '../heads/knn';
 import { isAspectMode, isProjectKind, type AspectMode, type ProjectKind } from '../kinds';
+import { isPlainObject as isRecord } from '../objects';
 
 export const KNN_EXPORT_FORMAT = 'loupe-knn';
 export const KNN_EXPORT_VERSION = 1;
@@ -348,10 +349,6 @@ export interface KnnExportContents {
   data: Float32Array;
   /** One view into `data` per row. */
   rows: Float32Array[];
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isNonNegativeInteger(value: unknown): value is number {
