@@ -159,7 +159,7 @@ describe('saved models', () => {
     });
   });
 
-  it('rejects a dense model whose id fields are not ids', async () => {
+  it('rejects a dense model whose id fields are not ids, or whose head is malformed', async () => {
     await expectArchiveError(
       setModel((m) => (m.payload.summary.labels = [7])),
       'invalid-record',
@@ -187,6 +187,11 @@ describe('saved models', () => {
       setModel((m) => delete (m.payload as Record<string, unknown>).summary),
       'invalid-record',
       /needs an object "summary"/,
+    );
+    await expectArchiveError(
+      setModel((m) => (m.payload.head.state = {})),
+      'invalid-record',
+      /payload\.head\.state needs a list "thresholds"/,
     );
     await expectArchiveError(
       setModel((m) => (m.payload.head.format = 'keras')),

@@ -94,18 +94,27 @@ export function readModels(
       );
       return;
     }
-    const m = fieldsOf(decode(json, path, true), path, 'the model');
-    const model = readDenseModel(m, id, projectId, path);
-    if (model.payload.head.version > SERIALIZED_HEAD_VERSION) {
+    // A newer head format may be shaped differently: skipped before any of it is checked.
+    const version = headVersion(raw);
+    if (version > SERIALIZED_HEAD_VERSION) {
       warnings.push(
-        `Skipped the saved model ${quote(id)}: its head format version ` +
-          `${model.payload.head.version} is newer than this Loupe reads.`,
+        `Skipped the saved model ${quote(id)}: its head format version ${version} is newer ` +
+          'than this Loupe reads.',
       );
       return;
     }
-    models.push(model);
+    const m = fieldsOf(decode(json, path, true), path, 'the model');
+    models.push(readDenseModel(m, id, projectId, path));
   });
   return { models, listed: list.length };
+}
+
+/** `payload.head.version` of a model document as written, or 0 when it has none. */
+function headVersion(model: Fields): number {
+  const payload = ownValue(model.obj, 'payload');
+  const head = isPlainObject(payload) ? ownValue(payload, 'head') : undefined;
+  const version = isPlainObject(head) ? ownValue(head, 'version') : undefined;
+  return typeof version === 'number' ? version : 0;
 }
 
 function readDenseModel(m: Fields, id: string, projectId: string, path: string): DenseModelRecord {
@@ -204,6 +213,11 @@ function readDenseHead(h: Fields): SerializedDenseHead {
     return { ...tf.rest(), name, shape, data };
   });
   if (dim > MAX_EMBEDDING_DIM) throw h.invalid('has an implausible "dim"');
+  // What loading the head reads unchecked (DenseHead.deserialize checks the config itself).
+  const state = h.fields('state');
+  const thresholds = state.array('thresholds');
+  if (!thresholds.every((t) => typeof t === 'number'))
+    throw state.invalid('needs numbers in "thresholds"');
   return {
     ...h.rest(),
     format: SERIALIZED_HEAD_FORMAT,
@@ -213,7 +227,12 @@ function readDenseHead(h: Fields): SerializedDenseHead {
     labels,
     dim,
     config: h.object('config') as unknown as SerializedDenseHead['config'],
-    state: h.object('state') as unknown as SerializedDenseHead['state'],
+    state: {
+      ...state.rest(),
+      thresholds,
+      bestEpoch: state.number('bestEpoch'),
+      history: state.array('history') as SerializedDenseHead['state']['history'],
+    },
     tensors,
   };
 }
