@@ -1,7 +1,7 @@
 /** Entry point: opens storage, builds the store with real services, renders the app. */
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { openLoupeDb, type LoupeDatabase } from '../core/storage/db';
+import { lazyDatabase } from '../core/storage/db';
 import { createDataClient, runImport } from '../worker/dataBridge';
 import { createEngineClient } from '../worker/engineBridge';
 import { createLoupeStore } from '../state/store';
@@ -12,17 +12,8 @@ import { App } from '../ui/App';
 import { ErrorBoundary } from '../ui/ErrorBoundary';
 import '../ui/styles.css';
 
-let dbPromise: Promise<LoupeDatabase> | null = null;
 const services: Services = {
-  db() {
-    dbPromise ??= openLoupeDb({
-      onVersionChange: () => {
-        dbPromise = null;
-        window.location.reload();
-      },
-    });
-    return dbPromise;
-  },
+  db: lazyDatabase({ onVersionChange: () => window.location.reload() }),
   runImport,
   engine: createEngineClient(),
   data: createDataClient(),

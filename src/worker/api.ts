@@ -15,7 +15,7 @@ import type { AspectMode, ProjectKind } from '../core/kinds';
 import type { ProjectRecord, SampleMeta, SampleSource } from '../core/storage/schema';
 import type { BackendName, BackendReport } from './backends';
 import type { EmbedProgress, EmbedReport } from './embedPipeline';
-import type { DenseModelSummary, HeadEvaluation } from './headsService';
+import type { DenseModelSummary, HeadEvaluation } from '../core/heads/savedModel';
 
 export type {
   Augmentation,

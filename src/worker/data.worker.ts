@@ -6,28 +6,20 @@
 import * as Comlink from 'comlink';
 import { browserDecoder } from '../core/dataset/decoder';
 import { importFiles, type ImportProgress, type ImportReport } from '../core/dataset/importer';
-import { openLoupeDb, type LoupeDatabase } from '../core/storage/db';
+import { lazyDatabase } from '../core/storage/db';
+import { findNameConflict } from '../core/storage/projects';
+import { writeRestoredProject } from '../core/storage/restoreProject';
 import type { ProjectRecord, SampleMeta } from '../core/storage/schema';
 import { exportProjectArchive } from '../core/formats/archive';
 import { exportDataset } from '../core/formats/dataset';
+import { readProjectArchive, type RestoredProject } from '../core/formats/restore';
 import { JobRegistry } from './jobs';
 import type { ArchiveSummary, ImportCall, TransferProgress } from './api';
-import {
-  findNameConflict,
-  importProjectArchive,
-  readProjectArchive,
-  type RestoredProject,
-} from '../core/formats/restore';
 
 const restoredArchives = new Map<string, RestoredProject>();
 
-let dbPromise: Promise<LoupeDatabase> | null = null;
+const db = lazyDatabase();
 const jobs = new JobRegistry();
-
-function db(): Promise<LoupeDatabase> {
-  dbPromise ??= openLoupeDb({ onVersionChange: () => (dbPromise = null) });
-  return dbPromise;
-}
 
 const api = {
   async importFiles(
@@ -108,11 +100,14 @@ const api = {
       if (!restored) throw new Error('The archive is no longer loaded; choose the file again.');
       const database = await db();
       signal.throwIfAborted();
-      const project = await importProjectArchive(database, restored, {
-        ...(call.name ? { name: call.name } : {}),
-        mode: call.replaceProjectId ? 'replace' : 'new',
-        ...(call.replaceProjectId ? { replaceProjectId: call.replaceProjectId } : {}),
-      });
+      const name = call.name ? { name: call.name } : {};
+      const project = await writeRestoredProject(
+        database,
+        restored,
+        call.replaceProjectId
+          ? { ...name, mode: 'replace', replaceProjectId: call.replaceProjectId }
+          : { ...name, mode: 'new' },
+      );
       restoredArchives.delete(call.token);
       return project;
     });

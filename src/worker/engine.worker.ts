@@ -23,7 +23,7 @@ import type { EvalVariant, CompareRow, EvalRow } from '../core/heads/variants';
 import type { Augmentation } from '../core/backbone/augment';
 import type { KnnExportDtype } from '../core/formats/knnExport';
 import type { ProjectKind } from '../core/kinds';
-import { openLoupeDb, type LoupeDatabase } from '../core/storage/db';
+import { lazyDatabase } from '../core/storage/db';
 import { listSampleMeta } from '../core/storage/samples';
 import { describeBackend, probeBackends, useBackend, type BackendName } from './backends';
 import { embedMissing, type EmbedJob, type EmbedProgress, type EmbedReport } from './embedPipeline';
@@ -39,15 +39,12 @@ import type {
   OpenedHeads,
   TryPredictions,
 } from './api';
-import { ProjectHeads, type DenseModelSummary } from './headsService';
+import type { DenseModelSummary } from '../core/heads/savedModel';
+import { ProjectHeads } from './headsService';
 import { trainDense } from './trainDense';
 import { compareHeads, evaluateVariants } from './evaluateHeads';
 
-let dbPromise: Promise<LoupeDatabase> | null = null;
-function db(): Promise<LoupeDatabase> {
-  dbPromise ??= openLoupeDb({ onVersionChange: () => (dbPromise = null) });
-  return dbPromise;
-}
+const db = lazyDatabase();
 const jobs = new JobRegistry();
 let loaded: { key: string; backbone: Backbone } | null = null;
 let computedThisSession = 0;

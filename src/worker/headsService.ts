@@ -12,59 +12,17 @@ import {
   KnnHead,
   KNN_DEFAULTS,
   type LabelledEmbedding,
-  type Prediction,
 } from '../core/heads';
-import type { DenseConfig, EpochLog, SerializedDenseHead } from '../core/heads';
 import { DEFAULT_HEAD_SETTINGS, type HeadSettings } from '../core/heads/settings';
 import { byPosition, compareByContent } from '../core/heads/trainingSet';
-import type { Augmentation } from '../core/backbone/augment';
-import type { Metrics } from '../core/eval/metrics';
 import { EVAL_SEED } from '../core/eval/split';
 import type { ProjectKind } from '../core/kinds';
 import type { LoupeDatabase } from '../core/storage/db';
 import { listEmbeddings } from '../core/storage/embeddings';
-import { listModels } from '../core/storage/models';
+import { latestDenseModel } from '../core/storage/models';
 import { listSampleMeta } from '../core/storage/samples';
-
-export interface HeadEvaluation {
-  head: 'knn' | 'dense';
-  metrics: Metrics;
-  /** Label ids in the order of the metrics' per-class rows and confusion matrix. */
-  labels: string[];
-  validationSize: number;
-  trainSize: number;
-}
-
-/** What the UI needs to know about the saved dense model (no tensors). */
-export interface DenseModelSummary {
-  id: string;
-  createdAt: number;
-  labels: string[];
-  config: DenseConfig;
-  history: EpochLog[];
-  bestEpoch: number;
-  evaluations: HeadEvaluation[];
-  /** sampleId -> sorted label ids used for training + validation: tells whether data changed since. */
-  snapshot: Record<string, string[]>;
-  embeddingKey: string;
-  backboneId: string;
-  kind: ProjectKind;
-  /** Training-time augmentation; absent on models saved before it existed (= none). */
-  augmentation?: Augmentation;
-}
-
-export interface DenseModelPayload {
-  summary: DenseModelSummary;
-  head: SerializedDenseHead;
-}
-
-export interface TryPredictions {
-  knn: Prediction | null;
-  dense: Prediction | null;
-  /** Label ids in the order of each prediction's probabilities. */
-  knnLabels: string[];
-  denseLabels: string[];
-}
+import type { DenseModelSummary } from '../core/heads/savedModel';
+import type { TryPredictions } from './api';
 
 /** Which project's heads, on which embeddings. */
 export interface HeadsTarget {
@@ -110,10 +68,10 @@ export class ProjectHeads {
   static async open(db: LoupeDatabase, target: HeadsTarget): Promise<ProjectHeads> {
     const heads = new ProjectHeads(target);
     const { projectId, embeddingKey } = target;
-    const [metas, embeddings, models] = await Promise.all([
+    const [metas, embeddings, latest] = await Promise.all([
       listSampleMeta(db, projectId),
       listEmbeddings(db, projectId, embeddingKey),
-      listModels(db, projectId),
+      latestDenseModel(db, projectId, embeddingKey),
     ]);
     const labelsOf = new Map(metas.map((m) => [m.id, m.labelIds]));
     for (const e of embeddings) {
@@ -126,15 +84,9 @@ export class ProjectHeads {
         });
     }
     heads.rebuildKnn();
-    const latest = models.find(
-      (m) =>
-        m.headType === 'dense' &&
-        (m.payload as DenseModelPayload).summary?.embeddingKey === embeddingKey,
-    );
     if (latest) {
-      const payload = latest.payload as DenseModelPayload;
-      heads.dense = deserializeHead(payload.head) as DenseHead;
-      heads.denseSummary = payload.summary;
+      heads.dense = deserializeHead(latest.payload.head) as DenseHead;
+      heads.denseSummary = latest.payload.summary;
     }
     return heads;
   }

@@ -6,14 +6,10 @@
 import * as Comlink from 'comlink';
 import type { AugmentView } from '../core/backbone/augment';
 import type { AspectMode } from '../core/backbone/types';
-import { openLoupeDb, type LoupeDatabase } from '../core/storage/db';
+import { lazyDatabase } from '../core/storage/db';
 import { decodeBatch, type Decoded } from './decodeBatch';
 
-let dbPromise: Promise<LoupeDatabase> | null = null;
-function db(): Promise<LoupeDatabase> {
-  dbPromise ??= openLoupeDb({ onVersionChange: () => (dbPromise = null) });
-  return dbPromise;
-}
+const db = lazyDatabase();
 
 const api = {
   async prepare(

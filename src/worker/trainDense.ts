@@ -21,12 +21,12 @@ import { byPosition, withViews } from '../core/heads/trainingSet';
 import { newId } from '../core/ids';
 import type { LoupeDatabase } from '../core/storage/db';
 import { saveModel } from '../core/storage/models';
-import {
-  type DenseModelPayload,
-  type DenseModelSummary,
-  type HeadEvaluation,
-  type ProjectHeads,
-} from './headsService';
+import type {
+  DenseModelPayload,
+  DenseModelSummary,
+  HeadEvaluation,
+} from '../core/heads/savedModel';
+import type { ProjectHeads } from './headsService';
 import { loadViewEmbeddings } from './viewEmbeddings';
 
 export interface TrainDenseOptions {

@@ -4,10 +4,7 @@ import {
   LOUPE_VERSION,
   archiveFileName,
   exportProjectArchive,
-  findNameConflict,
-  importProjectArchive,
   readProjectArchive,
-  suggestProjectName,
   type ArchiveProgress,
 } from '../../src/core/formats';
 import { readZipIndex } from '../../src/core/formats/zipReader';
@@ -15,6 +12,8 @@ import { DEFAULT_ARCHIVE_LIMITS } from '../../src/core/formats/errors';
 import type { LoupeDatabase } from '../../src/core/storage/db';
 import { openLoupeDb } from '../../src/core/storage/db';
 import * as projectsRepo from '../../src/core/storage/projects';
+import { findNameConflict, suggestProjectName } from '../../src/core/storage/projects';
+import { writeRestoredProject } from '../../src/core/storage/restoreProject';
 import type {
   EmbeddingRecord,
   ModelRecord,
@@ -23,7 +22,15 @@ import type {
   ThumbnailRecord,
 } from '../../src/core/storage/schema';
 import { countByProject } from '../fixtures/records';
-import { KEY_A, KEY_B, readJson, rewrite, seedProject, unzipBlob } from '../fixtures/formats';
+import {
+  KEY_A,
+  KEY_B,
+  readJson,
+  rewrite,
+  seedProject,
+  unzipBlob,
+  type SeededModelPayload,
+} from '../fixtures/formats';
 
 let db: LoupeDatabase;
 
@@ -164,7 +171,7 @@ describe('project archive round trip', () => {
     expect(restored.formatVersion).toBe(ARCHIVE_VERSION);
     expect(restored.migrations).toEqual([]);
     expect(restored.source).toBe(`loupe@${LOUPE_VERSION}`);
-    const imported = await importProjectArchive(db, restored, { mode: 'new' });
+    const imported = await writeRestoredProject(db, restored, { mode: 'new' });
     expect(imported.id).not.toBe(seeded.project.id);
 
     const after = await dump(imported.id);
@@ -175,19 +182,15 @@ describe('project archive round trip', () => {
     expect(rose?.labelIds).toEqual([roses?.id]);
     expect(rose?.type).toBe('image/png');
     expect(rose?.bytes).toEqual(before.samples.find((s) => s.name === 'rose.png')?.bytes);
-    const payload = after.models[0]?.payload as {
-      labels: string[];
-      tensors: { data: Float32Array }[];
-      extra: { raw: ArrayBuffer; counts: Int32Array };
-      state: { history: { valLoss: number }[] };
-      metrics: { f1: number };
-    };
-    expect(payload.labels[0]).toBe(roses?.id);
-    expect(payload.tensors[0]?.data).toBeInstanceOf(Float32Array);
-    expect([...(payload.tensors[0]?.data ?? [])]).toEqual([0.5, -0.25, 1.5, 2, -3, 0.125, 7, 8]);
+    const payload = after.models[0]?.payload as SeededModelPayload;
+    expect(payload.head.labels[0]).toBe(roses?.id);
+    expect(payload.head.tensors[0]?.data).toBeInstanceOf(Float32Array);
+    expect([...(payload.head.tensors[0]?.data ?? [])]).toEqual([
+      0.5, -0.25, 1.5, 2, -3, 0.125, 7, 8,
+    ]);
     expect(payload.extra.raw).toBeInstanceOf(ArrayBuffer);
     expect(payload.extra.counts).toBeInstanceOf(Int32Array);
-    expect(payload.state.history[0]?.valLoss).toBeNaN();
+    expect(payload.head.state.history[0]?.valLoss).toBeNaN();
     expect(payload.metrics.f1).toBe(Number.POSITIVE_INFINITY);
     const vector = after.embeddings.find(
       (e) => e.sampleId === rose?.id && e.embeddingKey === KEY_A,
@@ -200,8 +203,8 @@ describe('project archive round trip', () => {
     const seeded = await seedProject(db);
     const blob = await exportProjectArchive(db, seeded.project.id);
     const restored = await readProjectArchive(blob);
-    const first = await importProjectArchive(db, restored, { mode: 'new', name: 'Copy one' });
-    const second = await importProjectArchive(db, restored, { mode: 'new', name: 'Copy two' });
+    const first = await writeRestoredProject(db, restored, { mode: 'new', name: 'Copy one' });
+    const second = await writeRestoredProject(db, restored, { mode: 'new', name: 'Copy two' });
     const names = (await projectsRepo.listProjects(db)).map((p) => p.name).sort();
     expect(names).toEqual(['Copy one', 'Copy two', 'Flowers']);
     const a = await dump(first.id);
@@ -300,9 +303,9 @@ describe('project archive round trip', () => {
       ...Float32Array.from([0.1, 0.2, 0.3, 0.4, 1, -2, 3.5, 1e-7, 9, 8, 7, 6]),
     ]);
     const model = readJson(files, `models/${modelId}.json`) as {
-      payload: { tensors: { data: unknown }[] };
+      payload: { head: { tensors: { data: unknown }[] } };
     };
-    expect(model.payload.tensors[0]?.data).toEqual({
+    expect(model.payload.head.tensors[0]?.data).toEqual({
       $binary: `models/${modelId}/0.bin`,
       dtype: 'float32',
       length: 8,
@@ -343,7 +346,7 @@ describe('project archive round trip', () => {
     const restored = await readProjectArchive(blob);
     expect(restored.extras.manifest).toEqual({ writer: 'future' });
     expect(restored.extras.project).toEqual({ annotations: { by: 'someone' } });
-    const imported = await importProjectArchive(db, restored, { mode: 'new' });
+    const imported = await writeRestoredProject(db, restored, { mode: 'new' });
     const after = await dump(imported.id);
     expect((after.project as unknown as Record<string, unknown>).colourScheme).toBe('dusk');
     expect(
@@ -368,7 +371,7 @@ describe('project archive round trip', () => {
     const restored = await readProjectArchive(archive);
     expect(restored.createdAt).toBe(0);
     expect(restored.samples).toEqual([]);
-    const imported = await importProjectArchive(db, restored, { mode: 'new' });
+    const imported = await writeRestoredProject(db, restored, { mode: 'new' });
     expect((await db.get('projects', imported.id))?.name).toBe('Empty');
     await expect(exportProjectArchive(db, 'nope')).rejects.toMatchObject({ code: 'not-found' });
   });
@@ -412,7 +415,7 @@ describe('name conflicts and replace', () => {
     const restored = await readProjectArchive(blob);
     const conflict = await findNameConflict(db, restored.project.name);
     expect(conflict?.id).toBe(seeded.project.id);
-    const replaced = await importProjectArchive(db, restored, {
+    const replaced = await writeRestoredProject(db, restored, {
       mode: 'replace',
       replaceProjectId: seeded.project.id,
     });
@@ -442,12 +445,12 @@ describe('name conflicts and replace', () => {
       ),
     };
     await expect(
-      importProjectArchive(db, broken, { mode: 'replace', replaceProjectId: seeded.project.id }),
+      writeRestoredProject(db, broken, { mode: 'replace', replaceProjectId: seeded.project.id }),
     ).rejects.toThrow();
     expect(await dump(seeded.project.id)).toEqual(before);
     expect(await projectsRepo.listProjects(db)).toHaveLength(1);
     await expect(
-      importProjectArchive(db, restored, { mode: 'replace', replaceProjectId: 'gone' }),
+      writeRestoredProject(db, restored, { mode: 'replace', replaceProjectId: 'gone' }),
     ).rejects.toMatchObject({ code: 'not-found' });
     expect(await projectsRepo.listProjects(db)).toHaveLength(1);
   });

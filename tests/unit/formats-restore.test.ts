@@ -1,13 +1,14 @@
-/** Import safety: every way a bad archive can be bad gets a clear ArchiveError, and no writes. */
+/**
+ * Import safety of archive content: every way a bad archive's files or records can be bad gets a
+ * clear ArchiveError, and no writes (zip-level safety: formats-zip; saved models:
+ * formats-restoreModels).
+ */
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
-  ArchiveError,
   exportProjectArchive,
   migrateArchive,
   readProjectArchive,
   type ArchiveDocuments,
-  type ArchiveErrorCode,
-  type ArchiveLimits,
 } from '../../src/core/formats';
 import type { LoupeDatabase } from '../../src/core/storage/db';
 import { openLoupeDb } from '../../src/core/storage/db';
@@ -16,11 +17,15 @@ import { makePng } from '../fixtures/images';
 import { countByProject } from '../fixtures/records';
 import {
   buildZip,
+  expectArchiveError,
   manifestBytes,
   readJson,
   readText,
   rewrite,
+  samplesOf,
   seedProject,
+  setProject,
+  setSamples,
   sha256,
   unzipBlob,
   writeJson,
@@ -47,49 +52,7 @@ beforeEach(async () => {
   return () => db.close();
 });
 
-async function expectCode(
-  archive: Blob | Promise<Blob>,
-  code: ArchiveErrorCode,
-  message?: RegExp,
-  limits?: Partial<ArchiveLimits>,
-): Promise<ArchiveError> {
-  const error = await readProjectArchive(await archive, limits ? { limits } : {}).then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ArchiveError);
-  const archiveError = error as ArchiveError;
-  expect(archiveError.code).toBe(code);
-  if (message) expect(archiveError.message).toMatch(message);
-  return archiveError;
-}
-
 const edit = (fn: (files: ArchiveFiles) => void): Promise<Blob> => rewrite(good, fn);
-
-function samplesOf(files: ArchiveFiles): Record<string, unknown>[] {
-  return readJson(files, 'samples.json').samples as Record<string, unknown>[];
-}
-
-function setSamples(
-  files: ArchiveFiles,
-  mutate: (samples: Record<string, unknown>[]) => void,
-): void {
-  const doc = readJson(files, 'samples.json');
-  mutate(doc.samples as Record<string, unknown>[]);
-  writeJson(files, 'samples.json', doc);
-}
-
-function setProject(
-  files: ArchiveFiles,
-  mutate: (doc: { project: Record<string, unknown>; labels: Record<string, unknown>[] }) => void,
-): void {
-  const doc = readJson(files, 'project.json') as {
-    project: Record<string, unknown>;
-    labels: Record<string, unknown>[];
-  };
-  mutate(doc);
-  writeJson(files, 'project.json', doc);
-}
 
 const modelPath = (): string => `models/${seeded.model.id}.json`;
 const enc = new TextEncoder();
@@ -114,114 +77,19 @@ describe('readProjectArchive accepts', () => {
   });
 });
 
-describe('zip-level safety', () => {
-  it('rejects a file that is not a zip', async () => {
-    await expectCode(
-      new Blob(['hello, this is text, not a zip file at all']),
-      'not-a-zip',
-      /not a zip/,
-    );
-    await expectCode(new Blob([]), 'not-a-zip');
-    await expectCode(new Blob([makePng(4, 4)]), 'not-a-zip');
-  });
-
-  it('rejects a truncated zip', async () => {
-    await expectCode(good.slice(0, Math.floor(good.size / 2)), 'truncated', /incomplete/);
-    await expectCode(good.slice(0, good.size - 10), 'truncated');
-    await expectCode(good.slice(0, 10), 'truncated');
-  });
-
-  it('rejects an entry with a zip-bomb compression ratio before inflating it', async () => {
-    const bomb = buildZip([
-      { name: 'manifest.json', data: manifestBytes() },
-      { name: 'images/huge.png', data: new Uint8Array(20 * 1024 * 1024), method: 8, crc: 0 },
-    ]);
-    await expectCode(bomb, 'zip-bomb', /zip bomb/);
-  });
-
-  it('stops inflating an entry that expands past its declared size', async () => {
-    const json = enc.encode(
-      JSON.stringify({ type: 'loupe-project', version: 1, pad: ' '.repeat(5000) }),
-    );
-    const liar = buildZip([{ name: 'manifest.json', data: json, method: 8, declaredSize: 100 }]);
-    await expectCode(liar, 'zip-bomb', /beyond its declared/);
-  });
-
-  it('rejects archives whose total uncompressed size is over the cap', async () => {
-    await expectCode(good, 'too-large', /expand to more than/, { maxTotalBytes: 1000 });
-    await expectCode(good, 'too-large', /limit/, { maxArchiveBytes: 100 });
-  });
-
-  it('rejects overlapping entries', async () => {
-    const overlap = buildZip([
-      { name: 'manifest.json', data: manifestBytes() },
-      { name: 'project.json', data: manifestBytes(), sameOffsetAs: 0 },
-    ]);
-    await expectCode(overlap, 'zip-bomb', /overlap/);
-  });
-
-  it.each([
-    ['../evil.txt'],
-    ['images/../../evil.txt'],
-    ['/etc/passwd'],
-    ['C:/Windows/evil.dll'],
-    ['images\\evil.png'],
-    ['images/./x.png'],
-    ['a//b.png'],
-    ['bad\u0000name'],
-  ])('rejects the unsafe entry name %j', async (name) => {
-    const zip = buildZip([
-      { name: 'manifest.json', data: manifestBytes() },
-      { name, data: enc.encode('x') },
-    ]);
-    await expectCode(zip, 'unsafe-path', /unsafe file name/);
-  });
-
-  it('rejects unsafe paths referenced from JSON', async () => {
-    await expectCode(
-      edit((files) =>
-        setSamples(files, (s) => ((s[0] as Record<string, unknown>).image = '../x.png')),
-      ),
-      'unsafe-path',
-    );
-  });
-
-  it('rejects duplicate entry names', async () => {
-    const zip = buildZip([
-      { name: 'manifest.json', data: manifestBytes() },
-      { name: 'manifest.json', data: manifestBytes() },
-    ]);
-    await expectCode(zip, 'duplicate-entry', /twice/);
-  });
-
-  it('rejects damaged data (checksum) and unsupported zips', async () => {
-    const bytes = new Uint8Array(await good.arrayBuffer());
-    const files = await unzipBlob(good);
-    const image = files[`images/${seeded.samples[0].id}.png`] as Uint8Array;
-    // Find the stored image in the raw archive and flip one byte of its pixel data.
-    const at = Buffer.from(bytes).indexOf(Buffer.from(image.subarray(0, 64)));
-    expect(at).toBeGreaterThan(0);
-    bytes[at + image.length - 20] = (bytes[at + image.length - 20] ?? 0) ^ 0xff;
-    await expectCode(new Blob([bytes]), 'corrupt', /checksum/);
-
-    const encrypted = buildZip([{ name: 'manifest.json', data: manifestBytes(), flags: 1 }]);
-    await expectCode(encrypted, 'unsupported-zip', /encrypted/);
-  });
-});
-
 describe('archive content safety', () => {
   it('rejects a zip without a manifest, and missing samples.json', async () => {
-    await expectCode(
+    await expectArchiveError(
       buildZip([{ name: 'photo.png', data: makePng(2, 2) }]),
       'missing-file',
       /not a Loupe project archive: it has no manifest\.json/,
     );
-    await expectCode(
+    await expectArchiveError(
       edit((files) => delete files['samples.json']),
       'missing-file',
       /samples\.json is missing/,
     );
-    await expectCode(
+    await expectArchiveError(
       edit((files) => delete files['project.json']),
       'missing-file',
       /project\.json/,
@@ -230,31 +98,31 @@ describe('archive content safety', () => {
 
   it('rejects a missing referenced image, thumbnail, embedding file or model blob', async () => {
     const [s1, s2] = seeded.samples;
-    await expectCode(
+    await expectArchiveError(
       edit((files) => delete files[`images/${s1.id}.png`]),
       'missing-file',
       new RegExp(`images/${s1.id}\\.png is missing`),
     );
-    await expectCode(
+    await expectArchiveError(
       edit((files) => delete files[`thumbnails/${s2.id}.webp`]),
       'missing-file',
     );
-    await expectCode(
+    await expectArchiveError(
       edit((files) => delete files['embeddings/mobilenet_v1_0.75_224@centre-crop#1.f32']),
       'missing-file',
     );
-    await expectCode(
+    await expectArchiveError(
       edit((files) => delete files[`models/${seeded.model.id}/0.bin`]),
       'missing-file',
     );
-    await expectCode(
+    await expectArchiveError(
       edit((files) => delete files[modelPath()]),
       'missing-file',
     );
   });
 
   it('rejects a manifest from a newer Loupe', async () => {
-    const error = await expectCode(
+    const error = await expectArchiveError(
       edit((files) =>
         writeJson(files, 'manifest.json', { ...readJson(files, 'manifest.json'), version: 2 }),
       ),
@@ -264,41 +132,41 @@ describe('archive content safety', () => {
       'This archive was made by a newer Loupe (format version 2; this app reads up to 1). Update Loupe to open it.',
     );
     // Even when the newer layout has none of the files this version knows.
-    await expectCode(
+    await expectArchiveError(
       buildZip([{ name: 'manifest.json', data: manifestBytes({ version: 7 }) }]),
       'newer-version',
     );
   });
 
   it('rejects a manifest of another type, or a malformed version', async () => {
-    await expectCode(
+    await expectArchiveError(
       edit((files) => writeJson(files, 'manifest.json', { type: 'tm-project', version: 1 })),
       'wrong-type',
       /not a Loupe project archive \(its manifest says type "tm-project"/,
     );
-    await expectCode(
+    await expectArchiveError(
       edit((files) => writeText(files, 'manifest.json', '[1, 2]')),
       'wrong-type',
     );
-    await expectCode(
+    await expectArchiveError(
       edit((files) => writeJson(files, 'manifest.json', { type: 'loupe-project', version: '1' })),
       'invalid-record',
     );
   });
 
   it('rejects invalid JSON and JSON that is not UTF-8', async () => {
-    await expectCode(
+    await expectArchiveError(
       edit((files) => writeText(files, 'samples.json', '{"samples": [')),
       'bad-json',
       /samples\.json is not valid JSON/,
     );
-    await expectCode(
+    await expectArchiveError(
       edit((files) => (files['project.json'] = Uint8Array.from([0x7b, 0xff, 0xfe, 0x7d]))),
       'bad-json',
       /UTF-8/,
     );
     const deep = `${'['.repeat(100)}${']'.repeat(100)}`;
-    await expectCode(
+    await expectArchiveError(
       edit((files) => writeText(files, 'project.json', deep)),
       'bad-json',
       /nests deeper/,
@@ -306,7 +174,7 @@ describe('archive content safety', () => {
   });
 
   it('rejects oversized JSON entries', async () => {
-    await expectCode(good, 'json-too-large', /samples\.json|project\.json|manifest\.json/, {
+    await expectArchiveError(good, 'json-too-large', /samples\.json|project\.json|manifest\.json/, {
       maxJsonBytes: 100,
     });
     // The default cap (50 MB), on a stored entry whose ratio is fine.
@@ -316,7 +184,7 @@ describe('archive content safety', () => {
       { name: 'project.json', data: big, crc: 0 },
       { name: 'samples.json', data: enc.encode('{"samples": []}') },
     ]);
-    await expectCode(zip, 'json-too-large', /project\.json is over 52428800 bytes/);
+    await expectArchiveError(zip, 'json-too-large', /project\.json is over 52428800 bytes/);
   });
 
   it.each([
@@ -329,7 +197,7 @@ describe('archive content safety', () => {
       expect(text).toContain(find);
       writeText(files, path, text.replace(find, replace));
     });
-    await expectCode(
+    await expectArchiveError(
       archive,
       'forbidden-key',
       /contains the key "(__proto__|constructor|prototype)"/,
@@ -346,27 +214,27 @@ describe('archive content safety', () => {
         mutate(sets.find((e) => e.path === matrix) as Record<string, unknown>);
         writeJson(files, 'embeddings/index.json', doc);
       });
-    await expectCode(
+    await expectArchiveError(
       setIndex((set) => (set.dtype = 'float16')),
       'bad-tensor',
       /only float32/,
     );
-    await expectCode(
+    await expectArchiveError(
       setIndex((set) => (set.dim = 5)),
       'bad-tensor',
       /not a whole number of 5-value/,
     );
-    await expectCode(
+    await expectArchiveError(
       setIndex((set) => (set.dim = 0)),
       'bad-tensor',
       /dimension/,
     );
-    await expectCode(
+    await expectArchiveError(
       setIndex((set) => (set.count = 2)),
       'bad-tensor',
       /declare 2 vectors but list 3/,
     );
-    await expectCode(
+    await expectArchiveError(
       edit((files) => {
         const bytes = files[matrix] as Uint8Array;
         const extra = new Uint8Array(bytes.length + 16);
@@ -376,7 +244,7 @@ describe('archive content safety', () => {
       'bad-tensor',
       /holds 4 vectors but the index lists 3/,
     );
-    await expectCode(
+    await expectArchiveError(
       edit((files) => {
         const values = new Float32Array((files[matrix] as Uint8Array).slice().buffer);
         values[5] = Number.POSITIVE_INFINITY;
@@ -387,81 +255,26 @@ describe('archive content safety', () => {
     );
   });
 
-  it('rejects model weights with a bad dtype, length or shape, and NaN/Inf weights', async () => {
-    const setModel = (
-      mutate: (model: { payload: { tensors: Record<string, unknown>[] } }) => void,
-    ) =>
-      edit((files) => {
-        const doc = readJson(files, modelPath()) as {
-          payload: { tensors: Record<string, unknown>[] };
-        };
-        mutate(doc);
-        writeJson(files, modelPath(), doc);
-      });
-    const kernel = (m: {
-      payload: { tensors: Record<string, unknown>[] };
-    }): Record<string, unknown> => m.payload.tensors[0]?.data as Record<string, unknown>;
-    await expectCode(
-      setModel((m) => (kernel(m).dtype = 'complex64')),
-      'bad-tensor',
-      /dtype "complex64" is not one of/,
-    );
-    await expectCode(
-      setModel((m) => (kernel(m).length = 9)),
-      'bad-tensor',
-      /holds 32 bytes but 9 float32 values need 36/,
-    );
-    await expectCode(
-      setModel((m) => {
-        kernel(m).dtype = 'int32';
-      }),
-      'bad-tensor',
-      /must hold float32 data, not int32/,
-    );
-    await expectCode(
-      setModel((m) => ((m.payload.tensors[0] as Record<string, unknown>).shape = [3, 2])),
-      'bad-tensor',
-      /shape \[3, 2\] \(6 values\) but 8 values/,
-    );
-    await expectCode(
-      setModel((m) => (kernel(m).extra = 1)),
-      'bad-tensor',
-      /exactly \$binary, dtype and length/,
-    );
-    for (const bad of [Number.NaN, Number.NEGATIVE_INFINITY]) {
-      await expectCode(
-        edit((files) => {
-          const path = `models/${seeded.model.id}/0.bin`;
-          const weights = new Float32Array((files[path] as Uint8Array).slice().buffer);
-          weights[3] = bad;
-          files[path] = new Uint8Array(weights.buffer);
-        }),
-        'non-finite',
-        /weights must be finite/,
-      );
-    }
-  });
-
   it('rejects label names that are huge, and neutralises markup with a warning', async () => {
-    await expectCode(
+    await expectArchiveError(
       edit((files) =>
         setProject(files, (p) => ((p.labels[0] as Record<string, unknown>).name = 'x'.repeat(201))),
       ),
       'bad-label',
       /201 characters long; names are limited to 200/,
     );
-    await expectCode(
+    await expectArchiveError(
       edit((files) => setProject(files, (p) => (p.project.name = 'y'.repeat(5000)))),
       'bad-label',
     );
-    await expectCode(
+    await expectArchiveError(
       edit((files) =>
         setProject(files, (p) => ((p.labels[0] as Record<string, unknown>).name = '   ')),
       ),
       'bad-label',
       /empty name/,
     );
-    await expectCode(
+    await expectArchiveError(
       edit((files) =>
         setProject(files, (p) => ((p.labels[1] as Record<string, unknown>).name = 'roses')),
       ),
@@ -482,19 +295,19 @@ describe('archive content safety', () => {
   });
 
   it('rejects duplicate ids', async () => {
-    await expectCode(
+    await expectArchiveError(
       edit((files) =>
         setProject(files, (p) => ((p.labels[1] as Record<string, unknown>).id = p.labels[0]?.id)),
       ),
       'duplicate-id',
       /two labels share the id/,
     );
-    await expectCode(
+    await expectArchiveError(
       edit((files) => setSamples(files, (s) => ((s[1] as Record<string, unknown>).id = s[0]?.id))),
       'duplicate-id',
       /two samples share the id/,
     );
-    await expectCode(
+    await expectArchiveError(
       edit((files) => {
         const doc = readJson(files, 'models/index.json') as { models: unknown[] };
         doc.models.push(doc.models[0]);
@@ -506,14 +319,14 @@ describe('archive content safety', () => {
   });
 
   it('rejects labelIds and embeddings that point nowhere', async () => {
-    await expectCode(
+    await expectArchiveError(
       edit((files) =>
         setSamples(files, (s) => ((s[0] as Record<string, unknown>).labelIds = ['no-such-label'])),
       ),
       'unknown-reference',
       /label "no-such-label", which project\.json does not define/,
     );
-    await expectCode(
+    await expectArchiveError(
       edit((files) => {
         const doc = readJson(files, 'embeddings/index.json') as {
           embeddings: { records: Record<string, unknown>[] }[];
@@ -527,17 +340,17 @@ describe('archive content safety', () => {
   });
 
   it('rejects malformed records and several labels in a single-label project', async () => {
-    await expectCode(
+    await expectArchiveError(
       edit((files) => setSamples(files, (s) => ((s[0] as Record<string, unknown>).sha256 = 'abc'))),
       'invalid-record',
       /malformed "sha256"/,
     );
-    await expectCode(
+    await expectArchiveError(
       edit((files) => setSamples(files, (s) => delete (s[0] as Record<string, unknown>).width)),
       'invalid-record',
       /samples\[0\] needs a number "width"/,
     );
-    await expectCode(
+    await expectArchiveError(
       edit((files) =>
         setSamples(files, (s) => {
           const labels = readJson(files, 'project.json').labels as { id: string }[];
@@ -547,7 +360,7 @@ describe('archive content safety', () => {
       'invalid-record',
       /several labels in a single-label project/,
     );
-    await expectCode(
+    await expectArchiveError(
       edit((files) =>
         writeJson(files, 'manifest.json', {
           ...readJson(files, 'manifest.json'),
@@ -561,12 +374,12 @@ describe('archive content safety', () => {
 
   it('re-checks image bytes against their SHA-256 and size, and refuses non-images', async () => {
     const path = `images/${seeded.samples[0].id}.png`;
-    await expectCode(
+    await expectArchiveError(
       edit((files) => (files[path] = makePng(7, 4, 9))),
       'checksum-mismatch',
       /bytes but samples\.json says|does not match its SHA-256/,
     );
-    await expectCode(
+    await expectArchiveError(
       edit((files) => {
         const original = files[path] as Uint8Array;
         const same = makePng(7, 4, 98);
@@ -577,7 +390,7 @@ describe('archive content safety', () => {
       /does not match its SHA-256/,
     );
     const html = enc.encode('<html><script>alert(1)</script></html>');
-    await expectCode(
+    await expectArchiveError(
       edit((files) => {
         files[path] = html;
         setSamples(files, (s) => {
@@ -589,7 +402,7 @@ describe('archive content safety', () => {
       'bad-image',
       /not an image/,
     );
-    await expectCode(
+    await expectArchiveError(
       edit((files) => (files[`thumbnails/${seeded.samples[0].id}.webp`] = html)),
       'bad-image',
       /is not an image/,
@@ -599,7 +412,7 @@ describe('archive content safety', () => {
   it('leaves every existing project untouched when an archive is rejected', async () => {
     const mine = await seedProject(db, 'Mine');
     const before = await countByProject(db, mine.project.id);
-    await expectCode(
+    await expectArchiveError(
       edit((files) => delete files['samples.json']),
       'missing-file',
     );
@@ -661,7 +474,7 @@ describe('migrations', () => {
   });
 
   it('rejects the version-0 shape declared as version 1 (validation runs after migration)', async () => {
-    await expectCode(
+    await expectArchiveError(
       edit((files) =>
         setSamples(files, (samples) =>
           samples.forEach((s) => {

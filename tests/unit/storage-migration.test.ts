@@ -8,6 +8,7 @@ import * as projectsRepo from '../../src/core/storage/projects';
 import * as samplesRepo from '../../src/core/storage/samples';
 import { ALL_STORES, DB_VERSION } from '../../src/core/storage/schema';
 import { buildV1Database, openV1 } from '../fixtures/dbV1';
+import { denseModel } from '../fixtures/models';
 import { embedding, newSample } from '../fixtures/records';
 
 interface StoreShape {
@@ -144,16 +145,9 @@ describe('migration v1 -> v2', () => {
         [1, 2],
         [2, 3],
       ]);
-      await modelsRepo.saveModel(db, {
-        id: 'model-1',
-        projectId,
-        createdAt: 5,
-        headType: 'knn',
-        payload: { k: 5 },
-      });
-      expect(await modelsRepo.listModels(db, projectId)).toEqual([
-        { id: 'model-1', projectId, createdAt: 5, headType: 'knn', payload: { k: 5 } },
-      ]);
+      const model = denseModel({ id: 'model-1', projectId, createdAt: 5, labels: ['label-cat'] });
+      await modelsRepo.saveModel(db, model);
+      expect(await modelsRepo.listModels(db, projectId)).toEqual([model]);
 
       // Cascades reach the new stores too.
       await samplesRepo.deleteSamples(db, ['sample-none']);

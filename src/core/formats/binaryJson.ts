@@ -7,6 +7,7 @@
  * so nothing is lost to JSON. `decodeBinaryJson` reverses it and validates every reference: dtype
  * whitelist, byte length = length x element size, optionally finite floats only.
  */
+import { isPlainObject } from '../objects';
 import { ArchiveError } from './errors';
 import { FORBIDDEN_KEYS, isJsonObject, own, type JsonObject, type JsonValue } from './json';
 
@@ -103,11 +104,6 @@ function tagOf(value: unknown): string {
 export function typedArrayDtype(value: unknown): TypedArrayDtype | null {
   if (!ArrayBuffer.isView(value)) return null;
   return TAG_TO_DTYPE[tagOf(value)] ?? null;
-}
-
-function isPlainObject(value: object): boolean {
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
 }
 
 function bytesOf(view: ArrayBufferView): Uint8Array {

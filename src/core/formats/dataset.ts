@@ -16,6 +16,7 @@
  * made portable, with the extension the bytes call for, unique across the whole export
  * (case-insensitively: "cat.jpg", "cat-2.jpg", ...).
  */
+import { isPlainObject } from '../objects';
 import type { LoupeDatabase } from '../storage/db';
 import type { LabelRecord, SampleRecord, SplitSpec } from '../storage/schema';
 import { ArchiveError, throwIfAborted } from './errors';
@@ -59,7 +60,7 @@ export function resolveSplits(spec: SplitSpec | undefined): Map<string, string> 
 }
 
 function isSplitSpec(value: unknown): value is SplitSpec {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  if (!isPlainObject(value)) return false;
   return Object.values(value).every(
     (v) => typeof v === 'string' || (Array.isArray(v) && v.every((id) => typeof id === 'string')),
   );

@@ -1,20 +1,14 @@
 /**
- * Public API of export/import formats: the `.loupe` project archive (export, the one restore
- * door, import), the folder-per-label dataset zip, binaryJson, and the errors and limits of
- * archive import. Plain TypeScript; runs in pages, Web Workers and Node.
+ * Public API of export/import formats: the `.loupe` project archive (export, and the one restore
+ * door, which reads and validates; core/storage's `writeRestoredProject` writes the result), the
+ * folder-per-label dataset zip, binaryJson, and the errors and limits of archive import. Plain
+ * TypeScript; runs in pages, Web Workers and Node.
  */
 export { exportProjectArchive } from './archive';
 export type { ArchiveCounts, ArchiveProgress, ExportArchiveOptions } from './archive';
-export {
-  findNameConflict,
-  importProjectArchive,
-  readProjectArchive,
-  suggestProjectName,
-} from './restore';
+export { readProjectArchive } from './restore';
 export type {
   ArchiveExtras,
-  ImportArchiveOptions,
-  ImportMode,
   ReadArchiveOptions,
   RestoredProject,
   RestoreProgress,

@@ -3,6 +3,7 @@
  * prototype-polluting keys via a reviver, depth limit) and the serialiser used for every JSON entry
  * Loupe writes.
  */
+import { isPlainObject } from '../objects';
 import { ArchiveError } from './errors';
 
 export type JsonPrimitive = string | number | boolean | null;
@@ -21,8 +22,8 @@ export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set([
 /** Deepest nesting accepted in archive JSON (Loupe writes at most ~8 levels). */
 export const MAX_JSON_DEPTH = 64;
 
-export function isJsonObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+export function isJsonObject(value: JsonValue | undefined): value is JsonObject {
+  return isPlainObject(value);
 }
 
 /** An own property (never one inherited from `Object.prototype`). */

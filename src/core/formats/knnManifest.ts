@@ -5,6 +5,7 @@
  * Plain TypeScript.
  */
 import { isAspectMode, isProjectKind, type AspectMode, type ProjectKind } from '../kinds';
+import { isPlainObject as isRecord } from '../objects';
 
 export const KNN_EXPORT_FORMAT = 'loupe-knn';
 export const KNN_EXPORT_VERSION = 1;
@@ -81,10 +82,6 @@ export function checkKnnSettings(s: {
   if (!KNN_EXPORT_DTYPES.includes(s.dtype as KnnExportDtype))
     fail(`unsupported dtype ${JSON.stringify(s.dtype)} (expected ${KNN_EXPORT_DTYPES.join(', ')})`);
   return fail;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isNonNegativeInteger(value: unknown): value is number {

@@ -1,6 +1,7 @@
 /**
- * Opens the Loupe database and runs cumulative upgrades. Owns nothing else: reads and writes go
- * through one repository module per aggregate (projects, labels, samples, embeddings, models).
+ * Opens the Loupe database (once per page or worker with `lazyDatabase`) and runs cumulative
+ * upgrades. Owns nothing else: reads and writes go through one repository module per aggregate
+ * (projects, labels, samples, embeddings, models).
  */
 import { openDB, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 import { DB_NAME, DB_VERSION, type LoupeDB } from './schema';
@@ -73,4 +74,21 @@ export async function openLoupeDb(options: OpenOptions = {}): Promise<LoupeDatab
     },
   });
   return db;
+}
+
+/**
+ * One shared connection per context (page or worker), opened on first use. When another tab
+ * upgrades the schema the connection closes, the next call opens a fresh one, and
+ * `options.onVersionChange` runs (the page reloads there).
+ */
+export function lazyDatabase(options: OpenOptions = {}): () => Promise<LoupeDatabase> {
+  let connection: Promise<LoupeDatabase> | null = null;
+  return () =>
+    (connection ??= openLoupeDb({
+      ...options,
+      onVersionChange: () => {
+        connection = null;
+        options.onVersionChange?.();
+      },
+    }));
 }

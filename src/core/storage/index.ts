@@ -1,4 +1,4 @@
-/** Storage: the typed IndexedDB schema and one repository module per aggregate. */
+/** Storage: the typed IndexedDB schema, one repository module per aggregate, restore writes. */
 export * from './schema';
 export * from './db';
 export * as projectsRepo from './projects';
@@ -6,3 +6,4 @@ export * as labelsRepo from './labels';
 export * as samplesRepo from './samples';
 export * as embeddingsRepo from './embeddings';
 export * as modelsRepo from './models';
+export * from './restoreProject';

@@ -1,7 +1,7 @@
 /** Labels aggregate: add, rename, merge, delete (moving images to the inbox or deleting them). */
 import { newId } from '../ids';
 import type { LoupeDatabase } from './db';
-import { cleanName } from './projects';
+import { cleanName, sameName } from './projects';
 import type { LabelRecord } from './schema';
 import { deleteSamplesInTx } from './samples';
 
@@ -11,9 +11,6 @@ export class LabelNameTakenError extends Error {
     this.name = 'LabelNameTakenError';
   }
 }
-
-const sameName = (a: string, b: string): boolean =>
-  a.localeCompare(b, undefined, { sensitivity: 'accent' }) === 0;
 
 export async function listLabels(db: LoupeDatabase, projectId: string): Promise<LabelRecord[]> {
   const labels = await db.getAllFromIndex('labels', 'byProject', projectId);

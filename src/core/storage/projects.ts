@@ -1,7 +1,18 @@
-/** Projects aggregate: create, rename, duplicate, list with counts, delete with full cascade. */
+/**
+ * Projects aggregate: create, rename, duplicate, list with counts, name clashes, delete with full
+ * cascade (`deleteProjectContents`, shared with restoring an archive over a project).
+ */
+import type { IDBPTransaction } from 'idb';
 import { newId } from '../ids';
 import type { LoupeDatabase } from './db';
-import type { ProjectKind, ProjectRecord, ProjectSettings } from './schema';
+import {
+  ALL_STORES,
+  type LoupeDB,
+  type ProjectKind,
+  type ProjectRecord,
+  type ProjectSettings,
+  type StoreName,
+} from './schema';
 
 export const DEFAULT_SETTINGS: ProjectSettings = {
   aspectMode: 'centre-crop',
@@ -34,6 +45,36 @@ export async function createProject(
 export function cleanName(name: string, fallback: string): string {
   const trimmed = name.replace(/\s+/g, ' ').trim().slice(0, 120);
   return trimmed.length > 0 ? trimmed : fallback;
+}
+
+/** Project and label names compare case-insensitively (accents count). */
+export function sameName(a: string, b: string): boolean {
+  return a.localeCompare(b, undefined, { sensitivity: 'accent' }) === 0;
+}
+
+/**
+ * The existing project whose name equals `name` (case-insensitively, after the same clean-up
+ * project names get), if any: the UI then asks "rename or replace?".
+ */
+export async function findNameConflict(
+  db: LoupeDatabase,
+  name: string,
+): Promise<ProjectRecord | undefined> {
+  const clean = cleanName(name, name);
+  const projects = await db.getAll('projects');
+  return projects.find((p) => sameName(p.name, clean));
+}
+
+/** `name`, or "name (2)", "name (3)", ... : the first that no project uses yet. */
+export async function suggestProjectName(db: LoupeDatabase, name: string): Promise<string> {
+  const clean = cleanName(name, 'Imported project');
+  const projects = await db.getAll('projects');
+  const taken = (candidate: string): boolean => projects.some((p) => sameName(p.name, candidate));
+  if (!taken(clean)) return clean;
+  for (let n = 2; ; n++) {
+    const candidate = cleanName(`${clean.slice(0, 110)} (${n})`, clean);
+    if (!taken(candidate)) return candidate;
+  }
 }
 
 export async function getProject(
@@ -84,30 +125,38 @@ export async function touchProject(db: LoupeDatabase, id: string): Promise<void>
   await tx.done;
 }
 
-/** Deletes the project and everything that hangs off it, in one transaction. */
-export async function deleteProject(db: LoupeDatabase, id: string): Promise<void> {
-  const tx = db.transaction(
-    ['projects', 'labels', 'samples', 'thumbnails', 'embeddings', 'models'],
-    'readwrite',
-  );
+/** A read-write transaction over every store (`ALL_STORES`). */
+export type AllStoresTx = IDBPTransaction<LoupeDB, StoreName[], 'readwrite'>;
+
+/**
+ * Deletes everything that hangs off a project (labels, samples, thumbnails, embeddings, models),
+ * but not the project record, inside the caller's transaction: `deleteProject`, and restoring an
+ * archive over a project, which keeps the record's id.
+ */
+export async function deleteProjectContents(tx: AllStoresTx, projectId: string): Promise<void> {
   const deleteByIndex = async (
     store: 'labels' | 'samples' | 'thumbnails' | 'models',
   ): Promise<void> => {
-    const keys = await tx.objectStore(store).index('byProject').getAllKeys(id);
+    const keys = await tx.objectStore(store).index('byProject').getAllKeys(projectId);
     await Promise.all(keys.map((k) => tx.objectStore(store).delete(k)));
   };
   const embeddingKeys = await tx
     .objectStore('embeddings')
     .index('byProjectKey')
-    .getAllKeys(IDBKeyRange.bound([id, ''], [id, '\uffff']));
+    .getAllKeys(IDBKeyRange.bound([projectId, ''], [projectId, '\uffff']));
   await Promise.all([
-    tx.objectStore('projects').delete(id),
     deleteByIndex('labels'),
     deleteByIndex('samples'),
     deleteByIndex('thumbnails'),
     deleteByIndex('models'),
     ...embeddingKeys.map((k) => tx.objectStore('embeddings').delete(k)),
   ]);
+}
+
+/** Deletes the project and everything that hangs off it, in one transaction. */
+export async function deleteProject(db: LoupeDatabase, id: string): Promise<void> {
+  const tx = db.transaction(ALL_STORES, 'readwrite');
+  await Promise.all([tx.objectStore('projects').delete(id), deleteProjectContents(tx, id)]);
   await tx.done;
 }
 

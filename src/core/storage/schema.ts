@@ -6,13 +6,13 @@
  * are cumulative: a database at any older version walks every block after its own.
  */
 import type { DBSchema } from 'idb';
+import type { CustomBackboneSpec, PendingBackbone } from '../backbone/types';
+import type { DenseModelPayload } from '../heads/savedModel';
+import type { HeadSettings } from '../heads/settings';
+import type { AspectMode, ProjectKind } from '../kinds';
 
 export const DB_NAME = 'loupe';
 export const DB_VERSION = 2;
-
-import type { AspectMode, ProjectKind } from '../kinds';
-import type { CustomBackboneSpec, PendingBackbone } from '../backbone/types';
-import type { HeadSettings } from '../heads/settings';
 
 export type { AspectMode, ProjectKind };
 
@@ -99,14 +99,27 @@ export interface EmbeddingRecord {
   createdAt: number;
 }
 
-export interface ModelRecord {
+interface ModelRecordBase {
   id: string;
   projectId: string;
   createdAt: number;
-  headType: string;
-  /** Head-specific artifacts (weights, settings, label set, metrics): written by the heads issue. */
-  payload: unknown;
 }
+
+/** A trained dense head with its summary (written by the heads service in the engine worker). */
+export interface DenseModelRecord extends ModelRecordBase {
+  headType: 'dense';
+  payload: DenseModelPayload;
+}
+
+/**
+ * A saved model, told apart by `headType`; each head adds its own member with its payload type.
+ * Typing the union changed no stored bytes (Loupe only ever wrote dense records of this shape),
+ * so it needed no version bump or upgrade step.
+ */
+export type ModelRecord = DenseModelRecord;
+
+/** Every `headType` this version stores and reads. */
+export type ModelHeadType = ModelRecord['headType'];
 
 export interface LoupeDB extends DBSchema {
   projects: { key: string; value: ProjectRecord; indexes: { byUpdatedAt: number } };
