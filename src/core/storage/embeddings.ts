@@ -3,7 +3,7 @@ import type { LoupeDatabase } from './db';
 import type { EmbeddingRecord } from './schema';
 
 /**
- * Writes a batch of embeddings in one transaction (5x faster than one transaction each). Records
+ * Writes a batch of embeddings in one transaction (far faster than one transaction each). Records
  * whose sample was deleted meanwhile are dropped, so no embedding outlives its sample.
  */
 export async function putEmbeddings(
