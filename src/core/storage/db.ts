@@ -92,3 +92,21 @@ export function lazyDatabase(options: OpenOptions = {}): () => Promise<LoupeData
       },
     }));
 }
+
+/**
+ * Rolls a failed write transaction back as a whole. A request that throws synchronously (e.g.
+ * DataCloneError when the browser refuses a Blob) does not abort its transaction by itself, and
+ * the requests already queued must not surface as unhandled rejections.
+ */
+export function abortTransaction(
+  tx: { done: Promise<void>; abort(): void },
+  writes: readonly Promise<unknown>[],
+): void {
+  tx.done.catch(() => undefined);
+  void Promise.allSettled(writes);
+  try {
+    tx.abort();
+  } catch {
+    // Already finished, or aborted by a failed request.
+  }
+}

@@ -11,7 +11,7 @@
 import { newId } from '../ids';
 import { isPlainObject } from '../objects';
 import type { DenseModelPayload } from '../heads/savedModel';
-import type { LoupeDatabase } from './db';
+import { abortTransaction, type LoupeDatabase } from './db';
 import { cleanName, deleteProjectContents } from './projects';
 import {
   ALL_STORES,
@@ -216,15 +216,8 @@ export async function writeRestoredProject(
     await Promise.all(writes);
     await tx.done;
   } catch (error) {
-    // A write that throws synchronously (DataCloneError) does not abort by itself: abort so the
-    // whole write rolls back and the replaced project stays as it was.
-    tx.done.catch(() => undefined);
-    void Promise.allSettled(writes);
-    try {
-      tx.abort();
-    } catch {
-      // Already finished or aborted by a failed request.
-    }
+    // The whole write rolls back: the replaced project stays as it was.
+    abortTransaction(tx, writes);
     throw error;
   }
   return project;

@@ -1,6 +1,6 @@
 /** Samples aggregate: batched inserts with duplicate detection, relabelling, cascade deletes. */
 import type { IDBPTransaction } from 'idb';
-import type { LoupeDatabase } from './db';
+import { abortTransaction, type LoupeDatabase } from './db';
 import type { LoupeDB, SampleMeta, SampleRecord, ThumbnailRecord } from './schema';
 
 export interface NewSample {
@@ -68,15 +68,8 @@ export async function insertSamples(
       result.relabelled.push(toMeta(next));
     }
   } catch (error) {
-    // A write that throws synchronously (e.g. DataCloneError when the browser refuses Blobs) does
-    // not abort the transaction by itself: abort it so the chunk is rolled back as a whole.
-    tx.done.catch(() => undefined);
-    void Promise.allSettled(writes);
-    try {
-      tx.abort();
-    } catch {
-      // Already aborted by a failed request.
-    }
+    // The chunk is rolled back as a whole.
+    abortTransaction(tx, writes);
     throw error;
   }
   await tx.done;
