@@ -11,14 +11,11 @@
 //   --variants: a comma-separated subset of the rows (default all); only the augmentation views
 //   the chosen rows need are embedded.
 // LOUPE_DIST=<folder> builds and serves there instead of dist/ (to keep working while it runs).
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.mjs';
-import { build, preview } from 'vite';
+import { openAppSession } from './chromium.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const FLOWERS = path.resolve(ROOT, '..', 'shared', 'datasets', 'flowers5-dev');
@@ -53,24 +50,13 @@ if (!existsSync(FLOWERS)) {
   process.exit(1);
 }
 process.chdir(ROOT);
-const outDir = process.env.LOUPE_DIST ?? 'dist';
-if (!args['no-build'] || !existsSync(path.join(outDir, 'index.html'))) {
-  log('building into', outDir);
-  await build({ logLevel: 'warn', build: { outDir } });
-}
-const server = await preview({
-  build: { outDir },
-  preview: { port: 0, host: '127.0.0.1' },
-  logLevel: 'warn',
+const session = await openAppSession({
+  outDir: process.env.LOUPE_DIST ?? 'dist',
+  noBuild: args['no-build'],
+  profilePrefix: 'loupe-eval-',
+  log,
 });
-const baseUrl = server.resolvedUrls.local[0].replace(/\/$/, '');
-const profile = mkdtempSync(path.join(tmpdir(), 'loupe-eval-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: CHROMIUM_PATH,
-  args: CHROMIUM_ARGS,
-  headless: true,
-  viewport: { width: 1280, height: 900 },
-});
+const { baseUrl, context } = session;
 const started = Date.now();
 try {
   const page = context.pages()[0] ?? (await context.newPage());
@@ -178,7 +164,5 @@ try {
     ),
   );
 } finally {
-  await context.close();
-  await server.close();
-  rmSync(profile, { recursive: true, force: true });
+  await session.close();
 }

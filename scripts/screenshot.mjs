@@ -8,14 +8,11 @@
 //
 // Usage: node scripts/screenshot.mjs [--no-build] [--out docs/screenshot.png]
 // LOUPE_DIST=<folder> builds and serves there instead of dist/ (to keep working while it runs).
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.mjs';
-import { build, preview } from 'vite';
+import { openAppSession } from './chromium.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const FLOWERS = path.resolve(ROOT, '..', 'shared', 'datasets', 'flowers5-dev');
@@ -45,24 +42,13 @@ if (!existsSync(FLOWERS)) {
   process.exit(1);
 }
 process.chdir(ROOT);
-const outDir = process.env.LOUPE_DIST ?? 'dist';
-if (!args['no-build'] || !existsSync(path.join(outDir, 'index.html'))) {
-  log('building into', outDir);
-  await build({ logLevel: 'warn', build: { outDir } });
-}
-const server = await preview({
-  build: { outDir },
-  preview: { port: 0, host: '127.0.0.1' },
-  logLevel: 'warn',
+const session = await openAppSession({
+  outDir: process.env.LOUPE_DIST ?? 'dist',
+  noBuild: args['no-build'],
+  profilePrefix: 'loupe-screenshot-',
+  log,
 });
-const baseUrl = server.resolvedUrls.local[0].replace(/\/$/, '');
-const profile = mkdtempSync(path.join(tmpdir(), 'loupe-screenshot-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: CHROMIUM_PATH,
-  args: CHROMIUM_ARGS,
-  headless: true,
-  viewport: { width: 1280, height: 900 },
-});
+const { baseUrl, context } = session;
 try {
   const page = context.pages()[0] ?? (await context.newPage());
   await page.goto(`${baseUrl}/#/`);
@@ -143,7 +129,5 @@ try {
   await page.screenshot({ path: args.out });
   log('wrote', args.out, `(top prediction: ${top})`);
 } finally {
-  await context.close();
-  await server.close();
-  rmSync(profile, { recursive: true, force: true });
+  await session.close();
 }
