@@ -5,14 +5,7 @@
  * trainDense.ts and cross-validation in evaluateHeads.ts; both work on what this class holds.
  * Everything here runs off the main thread; only plain data crosses back.
  */
-import type { DenseHead } from '../core/heads';
-import {
-  chooseK,
-  deserializeHead,
-  KnnHead,
-  KNN_DEFAULTS,
-  type LabelledEmbedding,
-} from '../core/heads';
+import { chooseK, DenseHead, KnnHead, KNN_DEFAULTS, type LabelledEmbedding } from '../core/heads';
 import { DEFAULT_HEAD_SETTINGS, type HeadSettings } from '../core/heads/settings';
 import { byPosition, compareByContent } from '../core/heads/trainingSet';
 import { EVAL_SEED } from '../core/eval/split';
@@ -85,7 +78,7 @@ export class ProjectHeads {
     }
     heads.rebuildKnn();
     if (latest) {
-      heads.dense = deserializeHead(latest.payload.head) as DenseHead;
+      heads.dense = DenseHead.deserialize(latest.payload.head);
       heads.denseSummary = latest.payload.summary;
     }
     return heads;
