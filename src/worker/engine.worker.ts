@@ -42,6 +42,7 @@ import type {
 import { ProjectHeads, type DenseModelSummary } from './headsService';
 import { trainDense } from './trainDense';
 import { compareHeads, evaluateVariants } from './evaluateHeads';
+import { setAppBaseUrl } from '../core/sameOrigin';
 
 let dbPromise: Promise<LoupeDatabase> | null = null;
 function db(): Promise<LoupeDatabase> {
@@ -462,6 +463,11 @@ const api = {
       backend: tf.getBackend(),
       runningJobs: jobs.size,
     };
+  },
+
+  /** The page's base URL, which model paths resolve against (`location` here is this script). */
+  setAppBase(url: string): void {
+    setAppBaseUrl(url);
   },
 };
 
