@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig, type Plugin } from 'vite';
 import {
   CONTENT_SECURITY_POLICY,
@@ -34,10 +35,30 @@ function hostHeaderFiles(): Plugin {
   };
 }
 
+/**
+ * Emits sw.js: src/app/headerServiceWorker.js with `SERVER_HEADERS` prepended, so hosts that send
+ * no headers still deliver them (see src/app/serviceWorker.ts). Plain JS, not bundled: a service
+ * worker must sit at the app's root URL and needs nothing from the app's modules.
+ */
+function headerServiceWorker(): Plugin {
+  return {
+    name: 'loupe-header-service-worker',
+    apply: 'build',
+    generateBundle() {
+      const body = readFileSync(
+        new URL('./src/app/headerServiceWorker.js', import.meta.url),
+        'utf8',
+      );
+      const source = `const LOUPE_HEADERS = ${JSON.stringify(SERVER_HEADERS, null, 2)};\n${body}`;
+      this.emitFile({ type: 'asset', fileName: 'sw.js', source });
+    },
+  };
+}
+
 export default defineConfig({
   // Relative asset URLs: dist/ works from any path on any static server (e.g. /tools/loupe/).
   base: './',
-  plugins: [cspMetaTag(), hostHeaderFiles()],
+  plugins: [cspMetaTag(), hostHeaderFiles(), headerServiceWorker()],
   server: { headers: SERVER_HEADERS, port: 5173, strictPort: false },
   preview: { headers: SERVER_HEADERS, port: 4173, strictPort: false },
   worker: {
