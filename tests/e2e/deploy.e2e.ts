@@ -1,8 +1,12 @@
-// The built app on a plain static server (no special headers) under a sub-path: models load from
+// The built app on a plain static server (no special headers) under a sub-path: the header service
+// worker takes control after one reload and makes the page cross-origin isolated, models load from
 // next to the app, the loop runs, and a model URL on another origin is refused with a message by
-// the form and by the engine worker alike, before any request reaches that origin.
+// the form and by the engine worker alike, before any request reaches that origin. A worker's own
+// cross-origin fetch is blocked by the CSP the service worker adds to the worker script, and goes
+// through when service workers are blocked (the control: a <meta> CSP does not bind workers).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
+import type { Page } from 'playwright-core';
 import { launch, type Session } from './browser';
 import { photos, ProjectsPage } from './pages';
 import { countingServer, serveUnder, type PlainServer } from './subPathServer';
@@ -10,12 +14,52 @@ import { countingServer, serveUnder, type PlainServer } from './subPathServer';
 const DIST = path.resolve(process.env.LOUPE_DIST ?? 'dist');
 const PREFIX = '/tools/loupe/';
 
+/** Polls until the page (reloaded once by the service worker) is cross-origin isolated. */
+async function waitForIsolation(page: Page, timeout = 30_000): Promise<void> {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const isolated = await page.evaluate(() => window.crossOriginIsolated).catch(() => false);
+    if (isolated) return;
+    if (Date.now() > end) throw new Error('the page never became cross-origin isolated');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/**
+ * Starts a worker from `${PREFIX}csp-probe.js` that fetches `target` itself and reports
+ * "fetched", or "blocked" plus the CSP directive it violated.
+ */
+function probeWorker(page: Page, target: string): Promise<string> {
+  return page.evaluate(
+    (url) =>
+      new Promise<string>((resolve) => {
+        const worker = new Worker(`csp-probe.js?target=${encodeURIComponent(url)}`);
+        worker.onmessage = (e: MessageEvent<string>) => {
+          resolve(e.data);
+          worker.terminate();
+        };
+      }),
+    target,
+  );
+}
+
+/** The probe worker's script (served by the test, not part of the app). */
+const CSP_PROBE = `
+let violated = '';
+self.addEventListener('securitypolicyviolation', (e) => { violated = e.effectiveDirective; });
+const target = new URL(self.location.href).searchParams.get('target');
+fetch(target, { mode: 'no-cors' }).then(
+  () => postMessage('fetched'),
+  () => setTimeout(() => postMessage('blocked ' + violated), 100),
+);
+`;
+
 describe('deploy: plain static host, sub-path', () => {
   let app: PlainServer;
   let other: PlainServer;
   let session: Session;
   beforeAll(async () => {
-    app = await serveUnder(DIST, PREFIX);
+    app = await serveUnder(DIST, PREFIX, new Map([[`${PREFIX}csp-probe.js`, CSP_PROBE]]));
     other = await countingServer();
     session = await launch(app.url);
   });
@@ -29,12 +73,15 @@ describe('deploy: plain static host, sub-path', () => {
     const { page } = session;
     const projects = new ProjectsPage(page);
     await projects.goto(app.url, { debug: true });
+    await waitForIsolation(page);
+    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    expect(app.requests).toContain(`${PREFIX}sw.js`);
     const board = await projects.newProject('Deployed');
     await board.addLabel('daisy');
     await board.addLabel('tulip');
-    await board.dropPaths(board.region('daisy'), photos('daisy', 0, 3));
-    await board.dropPaths(board.region('tulip'), photos('tulip', 0, 3));
+    await board.pickFiles('daisy', photos('daisy', 0, 3));
     await board.expectCount('daisy', 3);
+    await board.pickFiles('tulip', photos('tulip', 0, 3));
     await board.expectCount('tulip', 3);
     await page.waitForFunction(
       () => document.querySelector('[data-testid=embedded-count]')?.textContent === '6',
@@ -87,8 +134,23 @@ describe('deploy: plain static host, sub-path', () => {
     }, foreign);
     expect(refused).toMatch(/Refused to load a model from http:\/\/127\.0\.0\.1/);
 
+    // A worker's own fetch to another origin: blocked by the CSP header from the service worker.
+    expect(await probeWorker(page, `${other.url}/leak`)).toBe('blocked connect-src');
+
     expect(other.requests).toEqual([]);
     expect(session.crossOrigin()).toEqual([]);
     expect(session.pageErrors).toEqual([]);
+  });
+
+  it('control: with service workers blocked, the same worker fetch goes through', async () => {
+    const blocked = await launch(app.url, { serviceWorkers: 'block' });
+    try {
+      await new ProjectsPage(blocked.page).goto(app.url);
+      expect(await blocked.page.evaluate(() => window.crossOriginIsolated)).toBe(false);
+      expect(await probeWorker(blocked.page, `${other.url}/control`)).toBe('fetched');
+      expect(other.requests).toEqual(['/control']);
+    } finally {
+      await blocked.close();
+    }
   });
 });

@@ -38,12 +38,24 @@ function closer(server: Server): () => Promise<void> {
     });
 }
 
-/** Serves `root` under `prefix` ('/tools/loupe/'); anything outside the prefix is a 404. */
-export async function serveUnder(root: string, prefix: string): Promise<PlainServer> {
+/**
+ * Serves `root` under `prefix` ('/tools/loupe/'), plus `extra` scripts by exact path; anything
+ * else is a 404.
+ */
+export async function serveUnder(
+  root: string,
+  prefix: string,
+  extra: Map<string, string> = new Map(),
+): Promise<PlainServer> {
   const requests: string[] = [];
   const server = createServer((req, res) => {
     const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     requests.push(pathname);
+    const script = extra.get(pathname);
+    if (script !== undefined) {
+      res.writeHead(200, { 'Content-Type': TYPES['.js'] ?? '' }).end(script);
+      return;
+    }
     const rel = pathname.startsWith(prefix) ? pathname.slice(prefix.length) : null;
     const file = rel === null ? null : path.join(root, rel === '' ? 'index.html' : rel);
     if (file === null || !file.startsWith(path.resolve(root))) {
