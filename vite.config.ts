@@ -1,5 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig, type Plugin } from 'vite';
-import { CONTENT_SECURITY_POLICY, SERVER_HEADERS } from './src/app/securityHeaders.ts';
+import {
+  CONTENT_SECURITY_POLICY,
+  SERVER_HEADERS,
+  headersFile,
+  nginxHeaders,
+} from './src/app/securityHeaders.ts';
 
 /** Writes the CSP into index.html so any static host enforces it, with or without headers. */
 function cspMetaTag(): Plugin {
@@ -14,8 +20,45 @@ function cspMetaTag(): Plugin {
   };
 }
 
+/**
+ * Emits the optional header files for static hosts that read them, from the same strings as the
+ * dev and preview servers: `_headers` (Netlify, Cloudflare Pages) and `nginx-headers.conf`.
+ */
+function hostHeaderFiles(): Plugin {
+  return {
+    name: 'loupe-host-headers',
+    apply: 'build',
+    generateBundle() {
+      this.emitFile({ type: 'asset', fileName: '_headers', source: headersFile() });
+      this.emitFile({ type: 'asset', fileName: 'nginx-headers.conf', source: nginxHeaders() });
+    },
+  };
+}
+
+/**
+ * Emits sw.js: src/app/headerServiceWorker.js with `SERVER_HEADERS` prepended, so hosts that send
+ * no headers still deliver them (see src/app/serviceWorker.ts). Plain JS, not bundled: a service
+ * worker must sit at the app's root URL and needs nothing from the app's modules.
+ */
+function headerServiceWorker(): Plugin {
+  return {
+    name: 'loupe-header-service-worker',
+    apply: 'build',
+    generateBundle() {
+      const body = readFileSync(
+        new URL('./src/app/headerServiceWorker.js', import.meta.url),
+        'utf8',
+      );
+      const source = `const LOUPE_HEADERS = ${JSON.stringify(SERVER_HEADERS, null, 2)};\n${body}`;
+      this.emitFile({ type: 'asset', fileName: 'sw.js', source });
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [cspMetaTag()],
+  // Relative asset URLs: dist/ works from any path on any static server (e.g. /tools/loupe/).
+  base: './',
+  plugins: [cspMetaTag(), hostHeaderFiles(), headerServiceWorker()],
   server: { headers: SERVER_HEADERS, port: 5173, strictPort: false },
   preview: { headers: SERVER_HEADERS, port: 4173, strictPort: false },
   worker: {

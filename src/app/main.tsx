@@ -11,6 +11,7 @@ import { StoreContext } from '../state/react';
 import { App } from '../ui/App';
 import { ErrorBoundary } from '../ui/ErrorBoundary';
 import '../ui/styles.css';
+import { registerHeaderServiceWorker } from './serviceWorker';
 
 const services: Services = {
   db: lazyDatabase({ onVersionChange: () => window.location.reload() }),
@@ -32,6 +33,7 @@ if (new URLSearchParams(window.location.search).has('debug')) {
     },
   };
 }
+registerHeaderServiceWorker();
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html lacks #root');
 createRoot(root).render(

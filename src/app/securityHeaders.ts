@@ -1,7 +1,8 @@
 /**
- * Security and isolation headers shared by the dev server, the preview server and the built
- * index.html (as a CSP meta tag). Static hosts must send the same two isolation headers
- * (see README: "Hosting") so WASM threads can use SharedArrayBuffer.
+ * Security and isolation headers shared by the dev server, the preview server, the built
+ * index.html (as a CSP meta tag) and the optional header files the build emits for static hosts
+ * (`_headers`, `nginx-headers.conf`; see README "Deploy"). The two isolation headers let WASM
+ * threads use SharedArrayBuffer; without them the app runs single-threaded.
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
@@ -30,3 +31,17 @@ export const SERVER_HEADERS: Record<string, string> = {
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
 };
+
+/** `_headers` for Netlify and Cloudflare Pages: every path gets `SERVER_HEADERS`. */
+export function headersFile(): string {
+  const lines = Object.entries(SERVER_HEADERS).map(([name, value]) => `  ${name}: ${value}`);
+  return ['/*', ...lines, ''].join('\n');
+}
+
+/** `add_header` lines for an nginx `location` serving the app (`include` this file there). */
+export function nginxHeaders(): string {
+  const lines = Object.entries(SERVER_HEADERS).map(
+    ([name, value]) => `add_header ${name} "${value}" always;`,
+  );
+  return [...lines, ''].join('\n');
+}

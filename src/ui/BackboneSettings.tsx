@@ -1,12 +1,14 @@
 /**
  * Backbone and preprocessing settings: built-in MobileNets, the bundled Darknet example, or any
- * same-origin TF.js layers model with a chosen embedding layer and input range. A switch computes
+ * same-origin TF.js layers model with a chosen embedding layer and input range (a URL on another
+ * origin is refused here, with the reason, before anything is fetched). A switch computes
  * the new embeddings in the background; the current ones stay in use until it completes.
  */
 import { useEffect, useState } from 'react';
 import { probeBackbone } from '../core/backbone/registry';
 import { darknetTinySpec, mobileNetV1Spec, mobileNetV2Spec } from '../core/backbone/specs';
 import { customBackboneId } from '../core/backbone/layersBackbone';
+import { sameOriginProblem } from '../core/sameOrigin';
 import type { BackboneSpec } from '../core/backbone/types';
 import type { AspectMode } from '../core/storage/schema';
 import { pendingBackbone, projectBackboneSpec } from '../core/projectSettings';
@@ -21,6 +23,7 @@ export function BackboneSettings() {
   const total = useLoupe((s) => s.samples.length);
   const [available, setAvailable] = useState<Record<string, boolean>>({});
   const [custom, setCustom] = useState({ url: '', layer: '', lo: '0', hi: '1', size: '224' });
+  const [urlProblem, setUrlProblem] = useState<string | null>(null);
 
   useEffect(() => {
     let alive = true;
@@ -42,6 +45,9 @@ export function BackboneSettings() {
     const lo = Number(custom.lo);
     const hi = Number(custom.hi);
     const size = Number(custom.size);
+    const problem = custom.url ? sameOriginProblem(custom.url) : null;
+    setUrlProblem(problem);
+    if (problem !== null) return;
     if (!custom.url || !custom.layer || !Number.isFinite(lo) || !Number.isFinite(hi) || !(size > 0))
       return;
     const name =
@@ -111,10 +117,18 @@ export function BackboneSettings() {
           model.json URL (same origin)
           <input
             value={custom.url}
-            placeholder="/models/my-model/model.json"
-            onChange={(e) => setCustom({ ...custom, url: e.target.value })}
+            placeholder="models/my-model/model.json"
+            onChange={(e) => {
+              setCustom({ ...custom, url: e.target.value });
+              setUrlProblem(null);
+            }}
           />
         </label>
+        {urlProblem !== null && (
+          <p role="alert" className="project-meta">
+            {urlProblem}
+          </p>
+        )}
         <label>
           Embedding layer
           <input

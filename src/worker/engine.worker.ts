@@ -43,6 +43,7 @@ import type { DenseModelSummary } from '../core/heads/savedModel';
 import { ProjectHeads } from './headsService';
 import { trainDense } from './trainDense';
 import { compareHeads, evaluateVariants } from './evaluateHeads';
+import { setAppBaseUrl } from '../core/sameOrigin';
 
 const db = lazyDatabase();
 const jobs = new JobRegistry();
@@ -459,6 +460,11 @@ const api = {
       backend: tf.getBackend(),
       runningJobs: jobs.size,
     };
+  },
+
+  /** The page's base URL, which model paths resolve against (`location` here is this script). */
+  setAppBase(url: string): void {
+    setAppBaseUrl(url);
   },
 };
 

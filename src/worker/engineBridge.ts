@@ -9,16 +9,22 @@ import * as Comlink from 'comlink';
 import type { EngineApi } from './engine.worker';
 import type { EngineClient } from './api';
 import { callWithCancel } from './jobs';
+import { appBaseUrl } from '../core/sameOrigin';
 
 export function createEngineClient(): EngineClient {
   let remote: Comlink.Remote<EngineApi> | null = null;
   const worker = (): Comlink.Remote<EngineApi> => {
-    remote ??= Comlink.wrap<EngineApi>(
-      new Worker(new URL('./engine.worker.ts', import.meta.url), {
-        type: 'module',
-        name: 'loupe-engine',
-      }),
-    );
+    if (!remote) {
+      remote = Comlink.wrap<EngineApi>(
+        new Worker(new URL('./engine.worker.ts', import.meta.url), {
+          type: 'module',
+          name: 'loupe-engine',
+        }),
+      );
+      // The first message, so every model URL the worker fetches resolves against the page.
+      const base = appBaseUrl();
+      if (base !== null) void remote.setAppBase(base);
+    }
     return remote;
   };
   const withCancel = <T>(

@@ -17,7 +17,10 @@ export interface Session {
   close(): Promise<void>;
 }
 
-export async function launch(baseUrl: string): Promise<Session> {
+export async function launch(
+  baseUrl: string,
+  options: { serviceWorkers?: 'allow' | 'block' } = {},
+): Promise<Session> {
   const profile = mkdtempSync(path.join(tmpdir(), 'loupe-e2e-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_PATH,
@@ -25,6 +28,7 @@ export async function launch(baseUrl: string): Promise<Session> {
     headless: true,
     viewport: { width: 1280, height: 900 },
     acceptDownloads: true,
+    ...options,
   });
   const requests: string[] = [];
   const pageErrors: string[] = [];

@@ -1,9 +1,12 @@
 /**
  * Shared plumbing for backbones built on TF.js layers models: loading from a URL or IOHandler
- * with clear "weights missing" errors, truncating a model at an embedding layer (+ global
+ * with clear "weights missing" errors (every URL fetch goes through the same-origin rule of
+ * ../sameOrigin.ts, model.json and each weight file alike), truncating a model at an embedding layer (+ global
  * average pooling for 4-D outputs), listing candidate embedding layers, and top-k decoding.
  */
 import * as tf from '@tensorflow/tfjs';
+import { sameOriginFetch } from '../sameOrigin';
+import { modelUrl } from './specs';
 import type { ClassPrediction, ModelSource } from './types';
 
 /** The command that puts the built-in weights under public/models. */
@@ -47,25 +50,30 @@ export function describeSource(source: ModelSource): string {
 }
 
 /**
- * Runs `load` (a model loader reading `source`) and turns a missing model into
- * `BackboneWeightsMissingError` (naming `fixCommand` when given); other failures are prefixed with
- * what was being loaded and from where.
+ * Runs `load` on `source` and turns a missing model into `BackboneWeightsMissingError` (naming
+ * `fixCommand` when given); other failures are prefixed with what was being loaded and from where.
+ * A URL is first resolved against the app's location and checked by the same-origin rule: a
+ * refused URL throws `CrossOriginModelError` before any request. `load` gets the source to read:
+ * for a URL, an http IOHandler whose every fetch (model.json and weights) is checked the same way.
  */
 export async function loadModelFrom<T>(
   source: ModelSource,
   what: string,
   fixCommand: string | null,
-  load: () => Promise<T>,
+  load: (guarded: ModelSource) => Promise<T>,
 ): Promise<T> {
+  const url = typeof source === 'string' ? modelUrl(source) : null;
+  const guarded = url === null ? source : tf.io.http(url, { fetchFunc: sameOriginFetch });
   try {
-    return await load();
+    return await load(guarded);
   } catch (err) {
-    if (typeof source === 'string' && looksLikeMissingFile(err)) {
-      throw new BackboneWeightsMissingError(what, source, fixCommand, err);
+    if (url !== null && looksLikeMissingFile(err)) {
+      throw new BackboneWeightsMissingError(what, url, fixCommand, err);
     }
-    throw new Error(`Could not load ${what} from ${describeSource(source)}: ${errorText(err)}`, {
-      cause: err,
-    });
+    throw new Error(
+      `Could not load ${what} from ${url ?? describeSource(source)}: ${errorText(err)}`,
+      { cause: err },
+    );
   }
 }
 
@@ -75,7 +83,7 @@ export function loadLayersModelFrom(
   what: string,
   fixCommand: string | null,
 ): Promise<tf.LayersModel> {
-  return loadModelFrom(source, what, fixCommand, () => tf.loadLayersModel(source));
+  return loadModelFrom(source, what, fixCommand, (guarded) => tf.loadLayersModel(guarded));
 }
 
 function outputShapeOf(layer: tf.layers.Layer): (number | null)[] | null {
@@ -212,10 +220,13 @@ export function parseLabels(json: unknown): string[] {
   return list as string[];
 }
 
-/** Fetches class names; null when they cannot be had (classification then shows "class i"). */
+/**
+ * Fetches class names (same-origin only, see `modelUrl`); null when they cannot be had
+ * (classification then shows "class i").
+ */
 export async function fetchLabels(url: string): Promise<string[] | null> {
   try {
-    const res = await fetch(url);
+    const res = await sameOriginFetch(modelUrl(url));
     if (!res.ok) return null;
     return parseLabels(await res.json());
   } catch {

@@ -39,11 +39,11 @@ export class MobileNetV2Backbone extends LazyBackbone {
       this.source,
       'MobileNet v2',
       `${FIX_MODELS_COMMAND} -- --download-v2`,
-      () =>
+      (guarded) =>
         loadMobileNet({
           version: 2,
           alpha: this.spec.alpha,
-          modelUrl: this.source,
+          modelUrl: guarded,
           inputRange: this.inputRange,
         }),
     );

@@ -3,9 +3,11 @@
  * probe so the UI can say "weights missing: run `npm run models`" before trying to load.
  */
 import { createCustomBackbone } from './layersBackbone';
+import { CrossOriginModelError, sameOriginFetch } from '../sameOrigin';
 import { FIX_MODELS_COMMAND } from './layersModel';
 import { createMobileNetV1Backbone } from './mobilenetV1';
 import { createMobileNetV2Backbone } from './mobilenetV2';
+import { modelUrl } from './specs';
 import type { Backbone, BackboneOptions, BackboneSpec } from './types';
 
 /** A backbone for `spec` (not loaded yet: call `load()`). */
@@ -29,12 +31,12 @@ export type Availability =
 
 /**
  * Whether `spec.url` serves a model.json (not a 404, not an HTML fallback page). Reads only the
- * JSON, no weights.
+ * JSON, no weights. A URL the same-origin rule refuses is unavailable, with no request made.
  */
 export async function probeBackbone(spec: BackboneSpec): Promise<Availability> {
   const fixCommand = spec.kind === 'custom' ? null : FIX_MODELS_COMMAND;
   try {
-    const res = await fetch(spec.url, { cache: 'no-cache' });
+    const res = await sameOriginFetch(modelUrl(spec.url), { cache: 'no-cache' });
     if (!res.ok) {
       return { available: false, reason: `${spec.url}: HTTP ${res.status}`, fixCommand };
     }
@@ -45,6 +47,11 @@ export async function probeBackbone(spec: BackboneSpec): Promise<Availability> {
     return { available: true };
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
-    return { available: false, reason: `${spec.url}: ${msg}`, fixCommand };
+    const refused = err instanceof CrossOriginModelError;
+    return {
+      available: false,
+      reason: `${spec.url}: ${msg}`,
+      fixCommand: refused ? null : fixCommand,
+    };
   }
 }

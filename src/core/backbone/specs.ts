@@ -1,12 +1,38 @@
 /**
  * Built-in backbone specs: plain JSON descriptors (default: MobileNet v1 0.75 @ 224, served
- * same-origin from models/...). No TF.js here, so the page can list and choose backbones without
- * loading a model runtime; `registry.ts` turns a spec into a loaded backbone.
+ * same-origin from models/... next to index.html). No TF.js here, so the page can list and choose
+ * backbones without loading a model runtime; `registry.ts` turns a spec into a loaded backbone.
+ * `modelUrl` is how every model URL is resolved and checked before a fetch.
  */
+import { resolveSameOrigin } from '../sameOrigin';
 import type { BackboneSpec, CustomBackboneSpec, MobileNetV1Spec, MobileNetV2Spec } from './types';
 
-/** Where `npm run models` puts model folders, as served by Vite (public/models). */
-export const MODELS_BASE_URL = '/models/';
+/**
+ * Where `npm run models` puts model folders (public/models), relative to the app's own location
+ * so the app works under any sub-path.
+ */
+export const MODELS_BASE_URL = 'models/';
+
+/** Earlier builds wrote built-in model URLs from the site root; stored specs may still hold them. */
+const LEGACY_MODELS_BASE_URL = '/models/';
+const BUILTIN_MODEL_FOLDERS = [
+  'mobilenet_v1_0.75_224',
+  'mobilenet_v2_1.0_224',
+  'darknet_tiny_imagenet',
+] as const;
+
+/**
+ * A model URL (as a spec or the user wrote it) resolved against the app's location and checked by
+ * the same-origin rule (throws `CrossOriginModelError`). A root path into a built-in model folder
+ * (`/models/mobilenet_v1_0.75_224/...`, stored by earlier builds) means that folder next to the
+ * app, so such stored specs keep working when the app is served from a sub-path.
+ */
+export function modelUrl(url: string): string {
+  const legacy = BUILTIN_MODEL_FOLDERS.some((f) =>
+    url.startsWith(`${LEGACY_MODELS_BASE_URL}${f}/`),
+  );
+  return resolveSameOrigin(legacy ? url.slice(1) : url);
+}
 
 export const DEFAULT_BACKBONE_ID = 'mobilenet_v1_0.75_224';
 
