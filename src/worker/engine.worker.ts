@@ -32,6 +32,10 @@ import { JobRegistry } from './jobs';
 import { LazyWorker } from './lazyWorker';
 import type { PreprocessWorkerApi } from './preprocess.worker';
 import type {
+  BatchChunk,
+  BatchFile,
+  BatchProgress,
+  BatchReport,
   EmbeddingTarget,
   EngineStats,
   EngineStatus,
@@ -42,6 +46,7 @@ import type {
 import { ProjectHeads, type DenseModelSummary } from './headsService';
 import { trainDense } from './trainDense';
 import { compareHeads, evaluateVariants } from './evaluateHeads';
+import { classifyFiles } from './classifyBatch';
 
 let dbPromise: Promise<LoupeDatabase> | null = null;
 function db(): Promise<LoupeDatabase> {
@@ -462,6 +467,29 @@ const api = {
       backend: tf.getBackend(),
       runningJobs: jobs.size,
     };
+  },
+
+  /** Classifies files that are not stored, with the open project's backbone and chosen head. */
+  async classifyImages(
+    jobId: string,
+    call: EmbeddingTarget & { files: BatchFile[]; head: 'knn' | 'dense' },
+    onChunk: (chunk: BatchChunk) => void,
+    onProgress: (p: BatchProgress) => void,
+  ): Promise<BatchReport> {
+    const open = openHeads();
+    return jobs.run(jobId, async (signal) =>
+      classifyFiles({
+        files: call.files,
+        backbone: await backboneFor(call.spec),
+        aspectMode: call.aspectMode,
+        heads: open,
+        head: call.head,
+        batchSize: pipelineBatchSize(),
+        signal,
+        onChunk,
+        onProgress,
+      }),
+    );
   },
 };
 

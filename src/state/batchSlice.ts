@@ -1,0 +1,128 @@
+/**
+ * Batch slice: classifying picked or dropped images without adding them to the project. The
+ * files go to the engine worker (`EngineClient.classifyImages`) with the classifier chosen in the
+ * try panel; rows and unreadable files stream back into `batch`, with progress and a stop. The
+ * CSV of the results is built here from the board's label names (`batchCsv` in core). The files
+ * themselves are only referenced, never read into the store or written to IndexedDB.
+ */
+import { isSystemFile, type PathedFile } from '../core/dataset/folders';
+import { batchCsv } from '../core/formats/batchCsv';
+import { projectBackboneSpec } from '../core/projectSettings';
+import type { BatchProgress, BatchRow } from '../worker/api';
+import type { SliceCreator } from './store';
+
+export interface BatchResults {
+  projectId: string;
+  head: 'knn' | 'dense';
+  total: number;
+  rows: BatchRow[];
+  failed: { path: string; reason: string }[];
+  /** While classifying; null once the run has ended (finished, stopped or failed). */
+  progress: BatchProgress | null;
+  cancelled: boolean;
+  error: string | null;
+}
+
+export interface BatchSlice {
+  batch: BatchResults | null;
+  /** Classifies the files with the open project's chosen head (a running batch is stopped). */
+  classifyImages(files: PathedFile[]): Promise<void>;
+  stopBatch(): void;
+  /** Stops a running batch and forgets the results. */
+  closeBatch(): void;
+  /** The results as CSV (see core/formats/batchCsv.ts), or null without results. */
+  batchCsvBlob(): Blob | null;
+}
+
+export const createBatchSlice: SliceCreator<BatchSlice> = (set, get, services) => {
+  let controller: AbortController | null = null;
+
+  const update = (projectId: string, patch: (b: BatchResults) => Partial<BatchResults>): void => {
+    const batch = get().batch;
+    if (batch?.projectId === projectId) set({ batch: { ...batch, ...patch(batch) } });
+  };
+
+  return {
+    batch: null,
+    async classifyImages(files) {
+      const project = get().project;
+      const engine = services.engine;
+      if (!project || !engine) return;
+      controller?.abort();
+      const own = new AbortController();
+      controller = own;
+      const items = files.filter((f) => !isSystemFile(f.path));
+      const head = get().classifier;
+      set({
+        batch: {
+          projectId: project.id,
+          head,
+          total: items.length,
+          rows: [],
+          failed: [],
+          progress: { done: 0, total: items.length, rate: 0, etaSeconds: null },
+          cancelled: false,
+          error: null,
+        },
+      });
+      const mine = (): boolean => controller === own;
+      try {
+        await get().engineReady();
+        if (!get().headsReady) await get().openHeads();
+        const report = await engine.classifyImages({
+          files: items.map((f) => ({ path: f.path, file: f.file })),
+          head,
+          spec: projectBackboneSpec(project),
+          aspectMode: project.settings.aspectMode,
+          signal: own.signal,
+          onChunk: (chunk) => {
+            if (!mine()) return;
+            update(project.id, (b) => ({
+              rows: chunk.rows.length > 0 ? [...b.rows, ...chunk.rows] : b.rows,
+              failed: chunk.failed.length > 0 ? [...b.failed, ...chunk.failed] : b.failed,
+            }));
+          },
+          onProgress: (progress) => {
+            if (mine()) update(project.id, () => ({ progress }));
+          },
+        });
+        if (mine()) update(project.id, () => ({ progress: null, cancelled: report.cancelled }));
+      } catch (error) {
+        if (!mine()) return;
+        const message = error instanceof Error ? error.message : String(error);
+        update(project.id, () => ({
+          progress: null,
+          cancelled: own.signal.aborted,
+          error: own.signal.aborted ? null : message,
+        }));
+      } finally {
+        if (mine()) controller = null;
+      }
+    },
+    stopBatch() {
+      controller?.abort();
+    },
+    closeBatch() {
+      controller?.abort();
+      controller = null;
+      set({ batch: null });
+    },
+    batchCsvBlob() {
+      const batch = get().batch;
+      if (!batch) return null;
+      const known = new Set(batch.rows.flatMap((r) => Object.keys(r.probabilities)));
+      const labels = get().labels.filter((l) => known.has(l.id));
+      const nameOf = new Map(get().labels.map((l) => [l.id, l.name]));
+      const text = batchCsv(
+        labels.map((l) => l.name),
+        batch.rows.map((r) => ({
+          path: r.path,
+          predicted: r.predicted.map((id) => nameOf.get(id) ?? id),
+          confidence: r.confidence,
+          probabilities: labels.map((l) => r.probabilities[l.id] ?? 0),
+        })),
+      );
+      return new Blob([text], { type: 'text/csv;charset=utf-8' });
+    },
+  };
+};
