@@ -3,17 +3,21 @@
  * files go to the engine worker (`EngineClient.classifyImages`) with the classifier chosen in the
  * try panel; rows and unreadable files stream back into `batch`, with progress and a stop. The
  * CSV of the results is built here from the board's label names (`batchCsv` in core). The files
- * themselves are only referenced, never read into the store or written to IndexedDB.
+ * themselves are only referenced, never read into the store or written to IndexedDB, until the
+ * user accepts rows into a label (`addBatchRowsTo`, an ordinary import).
  */
 import { isSystemFile, type PathedFile } from '../core/dataset/folders';
 import { batchCsv } from '../core/formats/batchCsv';
 import { projectBackboneSpec } from '../core/projectSettings';
+import type { SampleSource } from '../core/storage/schema';
 import type { BatchProgress, BatchRow } from '../worker/api';
 import type { SliceCreator } from './store';
 
 export interface BatchResults {
   projectId: string;
   head: 'knn' | 'dense';
+  /** How the files came (picker, folder, drop): the source they get when added to a label. */
+  source: SampleSource;
   total: number;
   rows: BatchRow[];
   failed: { path: string; reason: string }[];
@@ -26,7 +30,12 @@ export interface BatchResults {
 export interface BatchSlice {
   batch: BatchResults | null;
   /** Classifies the files with the open project's chosen head (a running batch is stopped). */
-  classifyImages(files: PathedFile[]): Promise<void>;
+  classifyImages(files: PathedFile[], source?: SampleSource): Promise<void>;
+  /**
+   * Accepts rows into the project: their files are imported into the label like picked files
+   * (the import slice's `importFiles`), and the rows leave the results.
+   */
+  addBatchRowsTo(paths: readonly string[], labelId: string): Promise<void>;
   stopBatch(): void;
   /** Stops a running batch and forgets the results. */
   closeBatch(): void;
@@ -36,6 +45,8 @@ export interface BatchSlice {
 
 export const createBatchSlice: SliceCreator<BatchSlice> = (set, get, services) => {
   let controller: AbortController | null = null;
+  /** The running or last batch's files by path (references only: nothing is read or stored). */
+  let filesByPath = new Map<string, File>();
 
   const update = (projectId: string, patch: (b: BatchResults) => Partial<BatchResults>): void => {
     const batch = get().batch;
@@ -44,7 +55,7 @@ export const createBatchSlice: SliceCreator<BatchSlice> = (set, get, services) =
 
   return {
     batch: null,
-    async classifyImages(files) {
+    async classifyImages(files, source = 'file-picker') {
       const project = get().project;
       const engine = services.engine;
       if (!project || !engine) return;
@@ -52,11 +63,13 @@ export const createBatchSlice: SliceCreator<BatchSlice> = (set, get, services) =
       const own = new AbortController();
       controller = own;
       const items = files.filter((f) => !isSystemFile(f.path));
+      filesByPath = new Map(items.map((f) => [f.path, f.file]));
       const head = get().classifier;
       set({
         batch: {
           projectId: project.id,
           head,
+          source,
           total: items.length,
           rows: [],
           failed: [],
@@ -99,12 +112,32 @@ export const createBatchSlice: SliceCreator<BatchSlice> = (set, get, services) =
         if (mine()) controller = null;
       }
     },
+    async addBatchRowsTo(paths, labelId) {
+      const batch = get().batch;
+      if (!batch || batch.projectId !== get().project?.id) return;
+      const picked = paths.flatMap((path) => {
+        const file = filesByPath.get(path);
+        return file ? [{ path, file }] : [];
+      });
+      if (picked.length === 0) return;
+      const moved = new Set(picked.map((p) => p.path));
+      update(batch.projectId, (b) => ({ rows: b.rows.filter((r) => !moved.has(r.path)) }));
+      await get().importFiles(
+        picked.map(({ path, file }) => ({
+          file,
+          labelIds: [labelId],
+          ...(path !== file.name ? { relativePath: path } : {}),
+        })),
+        batch.source,
+      );
+    },
     stopBatch() {
       controller?.abort();
     },
     closeBatch() {
       controller?.abort();
       controller = null;
+      filesByPath = new Map();
       set({ batch: null });
     },
     batchCsvBlob() {

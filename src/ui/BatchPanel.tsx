@@ -2,9 +2,11 @@
  * Batch classification on the board: the `Classify images` pickers (files, or a whole folder)
  * for the toolbar, and the `Batch results` region that shows the running batch's progress (with
  * Stop), its results table (`BatchTable`), the unreadable files with their reasons and
- * `Download CSV`. Dropping files or folders on the region classifies them too. Nothing here adds
- * images to the project; the work happens in the store's batch slice and the engine worker.
+ * `Download CSV`. Dropping files or folders on the region classifies them too. Images join the
+ * project only when the user selects rows and presses `Add to {label}`; the work happens in the
+ * store's batch slice and the engine worker.
  */
+import { useState } from 'react';
 import { useLoupe } from '../state/react';
 import { BatchTable } from './BatchTable';
 import { downloadBlob } from './download';
@@ -26,7 +28,7 @@ export function BatchClassifyInputs() {
           className="visually-hidden"
           aria-label="Classify images"
           onChange={(e) => {
-            void classify(filesFromInput(e.currentTarget.files));
+            void classify(filesFromInput(e.currentTarget.files), 'file-picker');
             e.currentTarget.value = '';
           }}
         />
@@ -39,7 +41,7 @@ export function BatchClassifyInputs() {
           aria-label="Classify a folder"
           {...{ webkitdirectory: '', directory: '' }}
           onChange={(e) => {
-            void classify(filesFromInput(e.currentTarget.files));
+            void classify(filesFromInput(e.currentTarget.files), 'folder');
             e.currentTarget.value = '';
           }}
         />
@@ -55,8 +57,21 @@ export function BatchPanel() {
   const stop = useLoupe((s) => s.stopBatch);
   const close = useLoupe((s) => s.closeBatch);
   const csv = useLoupe((s) => s.batchCsvBlob);
-  const drop = useFileDrop((files) => void classify(files));
+  const addTo = useLoupe((s) => s.addBatchRowsTo);
+  const labels = useLoupe((s) => s.labels);
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const drop = useFileDrop((files) => {
+    setSelected(new Set());
+    void classify(files, 'drop');
+  });
   if (!batch || !project || batch.projectId !== project.id) return null;
+  const present = new Set(batch.rows.map((r) => r.path));
+  const chosen = [...selected].filter((p) => present.has(p));
+  const toggle = (path: string): void => {
+    const next = new Set(selected);
+    if (!next.delete(path)) next.add(path);
+    setSelected(next);
+  };
 
   const download = (): void => {
     const blob = csv();
@@ -93,7 +108,24 @@ export function BatchPanel() {
         />
       )}
       {batch.error && <p role="alert">Classification failed: {batch.error}</p>}
-      <BatchTable rows={batch.rows} />
+      <BatchTable rows={batch.rows} selected={selected} onToggle={toggle} />
+      <div className="batch-actions" role="group" aria-label="Accept selected predictions">
+        <span className="project-meta">{chosen.length} selected</span>
+        {labels.map((l) => (
+          <button
+            key={l.id}
+            type="button"
+            className="small"
+            disabled={chosen.length === 0}
+            onClick={() => {
+              setSelected(new Set());
+              void addTo(chosen, l.id);
+            }}
+          >
+            Add to {l.name}
+          </button>
+        ))}
+      </div>
       {batch.failed.length > 0 && (
         <div role="status" className="batch-failed">
           <p>Unreadable files (not classified):</p>

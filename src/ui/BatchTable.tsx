@@ -1,7 +1,7 @@
 /**
  * The batch results table: relative path, predicted label(s) and confidence (`unknown` when the
  * project's threshold rejected the prediction), sortable by each column and filterable by
- * predicted label. Virtualised: only the rows in view (plus a few) are in the DOM, with spacer
+ * predicted label, with a checkbox per row to select it. Virtualised: only the rows in view (plus a few) are in the DOM, with spacer
  * rows above and below, so thousands of results scroll smoothly.
  */
 import { useMemo, useRef, useState } from 'react';
@@ -15,7 +15,11 @@ const ALL = '';
 
 type SortKey = 'path' | 'predicted' | 'confidence';
 
-export function BatchTable(props: { rows: BatchRow[] }) {
+export function BatchTable(props: {
+  rows: BatchRow[];
+  selected: ReadonlySet<string>;
+  onToggle: (path: string) => void;
+}) {
   const labels = useLoupe((s) => s.labels);
   const [sort, setSort] = useState<{ key: SortKey; ascending: boolean }>({
     key: 'path',
@@ -101,6 +105,9 @@ export function BatchTable(props: { rows: BatchRow[] }) {
         >
           <thead>
             <tr>
+              <th scope="col" className="batch-select">
+                <span className="visually-hidden">Selected</span>
+              </th>
               {header('path', 'Path')}
               {header('predicted', 'Predicted')}
               {header('confidence', 'Confidence')}
@@ -114,6 +121,14 @@ export function BatchTable(props: { rows: BatchRow[] }) {
               const unknown = row.predicted.length === 0;
               return (
                 <tr key={item.key} style={{ height: ROW_HEIGHT }} aria-rowindex={item.index + 2}>
+                  <td className="batch-select">
+                    <input
+                      type="checkbox"
+                      aria-label={`Select ${row.path}`}
+                      checked={props.selected.has(row.path)}
+                      onChange={() => props.onToggle(row.path)}
+                    />
+                  </td>
                   <td className="batch-path" title={row.path}>
                     {row.path}
                   </td>

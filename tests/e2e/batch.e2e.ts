@@ -1,6 +1,7 @@
 // Batch classification in real Chromium with real photos: a folder of unseen photos in two
 // sub-folders is classified without being added to the project, `Batch results` gets one row per
-// image, and the downloaded CSV parses with the documented header and agrees with the try panel.
+// image, the downloaded CSV parses with the documented header and agrees with the try panel, and
+// two selected rows are accepted into a label.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -111,17 +112,28 @@ describe('batch classification', () => {
       expect(Number(row[3]) + Number(row[4])).toBeCloseTo(1, 3);
     }
 
-    // The try panel (same head, KNN) predicts the same label for a batch image.
-    const checked = rows.find((r) => r[0]!.includes('向日葵'))!;
-    await board.tryImage(sources.get(checked[0]!)!);
-    const top = await page
-      .getByRole('list', { name: 'Predictions' })
-      .getByRole('listitem')
-      .first()
-      .textContent();
-    expect(top).toMatch(new RegExp(`^${checked[1]}\\s`));
+    // The try panel (same head, KNN) predicts the same labels for three batch images.
+    const checked = [
+      rows.find((r) => r[0]!.includes('向日葵'))!,
+      ...rows.filter((r) => r[0]!.includes('garden')).slice(0, 2),
+    ];
+    for (const row of checked) {
+      await board.tryImage(sources.get(row[0]!)!);
+      const top = await page
+        .getByRole('list', { name: 'Predictions' })
+        .getByRole('listitem')
+        .first()
+        .textContent();
+      expect(top, row[0]).toMatch(new RegExp(`^${row[1]}\\s`));
+    }
     // Nothing was added to the project.
     expect(await page.getByTestId('embedded-count').textContent()).toBe('16');
+
+    // Two selected rows are accepted into daisy: imported like picked files, gone from the table.
+    for (const row of checked.slice(1)) await results.getByLabel(`Select ${row[0]}`).check();
+    await results.getByRole('button', { name: 'Add to daisy' }).click();
+    await board.expectCount('daisy', 10);
+    expect(await table.getByRole('row').count()).toBe(5);
 
     expect(session.pageErrors).toEqual([]);
     expect(session.crossOrigin()).toEqual([]);
