@@ -25,6 +25,8 @@ export interface ClassifyJob {
   signal: AbortSignal;
   onChunk: (chunk: BatchChunk) => void;
   onProgress: (p: BatchProgress) => void;
+  /** Decodes one file to input pixels; `imageToPixels` (tests pass a fake: Node cannot decode). */
+  decode?: (file: Blob, size: number, mode: AspectMode) => Promise<Pixels>;
 }
 
 interface DecodedFiles {
@@ -37,12 +39,13 @@ async function decodeFiles(
   files: readonly BatchFile[],
   size: number,
   mode: AspectMode,
+  decode: NonNullable<ClassifyJob['decode']>,
 ): Promise<DecodedFiles> {
   const out: DecodedFiles = { paths: [], pixels: [], failed: [] };
   const decoded = await Promise.all(
     files.map(async (f) => {
       try {
-        return { path: f.path, pixels: await imageToPixels(f.file, size, mode) };
+        return { path: f.path, pixels: await decode(f.file, size, mode) };
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         out.failed.push({ path: f.path, reason: reason || 'not a readable image' });
@@ -115,7 +118,8 @@ export async function classifyFiles(job: ClassifyJob): Promise<BatchReport> {
   const { inputSize } = job.backbone;
   const decode = (start: number): Promise<DecodedFiles> | null => {
     if (start >= total) return null;
-    const p = decodeFiles(job.files.slice(start, start + job.batchSize), inputSize, job.aspectMode);
+    const files = job.files.slice(start, start + job.batchSize);
+    const p = decodeFiles(files, inputSize, job.aspectMode, job.decode ?? imageToPixels);
     p.catch(() => undefined); // awaited below; avoid an unhandled rejection meanwhile
     return p;
   };
