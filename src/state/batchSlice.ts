@@ -39,6 +39,8 @@ export interface BatchSlice {
   stopBatch(): void;
   /** Stops a running batch and forgets the results. */
   closeBatch(): void;
+  /** The file behind a row (for its thumbnail; a reference, never stored). */
+  batchFile(path: string): File | undefined;
   /** The results as CSV (see core/formats/batchCsv.ts), or null without results. */
   batchCsvBlob(): Blob | null;
 }
@@ -139,6 +141,9 @@ export const createBatchSlice: SliceCreator<BatchSlice> = (set, get, services) =
       controller = null;
       filesByPath = new Map();
       set({ batch: null });
+    },
+    batchFile(path) {
+      return filesByPath.get(path);
     },
     batchCsvBlob() {
       const batch = get().batch;

@@ -2,9 +2,10 @@
  * The batch results table: relative path, predicted label(s) and confidence (`unknown` when the
  * project's threshold rejected the prediction), sortable by each column and filterable by
  * predicted label, with a checkbox per row to select it. Virtualised: only the rows in view (plus a few) are in the DOM, with spacer
- * rows above and below, so thousands of results scroll smoothly.
+ * rows above and below, so thousands of results scroll smoothly. Thumbnails exist for those rows
+ * only: an object URL of the file, revoked when the row leaves the view.
  */
-import { useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { BatchRow } from '../worker/api';
 import { useLoupe } from '../state/react';
@@ -21,6 +22,7 @@ export function BatchTable(props: {
   onToggle: (path: string) => void;
 }) {
   const labels = useLoupe((s) => s.labels);
+  const fileOf = useLoupe((s) => s.batchFile);
   const [sort, setSort] = useState<{ key: SortKey; ascending: boolean }>({
     key: 'path',
     ascending: true,
@@ -108,6 +110,9 @@ export function BatchTable(props: {
               <th scope="col" className="batch-select">
                 <span className="visually-hidden">Selected</span>
               </th>
+              <th scope="col" className="batch-thumb">
+                <span className="visually-hidden">Image</span>
+              </th>
               {header('path', 'Path')}
               {header('predicted', 'Predicted')}
               {header('confidence', 'Confidence')}
@@ -129,6 +134,9 @@ export function BatchTable(props: {
                       onChange={() => props.onToggle(row.path)}
                     />
                   </td>
+                  <td className="batch-thumb">
+                    <BatchThumb file={fileOf(row.path)} />
+                  </td>
                   <td className="batch-path" title={row.path}>
                     {row.path}
                   </td>
@@ -145,4 +153,22 @@ export function BatchTable(props: {
       </div>
     </>
   );
+}
+
+/** A visible row's image, shown from an object URL that is revoked when the row goes away. */
+function BatchThumb(props: { file: Blob | undefined }) {
+  const { file } = props;
+  const [url, setUrl] = useState<string | null>(null);
+  useEffect(() => {
+    if (!file) return;
+    const objectUrl = URL.createObjectURL(file);
+    const frame = requestAnimationFrame(() => setUrl(objectUrl));
+    return () => {
+      cancelAnimationFrame(frame);
+      URL.revokeObjectURL(objectUrl);
+    };
+  }, [file]);
+  return url ? (
+    <img src={url} alt="" width={ROW_HEIGHT - 6} height={ROW_HEIGHT - 6} decoding="async" />
+  ) : null;
 }

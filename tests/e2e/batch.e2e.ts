@@ -96,6 +96,15 @@ describe('batch classification', () => {
       .waitFor({ state: 'detached' });
     const table = results.getByRole('table', { name: 'Classified images' });
     expect(await table.getByRole('row').count()).toBe(7); // header + one per image
+    // Visible rows show their image (from the picked file itself, not from storage).
+    await page.waitForFunction(
+      (el) => {
+        const imgs = Array.from((el as HTMLElement).querySelectorAll('img'));
+        return imgs.length === 6 && imgs.every((i) => i.complete && i.naturalWidth > 0);
+      },
+      await table.elementHandle(),
+      { timeout: 30_000 },
+    );
 
     const [download] = await Promise.all([
       page.waitForEvent('download'),
