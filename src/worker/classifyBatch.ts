@@ -12,8 +12,18 @@ import * as tf from '@tensorflow/tfjs';
 import { flipHorizontally, imageToPixels, pixelsToTensor } from '../core/backbone/preprocess';
 import type { Pixels } from '../core/backbone/draw';
 import type { AspectMode, Backbone } from '../core/backbone/types';
-import type { BatchChunk, BatchFile, BatchProgress, BatchReport, BatchRow } from './api';
+import type {
+  BatchChunk,
+  BatchFile,
+  BatchProgress,
+  BatchReport,
+  BatchRow,
+  EmbeddingTarget,
+} from './api';
 import type { ProjectHeads } from './headsService';
+
+/** What the page sends to the engine's `classifyImages`, less the signal and the callbacks. */
+export type ClassifyCall = EmbeddingTarget & { files: BatchFile[]; head: 'knn' | 'dense' };
 
 export interface ClassifyJob {
   files: readonly BatchFile[];

@@ -32,9 +32,6 @@ import { JobRegistry } from './jobs';
 import { LazyWorker } from './lazyWorker';
 import type { PreprocessWorkerApi } from './preprocess.worker';
 import type {
-  BatchChunk,
-  BatchFile,
-  BatchProgress,
   BatchReport,
   EmbeddingTarget,
   EngineStats,
@@ -46,7 +43,7 @@ import type {
 import { ProjectHeads, type DenseModelSummary } from './headsService';
 import { trainDense } from './trainDense';
 import { compareHeads, evaluateVariants } from './evaluateHeads';
-import { classifyFiles } from './classifyBatch';
+import { classifyFiles, type ClassifyCall, type ClassifyJob } from './classifyBatch';
 
 let dbPromise: Promise<LoupeDatabase> | null = null;
 function db(): Promise<LoupeDatabase> {
@@ -472,24 +469,23 @@ const api = {
   /** Classifies files that are not stored, with the open project's backbone and chosen head. */
   async classifyImages(
     jobId: string,
-    call: EmbeddingTarget & { files: BatchFile[]; head: 'knn' | 'dense' },
-    onChunk: (chunk: BatchChunk) => void,
-    onProgress: (p: BatchProgress) => void,
+    call: ClassifyCall,
+    onChunk: ClassifyJob['onChunk'],
+    onProgress: ClassifyJob['onProgress'],
   ): Promise<BatchReport> {
     const open = openHeads();
-    return jobs.run(jobId, async (signal) =>
-      classifyFiles({
-        files: call.files,
-        backbone: await backboneFor(call.spec),
-        aspectMode: call.aspectMode,
+    return jobs.run(jobId, async (signal) => {
+      const [backbone, batchSize] = [await backboneFor(call.spec), pipelineBatchSize()];
+      return classifyFiles({
+        ...call,
+        backbone,
         heads: open,
-        head: call.head,
-        batchSize: pipelineBatchSize(),
+        batchSize,
         signal,
         onChunk,
         onProgress,
-      }),
-    );
+      });
+    });
   },
 };
 
