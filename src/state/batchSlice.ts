@@ -10,8 +10,10 @@ import { isSystemFile, type PathedFile } from '../core/dataset/folders';
 import { batchCsv } from '../core/formats/batchCsv';
 import { projectBackboneSpec } from '../core/projectSettings';
 import type { SampleSource } from '../core/storage/schema';
-import type { BatchProgress, BatchRow } from '../worker/api';
+import type { BatchChunk, BatchProgress, BatchRow } from '../worker/api';
 import type { SliceCreator } from './store';
+
+const FLUSH_MS = 250;
 
 export interface BatchResults {
   projectId: string;
@@ -81,6 +83,21 @@ export const createBatchSlice: SliceCreator<BatchSlice> = (set, get, services) =
         },
       });
       const mine = (): boolean => controller === own;
+      // Rows reach the store at most every FLUSH_MS, so the table re-sorts a few times a second
+      // rather than once per batch of a long run.
+      const pending: BatchChunk = { rows: [], failed: [] };
+      let timer: ReturnType<typeof setTimeout> | null = null;
+      const flush = (): void => {
+        if (timer) clearTimeout(timer);
+        timer = null;
+        const rows = pending.rows.splice(0);
+        const failed = pending.failed.splice(0);
+        if (!mine() || (rows.length === 0 && failed.length === 0)) return;
+        update(project.id, (b) => ({
+          rows: rows.length > 0 ? [...b.rows, ...rows] : b.rows,
+          failed: failed.length > 0 ? [...b.failed, ...failed] : b.failed,
+        }));
+      };
       try {
         await get().engineReady();
         if (!get().headsReady) await get().openHeads();
@@ -92,17 +109,18 @@ export const createBatchSlice: SliceCreator<BatchSlice> = (set, get, services) =
           signal: own.signal,
           onChunk: (chunk) => {
             if (!mine()) return;
-            update(project.id, (b) => ({
-              rows: chunk.rows.length > 0 ? [...b.rows, ...chunk.rows] : b.rows,
-              failed: chunk.failed.length > 0 ? [...b.failed, ...chunk.failed] : b.failed,
-            }));
+            pending.rows.push(...chunk.rows);
+            pending.failed.push(...chunk.failed);
+            timer ??= setTimeout(flush, FLUSH_MS);
           },
           onProgress: (progress) => {
             if (mine()) update(project.id, () => ({ progress }));
           },
         });
+        flush();
         if (mine()) update(project.id, () => ({ progress: null, cancelled: report.cancelled }));
       } catch (error) {
+        flush();
         if (!mine()) return;
         const message = error instanceof Error ? error.message : String(error);
         update(project.id, () => ({
