@@ -20,6 +20,7 @@ import { ProjectNameField } from './ProjectNameField';
 import { ThumbSizeSlider } from './ThumbSizeSlider';
 import { SelectionActions } from './SelectionActions';
 import { DeleteLabelDialog, MergeLabelDialog } from './LabelDialogs';
+import { BatchClassifyInputs, BatchPanel } from './BatchPanel';
 
 const EMPTY: SampleMeta[] = [];
 
@@ -133,6 +134,7 @@ export function BoardContent() {
           />
         </label>
         <ExportButton />
+        <BatchClassifyInputs />
         <ThumbSizeSlider />
         <SelectionActions orderedIds={orderedIds} />
       </div>
@@ -144,6 +146,7 @@ export function BoardContent() {
       )}
       <div className="board-layout">
         <div className="sections">
+          <BatchPanel />
           {labels.map((label) => (
             <LabelSection
               key={label.id}

@@ -168,6 +168,58 @@ export interface EngineClient {
     call: EmbeddingTarget & { projectId: string; n: number; signal?: AbortSignal },
   ): Promise<{ images: number; imgPerSec: number; batchSize: number }>;
   stats(): Promise<EngineStats>;
+  /**
+   * Classifies files that are not added to the project (nothing is stored) with the open
+   * project's backbone and the chosen head; rows stream back in chunks, one per batch.
+   */
+  classifyImages(
+    call: EmbeddingTarget & {
+      files: BatchFile[];
+      head: 'knn' | 'dense';
+      signal: AbortSignal;
+      onChunk: (chunk: BatchChunk) => void;
+      onProgress: (p: BatchProgress) => void;
+    },
+  ): Promise<BatchReport>;
+}
+
+/** A file to classify, with its relative path (folder/sub-folder/file). */
+export interface BatchFile {
+  path: string;
+  file: Blob;
+}
+
+/** One classified image. */
+export interface BatchRow {
+  path: string;
+  /** Predicted label ids: single-label `[top]`; multi-label the set; empty = unknown. */
+  predicted: string[];
+  /** Probability of the most probable label (whether or not it passed the threshold). */
+  confidence: number;
+  /** Label id -> probability, for every label the head knows. */
+  probabilities: Record<string, number>;
+}
+
+/** What one batch produced: its rows and the files that could not be read. */
+export interface BatchChunk {
+  rows: BatchRow[];
+  failed: { path: string; reason: string }[];
+}
+
+export interface BatchProgress {
+  done: number;
+  total: number;
+  /** Images per second so far. */
+  rate: number;
+  etaSeconds: number | null;
+}
+
+export interface BatchReport {
+  total: number;
+  classified: number;
+  failed: number;
+  cancelled: boolean;
+  elapsedMs: number;
 }
 
 export interface ImportCall {

@@ -32,6 +32,7 @@ import { JobRegistry } from './jobs';
 import { LazyWorker } from './lazyWorker';
 import type { PreprocessWorkerApi } from './preprocess.worker';
 import type {
+  BatchReport,
   EmbeddingTarget,
   EngineStats,
   EngineStatus,
@@ -44,6 +45,7 @@ import { ProjectHeads } from './headsService';
 import { trainDense } from './trainDense';
 import { compareHeads, evaluateVariants } from './evaluateHeads';
 import { setAppBaseUrl } from '../core/sameOrigin';
+import { classifyFiles, type ClassifyCall, type ClassifyJob } from './classifyBatch';
 
 const db = lazyDatabase();
 const jobs = new JobRegistry();
@@ -465,6 +467,28 @@ const api = {
   /** The page's base URL, which model paths resolve against (`location` here is this script). */
   setAppBase(url: string): void {
     setAppBaseUrl(url);
+  },
+
+  /** Classifies files that are not stored, with the open project's backbone and chosen head. */
+  async classifyImages(
+    jobId: string,
+    call: ClassifyCall,
+    onChunk: ClassifyJob['onChunk'],
+    onProgress: ClassifyJob['onProgress'],
+  ): Promise<BatchReport> {
+    const open = openHeads();
+    return jobs.run(jobId, async (signal) => {
+      const [backbone, batchSize] = [await backboneFor(call.spec), pipelineBatchSize()];
+      return classifyFiles({
+        ...call,
+        backbone,
+        heads: open,
+        batchSize,
+        signal,
+        onChunk,
+        onProgress,
+      });
+    });
   },
 };
 

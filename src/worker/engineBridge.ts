@@ -66,5 +66,9 @@ export function createEngineClient(): EngineClient {
     measureForward: ({ signal, ...call }) =>
       withCancel(signal, (jobId) => worker().measureForward(jobId, call)),
     stats: () => worker().stats(),
+    classifyImages: ({ signal, onChunk, onProgress, ...call }) =>
+      withCancel(signal, (jobId) =>
+        worker().classifyImages(jobId, call, Comlink.proxy(onChunk), Comlink.proxy(onProgress)),
+      ),
   };
 }

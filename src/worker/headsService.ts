@@ -232,6 +232,22 @@ export class ProjectHeads {
     };
   }
 
+  /**
+   * One head's predictions for a batch of embeddings, with the head's label order (null when the
+   * head cannot predict yet: no labelled example, or no trained dense model).
+   */
+  async predictWith(
+    head: 'knn' | 'dense',
+    embeddings: Float32Array[],
+  ): Promise<{ predictions: Prediction[]; labels: string[] } | null> {
+    if (head === 'knn') {
+      if (this.knn.size === 0) return null;
+      return { predictions: await this.knn.predict(embeddings), labels: [...this.knn.labels] };
+    }
+    if (!this.dense) return null;
+    return { predictions: await this.dense.predict(embeddings), labels: [...this.dense.labels] };
+  }
+
   dispose(): void {
     this.knn.dispose();
     this.dense?.dispose();
