@@ -6,6 +6,7 @@
  */
 import type { Augmentation, AugmentView } from '../core/backbone/augment';
 import type { BackboneSpec, ClassPrediction } from '../core/backbone/types';
+import type { OutOfFoldResult } from '../core/analysis/outOfFold';
 import type { ImportItem, ImportProgress, ImportReport } from '../core/dataset/importer';
 import type { KnnExportDtype } from '../core/formats/knnExport';
 import type { DenseConfig, EpochLog, Prediction } from '../core/heads';
@@ -34,6 +35,7 @@ export type {
   HeadEvaluation,
   HeadSettings,
   KnnExportDtype,
+  OutOfFoldResult,
 };
 
 /** The engine's backend, and how it was picked. */
@@ -168,6 +170,11 @@ export interface EngineClient {
     call: EmbeddingTarget & { projectId: string; n: number; signal?: AbortSignal },
   ): Promise<{ images: number; imgPerSec: number; batchSize: number }>;
   stats(): Promise<EngineStats>;
+  /** Each labelled image's KNN probabilities from a head that never saw it (seeded 5 folds). */
+  outOfFoldPredictions(call: {
+    labelOrder: string[];
+    signal: AbortSignal;
+  }): Promise<OutOfFoldResult>;
 }
 
 export interface ImportCall {

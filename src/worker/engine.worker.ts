@@ -42,6 +42,8 @@ import type {
 import { ProjectHeads, type DenseModelSummary } from './headsService';
 import { trainDense } from './trainDense';
 import { compareHeads, evaluateVariants } from './evaluateHeads';
+import { projectOutOfFold } from './outOfFold';
+import type { OutOfFoldResult } from '../core/analysis/outOfFold';
 
 let dbPromise: Promise<LoupeDatabase> | null = null;
 function db(): Promise<LoupeDatabase> {
@@ -462,6 +464,14 @@ const api = {
       backend: tf.getBackend(),
       runningJobs: jobs.size,
     };
+  },
+
+  async outOfFoldPredictions(
+    jobId: string,
+    call: { labelOrder: string[] },
+  ): Promise<OutOfFoldResult> {
+    const open = openHeads();
+    return jobs.run(jobId, async (signal) => projectOutOfFold(open, { ...call, signal }));
   },
 };
 

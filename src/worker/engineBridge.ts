@@ -60,5 +60,7 @@ export function createEngineClient(): EngineClient {
     measureForward: ({ signal, ...call }) =>
       withCancel(signal, (jobId) => worker().measureForward(jobId, call)),
     stats: () => worker().stats(),
+    outOfFoldPredictions: ({ signal, ...call }) =>
+      withCancel(signal, (jobId) => worker().outOfFoldPredictions(jobId, call)),
   };
 }
