@@ -1,6 +1,6 @@
 /**
- * One zustand store built from seven slices (projects, board, import, prefs, engine, heads,
- * transfer). Components read it with selectors; actions call the storage repositories and the
+ * One zustand store built from eight slices (projects, board, import, prefs, engine, heads,
+ * transfer, review). Components read it with selectors; actions call the storage repositories and the
  * worker bridges through `Services`. Only small UI preferences are persisted (localStorage via
  * `persist`); data lives in IndexedDB.
  */
@@ -14,6 +14,7 @@ import { createPrefsSlice, type PrefsSlice } from './prefsSlice';
 import { createEngineSlice, type EngineSlice } from './engineSlice';
 import { createHeadsSlice, type HeadsSlice } from './headsSlice';
 import { createTransferSlice, type TransferSlice } from './transferSlice';
+import { createReviewSlice, keepReviewInStep, type ReviewSlice } from './reviewSlice';
 
 export type LoupeState = ProjectsSlice &
   BoardSlice &
@@ -21,7 +22,8 @@ export type LoupeState = ProjectsSlice &
   PrefsSlice &
   EngineSlice &
   HeadsSlice &
-  TransferSlice;
+  TransferSlice &
+  ReviewSlice;
 export type LoupeStore = StoreApi<LoupeState>;
 
 export type SliceCreator<T> = (
@@ -45,6 +47,7 @@ export function createLoupeStore(
     ...createEngineSlice(set, get, services),
     ...createHeadsSlice(set, get, services),
     ...createTransferSlice(set, get, services),
+    ...createReviewSlice(set, get, services),
   });
   const store = options.persistPrefs
     ? createStore<LoupeState>()(
@@ -61,6 +64,7 @@ export function createLoupeStore(
       )
     : createStore<LoupeState>()(slices);
   keepHeadsInStep(store);
+  keepReviewInStep(store);
   return store;
 }
 

@@ -20,6 +20,7 @@ import { ProjectNameField } from './ProjectNameField';
 import { ThumbSizeSlider } from './ThumbSizeSlider';
 import { SelectionActions } from './SelectionActions';
 import { DeleteLabelDialog, MergeLabelDialog } from './LabelDialogs';
+import { ReviewButton, ReviewPanel } from './Review';
 
 const EMPTY: SampleMeta[] = [];
 
@@ -133,6 +134,7 @@ export function BoardContent() {
           />
         </label>
         <ExportButton />
+        <ReviewButton />
         <ThumbSizeSlider />
         <SelectionActions orderedIds={orderedIds} />
       </div>
@@ -142,6 +144,7 @@ export function BoardContent() {
           Dropping a folder of sub-folders anywhere here creates one label per sub-folder.
         </p>
       )}
+      <ReviewPanel />
       <div className="board-layout">
         <div className="sections">
           {labels.map((label) => (
