@@ -6,6 +6,7 @@ import {
   type OutOfFoldResult,
 } from '../../src/core/analysis/outOfFold';
 import { labelKey, rankMislabels } from '../../src/core/analysis/mislabels';
+import { confusionCells } from '../../src/core/analysis/confusionCells';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -41,6 +42,8 @@ describe('outOfFoldPredictions', () => {
     const wrong = oof.predictions.find((p) => p.sampleId === 'wrong');
     expect(wrong?.labelIds).toEqual(['b']);
     expect(wrong?.probabilities).toEqual([1, 0]); // its nearest other image is an `a`
+    expect(wrong?.support[0]).toBeGreaterThan(0.99);
+    expect(wrong?.support[1]).toBe(0);
     const a0 = oof.predictions.find((p) => p.sampleId === 'a0');
     expect(a0?.probabilities).toEqual([1, 0]);
   });
@@ -83,18 +86,35 @@ describe('rankMislabels', () => {
   const oof: OutOfFoldResult = {
     labels: ['a', 'b', 'c'],
     predictions: [
-      { sampleId: 'agree', labelIds: ['a'], probabilities: [0.8, 0.2, 0] },
-      { sampleId: 'strong', labelIds: ['a'], probabilities: [0, 1, 0] },
-      { sampleId: 'weak', labelIds: ['b'], probabilities: [0.4, 0.2, 0.4] },
-      { sampleId: 'tieA', labelIds: ['c'], probabilities: [0.6, 0.2, 0.2] },
-      { sampleId: 'tieB', labelIds: ['c'], probabilities: [0.4, 0.4, 0.2] },
+      { sampleId: 'agree', labelIds: ['a'], probabilities: [0.8, 0.2, 0], support: [0.9, 0.5, 0] },
+      { sampleId: 'strong', labelIds: ['a'], probabilities: [0, 1, 0], support: [0, 0.8, 0] },
+      { sampleId: 'copy', labelIds: ['a'], probabilities: [0, 1, 0], support: [0, 0.95, 0] },
+      {
+        sampleId: 'weak',
+        labelIds: ['b'],
+        probabilities: [0.4, 0.2, 0.4],
+        support: [0.5, 0.5, 0.5],
+      },
+      {
+        sampleId: 'tieA',
+        labelIds: ['c'],
+        probabilities: [0.6, 0.2, 0.2],
+        support: [0.7, 0.6, 0.6],
+      },
+      {
+        sampleId: 'tieB',
+        labelIds: ['c'],
+        probabilities: [0.4, 0.4, 0.2],
+        support: [0.5, 0.5, 0.5],
+      },
     ],
   };
 
-  it('ranks by 1 - p(given), ties by margin; images the prediction agrees with are left out', () => {
+  it('ranks by 1 - p(given), ties by margin then support; agreeing images are left out', () => {
     const ranked = rankMislabels(oof);
-    expect(ranked.map((r) => r.sampleId)).toEqual(['strong', 'tieA', 'tieB', 'weak']);
-    const [strong, tieA, tieB, weak] = ranked;
+    expect(ranked.map((r) => r.sampleId)).toEqual(['copy', 'strong', 'tieA', 'tieB', 'weak']);
+    const [copy, strong, tieA, tieB, weak] = ranked;
+    expect(copy?.support).toBe(0.95); // closer neighbours of b than `strong` has
     expect(strong).toMatchObject({ given: 'a', suggested: 'b', score: 1, margin: 1 });
     expect(tieA?.score).toBeCloseTo(0.8, 12);
     expect(tieA?.margin).toBeCloseTo(0.4, 12);
@@ -108,15 +128,35 @@ describe('rankMislabels', () => {
     expect(kept.map((r) => r.sampleId)).not.toContain('strong');
     const changed = rankMislabels(oof, { reviewed: { strong: labelKey(['b']) } });
     expect(changed.map((r) => r.sampleId)).toContain('strong');
-    expect(rankMislabels(oof, { limit: 2 }).map((r) => r.sampleId)).toEqual(['strong', 'tieA']);
+    expect(rankMislabels(oof, { limit: 2 }).map((r) => r.sampleId)).toEqual(['copy', 'strong']);
   });
 
   it('multi-label: the given label believed least, the best label not given', () => {
     const ranked = rankMislabels({
       labels: ['a', 'b', 'c'],
-      predictions: [{ sampleId: 'm', labelIds: ['a', 'b'], probabilities: [0.9, 0.1, 0.7] }],
+      predictions: [
+        { sampleId: 'm', labelIds: ['a', 'b'], probabilities: [0.9, 0.1, 0.7], support: [1, 1, 1] },
+      ],
     });
     expect(ranked).toMatchObject([{ sampleId: 'm', given: 'b', suggested: 'c' }]);
     expect(labelKey(['b', 'a'])).toBe('a|b');
+  });
+});
+
+describe('confusionCells', () => {
+  it('puts each scored held-out image in its [true][predicted] cell', () => {
+    const validation = [
+      { id: 'x', labelIds: ['a'] },
+      { id: 'gone', labelIds: ['z'] }, // label not in the list: not scored
+      { id: 'y', labelIds: ['b'] },
+      { id: 'w', labelIds: ['a'] },
+      { id: 'u', labelIds: ['b'] },
+    ];
+    const cells = confusionCells(validation, [[0], [0], [1], []], ['a', 'b']);
+    expect(cells).toEqual([
+      [['x'], ['w']],
+      [['y'], []], // u was predicted unknown: in no cell
+    ]);
+    expect(() => confusionCells(validation, [[0]], ['a', 'b'])).toThrow(/2|4/);
   });
 });

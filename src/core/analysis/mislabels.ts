@@ -2,7 +2,9 @@
  * Probable mislabels: labelled images ranked by how strongly their out-of-fold prediction
  * disagrees with their label. Score = 1 - p(given label) (multi-label: the given label the
  * prediction believes least); ties go to the larger margin of the best other label over the given
- * one, then to the sample id. Only images whose best other label is at least as probable as the
+ * one, then to the closer evidence for the suggested label (the mean similarity of the neighbours
+ * that voted for it: a copy-like neighbour in another label is stronger evidence than a distant
+ * one, and vote shares of a small k tie often), then to the sample id. Only images whose best other label is at least as probable as the
  * given one are listed. Images the user kept (reviewed with exactly their current labels) are
  * skipped until their labels change. Pure functions.
  */
@@ -20,6 +22,8 @@ export interface MislabelCandidate {
   score: number;
   /** p(suggested) - p(given). */
   margin: number;
+  /** Mean similarity of the neighbours that voted for the suggested label. */
+  support: number;
 }
 
 /** sampleId -> the image's label key when the user kept it. */
@@ -66,12 +70,14 @@ export function rankMislabels(
       suggestedProbability,
       score: 1 - givenProbability,
       margin: suggestedProbability - givenProbability,
+      support: p.support[labels.indexOf(suggested)] ?? 0,
     });
   }
   out.sort(
     (a, b) =>
       b.score - a.score ||
       b.margin - a.margin ||
+      b.support - a.support ||
       (a.sampleId < b.sampleId ? -1 : a.sampleId > b.sampleId ? 1 : 0),
   );
   return options.limit === undefined ? out : out.slice(0, options.limit);

@@ -30,6 +30,11 @@ export interface OutOfFoldPrediction {
   labelIds: string[];
   /** Per-label probability, aligned with `OutOfFoldResult.labels`. */
   probabilities: number[];
+  /**
+   * Per label (same order), the mean cosine similarity of the voting neighbours that carry it
+   * (0 when none does): how close the evidence for each label is.
+   */
+  support: number[];
 }
 
 export interface OutOfFoldResult {
@@ -90,6 +95,12 @@ export async function outOfFoldPredictions(
           sampleId: item.id,
           labelIds: item.labels.map((l) => labels[l] ?? ''),
           probabilities: labels.map((_, l) => prediction.probabilities[l] ?? 0),
+          support: labels.map((label) => {
+            const near = (prediction.neighbours ?? []).filter((n) => n.labelIds.includes(label));
+            return near.length === 0
+              ? 0
+              : near.reduce((sum, n) => sum + n.similarity, 0) / near.length;
+          }),
         });
       });
     } finally {
