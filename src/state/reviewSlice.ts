@@ -1,18 +1,21 @@
 /**
  * Review slice: whether the Review view is open, the open project's out-of-fold KNN predictions
- * (computed in the engine worker when Review opens and again, debounced, after labels, samples or
- * embeddings change; a newer run aborts the older one) and `Keep`, which remembers an image with
- * its current labels in the project's settings so it is not flagged again until they change.
+ * and near-duplicate groups (computed in the engine worker when Review opens and again, debounced,
+ * after labels, samples or embeddings change; a newer run aborts the older one) and `Keep`, which
+ * remembers an image with its current labels in the project's settings so it is not flagged again
+ * until they change.
  */
 import * as projectsRepo from '../core/storage/projects';
 import { labelKey } from '../core/analysis/mislabels';
-import type { OutOfFoldResult } from '../worker/api';
+import type { DuplicateGroup, OutOfFoldResult } from '../worker/api';
 import type { LoupeStore, SliceCreator } from './store';
 
 export interface ReviewSlice {
   reviewOpen: boolean;
   /** Out-of-fold predictions of the open project (null before the first run). */
   outOfFold: OutOfFoldResult | null;
+  /** Near-duplicate groups of the open project's embedded images (null before the first run). */
+  duplicates: DuplicateGroup[] | null;
   reviewBusy: boolean;
   reviewError: string | null;
   setReviewOpen(open: boolean): void;
@@ -39,6 +42,7 @@ export const createReviewSlice: SliceCreator<ReviewSlice> = (set, get, services)
   return {
     reviewOpen: false,
     outOfFold: null,
+    duplicates: null,
     reviewBusy: false,
     reviewError: null,
 
@@ -67,6 +71,8 @@ export const createReviewSlice: SliceCreator<ReviewSlice> = (set, get, services)
           signal: mine.signal,
         });
         if (!mine.signal.aborted && get().project?.id === project.id) set({ outOfFold });
+        const duplicates = await engine.nearDuplicates({ signal: mine.signal });
+        if (!mine.signal.aborted && get().project?.id === project.id) set({ duplicates });
       } catch (error) {
         if (!mine.signal.aborted)
           set({ reviewError: error instanceof Error ? error.message : String(error) });
@@ -122,8 +128,8 @@ export const createReviewSlice: SliceCreator<ReviewSlice> = (set, get, services)
 export function keepReviewInStep(store: LoupeStore): void {
   store.subscribe((state, previous) => {
     if (state.project?.id !== previous.project?.id) {
-      if (previous.reviewOpen || previous.outOfFold)
-        store.setState({ outOfFold: null, reviewOpen: false, reviewError: null });
+      if (previous.reviewOpen || previous.outOfFold || previous.duplicates)
+        store.setState({ outOfFold: null, duplicates: null, reviewOpen: false, reviewError: null });
       return;
     }
     if (!state.reviewOpen) return;

@@ -7,6 +7,7 @@
 import type { Augmentation, AugmentView } from '../core/backbone/augment';
 import type { BackboneSpec, ClassPrediction } from '../core/backbone/types';
 import type { OutOfFoldResult } from '../core/analysis/outOfFold';
+import type { DuplicateGroup } from '../core/analysis/nearDuplicates';
 import type { ImportItem, ImportProgress, ImportReport } from '../core/dataset/importer';
 import type { KnnExportDtype } from '../core/formats/knnExport';
 import type { DenseConfig, EpochLog, Prediction } from '../core/heads';
@@ -36,6 +37,7 @@ export type {
   HeadSettings,
   KnnExportDtype,
   OutOfFoldResult,
+  DuplicateGroup,
 };
 
 /** The engine's backend, and how it was picked. */
@@ -175,6 +177,8 @@ export interface EngineClient {
     labelOrder: string[];
     signal: AbortSignal;
   }): Promise<OutOfFoldResult>;
+  /** Groups of near-identical embedded images (cosine >= threshold, default 0.95). */
+  nearDuplicates(call: { threshold?: number; signal: AbortSignal }): Promise<DuplicateGroup[]>;
 }
 
 export interface ImportCall {

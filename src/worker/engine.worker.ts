@@ -43,6 +43,8 @@ import { ProjectHeads, type DenseModelSummary } from './headsService';
 import { trainDense } from './trainDense';
 import { compareHeads, evaluateVariants } from './evaluateHeads';
 import { projectOutOfFold } from './outOfFold';
+import { projectNearDuplicates } from './nearDuplicates';
+import type { DuplicateGroup } from '../core/analysis/nearDuplicates';
 import type { OutOfFoldResult } from '../core/analysis/outOfFold';
 
 let dbPromise: Promise<LoupeDatabase> | null = null;
@@ -472,6 +474,13 @@ const api = {
   ): Promise<OutOfFoldResult> {
     const open = openHeads();
     return jobs.run(jobId, async (signal) => projectOutOfFold(open, { ...call, signal }));
+  },
+
+  async nearDuplicates(jobId: string, call: { threshold?: number }): Promise<DuplicateGroup[]> {
+    const open = openHeads();
+    return jobs.run(jobId, async (signal) =>
+      projectNearDuplicates(await db(), open, { ...call, signal }),
+    );
   },
 };
 

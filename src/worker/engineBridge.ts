@@ -62,5 +62,7 @@ export function createEngineClient(): EngineClient {
     stats: () => worker().stats(),
     outOfFoldPredictions: ({ signal, ...call }) =>
       withCancel(signal, (jobId) => worker().outOfFoldPredictions(jobId, call)),
+    nearDuplicates: ({ signal, ...call }) =>
+      withCancel(signal, (jobId) => worker().nearDuplicates(jobId, call)),
   };
 }
