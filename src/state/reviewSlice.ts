@@ -38,6 +38,8 @@ export const REVIEW_DEBOUNCE_MS = 400;
 export const createReviewSlice: SliceCreator<ReviewSlice> = (set, get, services) => {
   let controller: AbortController | null = null;
   let timer: ReturnType<typeof setTimeout> | null = null;
+  /** What the near-duplicate groups were computed for (project, embedded and sample counts). */
+  let duplicatesKey = '';
 
   return {
     reviewOpen: false,
@@ -71,8 +73,16 @@ export const createReviewSlice: SliceCreator<ReviewSlice> = (set, get, services)
           signal: mine.signal,
         });
         if (!mine.signal.aborted && get().project?.id === project.id) set({ outOfFold });
-        const duplicates = await engine.nearDuplicates({ signal: mine.signal });
-        if (!mine.signal.aborted && get().project?.id === project.id) set({ duplicates });
+        // Groups depend on which images are embedded, not on their labels (the view reads the
+        // current labels): label edits do not repeat the all-pairs search.
+        const key = `${project.id}:${get().embeddedCount}:${get().samples.length}`;
+        if (key !== duplicatesKey || !get().duplicates) {
+          const duplicates = await engine.nearDuplicates({ signal: mine.signal });
+          if (!mine.signal.aborted && get().project?.id === project.id) {
+            duplicatesKey = key;
+            set({ duplicates });
+          }
+        }
       } catch (error) {
         if (!mine.signal.aborted)
           set({ reviewError: error instanceof Error ? error.message : String(error) });

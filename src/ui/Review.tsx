@@ -69,6 +69,14 @@ export function ReviewPanel() {
   }, [outOfFold, byId, reviewed]);
 
   if (!open) return null;
+  /** With the current labels: the group's labelled images do not all carry the same labels. */
+  const conflicting = (ids: readonly string[]): boolean =>
+    new Set(
+      ids.flatMap((id) => {
+        const labelIds = byId.get(id)?.labelIds ?? [];
+        return labelIds.length > 0 ? [labelKey(labelIds)] : [];
+      }),
+    ).size > 1;
   const nameOf = (id: string): string => labels.find((l) => l.id === id)?.name ?? 'deleted label';
 
   return (
@@ -134,7 +142,9 @@ export function ReviewPanel() {
           <div key={group.sampleIds.join(',')} className="review-group">
             <p className="review-group-head">
               {group.sampleIds.length} images, similarity {group.similarity.toFixed(3)}
-              {group.conflict && <strong className="review-conflict"> · conflicting labels</strong>}
+              {conflicting(group.sampleIds) && (
+                <strong className="review-conflict"> · conflicting labels</strong>
+              )}
             </p>
             <ul className="review-list">
               {group.sampleIds.map((id) => {

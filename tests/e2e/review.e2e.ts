@@ -1,7 +1,9 @@
 // Review in real Chromium with real photos and the real backbone: two sunflowers filed under daisy
 // are at the top of `Probable mislabels` (out-of-fold KNN), `Move to sunflower` fixes one of them on
-// the board, and after training a confusion-matrix cell selects its held-out images.
+// the board, a resized copy of a photo shows up beside it in Near-duplicates, and after training a
+// confusion-matrix cell selects its held-out images.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { launch, type Session } from './browser';
 import { photos, ProjectsPage } from './pages';
@@ -61,6 +63,31 @@ describe('review', () => {
       await board.expectCount('sunflower', 13);
       await board.expectCount('daisy', 13);
       await board.region('sunflower').getByRole('img', { name: names[0] }).waitFor();
+
+      // A resized, re-encoded copy of a photo (other bytes) joins its original in Near-duplicates.
+      const original = photos('daisy', 0, 1)[0]!;
+      await board.inbox.evaluate(async (el, data) => {
+        const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+        const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/jpeg' }));
+        const w = Math.round(bitmap.width * 0.75);
+        const h = Math.round(bitmap.height * 0.75);
+        const canvas = new OffscreenCanvas(w, h);
+        canvas.getContext('2d')?.drawImage(bitmap, 0, 0, w, h);
+        const blob = await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.8 });
+        const dt = new DataTransfer();
+        dt.items.add(new File([blob], 'resized-copy.jpg', { type: 'image/jpeg' }));
+        for (const type of ['dragenter', 'dragover', 'drop']) {
+          el.dispatchEvent(
+            new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }),
+          );
+        }
+      }, readFileSync(original).toString('base64'));
+      const group = page
+        .getByRole('region', { name: 'Near-duplicates' })
+        .locator('.review-group')
+        .filter({ hasText: 'resized-copy.jpg' });
+      await group.waitFor({ timeout: 120_000 });
+      await group.getByRole('listitem', { name: path.basename(original) }).waitFor();
 
       // A confusion cell of the trained model selects its held-out images on the board.
       await page.getByRole('button', { name: 'Train', exact: true }).click();
