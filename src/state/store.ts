@@ -1,6 +1,6 @@
 /**
  * One zustand store built from eight slices (projects, board, import, prefs, engine, heads,
- * transfer, batch). Components read it with selectors; actions call the storage repositories and the
+ * transfer, batch, review). Components read it with selectors; actions call the storage repositories and the
  * worker bridges through `Services`. Only small UI preferences are persisted (localStorage via
  * `persist`); data lives in IndexedDB.
  */
@@ -15,6 +15,7 @@ import { createEngineSlice, type EngineSlice } from './engineSlice';
 import { createHeadsSlice, type HeadsSlice } from './headsSlice';
 import { createTransferSlice, type TransferSlice } from './transferSlice';
 import { createBatchSlice, type BatchSlice } from './batchSlice';
+import { createReviewSlice, keepReviewInStep, type ReviewSlice } from './reviewSlice';
 
 export type LoupeState = ProjectsSlice &
   BoardSlice &
@@ -23,7 +24,8 @@ export type LoupeState = ProjectsSlice &
   EngineSlice &
   HeadsSlice &
   TransferSlice &
-  BatchSlice;
+  BatchSlice &
+  ReviewSlice;
 export type LoupeStore = StoreApi<LoupeState>;
 
 export type SliceCreator<T> = (
@@ -48,6 +50,7 @@ export function createLoupeStore(
     ...createHeadsSlice(set, get, services),
     ...createTransferSlice(set, get, services),
     ...createBatchSlice(set, get, services),
+    ...createReviewSlice(set, get, services),
   });
   const store = options.persistPrefs
     ? createStore<LoupeState>()(
@@ -64,6 +67,7 @@ export function createLoupeStore(
       )
     : createStore<LoupeState>()(slices);
   keepHeadsInStep(store);
+  keepReviewInStep(store);
   return store;
 }
 

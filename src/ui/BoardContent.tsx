@@ -21,6 +21,7 @@ import { ThumbSizeSlider } from './ThumbSizeSlider';
 import { SelectionActions } from './SelectionActions';
 import { DeleteLabelDialog, MergeLabelDialog } from './LabelDialogs';
 import { BatchClassifyInputs, BatchPanel } from './BatchPanel';
+import { ReviewButton, ReviewPanel } from './Review';
 
 const EMPTY: SampleMeta[] = [];
 
@@ -135,6 +136,7 @@ export function BoardContent() {
         </label>
         <ExportButton />
         <BatchClassifyInputs />
+        <ReviewButton />
         <ThumbSizeSlider />
         <SelectionActions orderedIds={orderedIds} />
       </div>
@@ -144,6 +146,7 @@ export function BoardContent() {
           Dropping a folder of sub-folders anywhere here creates one label per sub-folder.
         </p>
       )}
+      <ReviewPanel />
       <div className="board-layout">
         <div className="sections">
           <BatchPanel />

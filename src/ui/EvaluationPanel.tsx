@@ -1,6 +1,7 @@
 /**
  * Evaluation: held-out metrics of the saved model (dense and KNN scored on the same validation
- * images, which never trained them), a confusion matrix, and an on-demand k-fold comparison.
+ * images, which never trained them), a confusion matrix whose cells select their held-out images
+ * on the board, and an on-demand k-fold comparison.
  */
 import { useLoupe } from '../state/react';
 import type { HeadEvaluation } from '../worker/api';
@@ -16,6 +17,12 @@ export function EvaluationPanel() {
   const compare = useLoupe((s) => s.compareHeads);
   const cancelCompare = useLoupe((s) => s.cancelCompare);
   const knnK = useLoupe((s) => s.knnK);
+  const samples = useLoupe((s) => s.samples);
+  const selectMany = useLoupe((s) => s.selectMany);
+  const openCell = (ids: readonly string[]): void => {
+    const present = new Set(samples.map((s) => s.id));
+    selectMany(ids.filter((id) => present.has(id)));
+  };
   const nameOf = (id: string): string => labels.find((l) => l.id === id)?.name ?? 'deleted label';
   const evaluation =
     summary?.evaluations.find((e) => e.head === classifier) ?? summary?.evaluations[0];
@@ -60,7 +67,7 @@ export function EvaluationPanel() {
       )}
       {evaluation && <PerClass evaluation={evaluation} nameOf={nameOf} />}
       {evaluation?.metrics.kind === 'single-label' && (
-        <Confusion evaluation={evaluation} nameOf={nameOf} />
+        <Confusion evaluation={evaluation} nameOf={nameOf} onOpenCell={openCell} />
       )}
       <div className="try-actions">
         {comparing ? (
@@ -148,9 +155,12 @@ function PerClass({
 function Confusion({
   evaluation,
   nameOf,
+  onOpenCell,
 }: {
   evaluation: HeadEvaluation;
   nameOf: (id: string) => string;
+  /** Selects a cell's held-out images on the board. */
+  onOpenCell: (sampleIds: readonly string[]) => void;
 }) {
   if (evaluation.metrics.kind !== 'single-label') return null;
   const { confusion } = evaluation.metrics;
@@ -181,7 +191,19 @@ function Confusion({
                   background: `color-mix(in srgb, var(--accent) ${Math.round((v / max) * 70)}%, transparent)`,
                 }}
               >
-                {v}
+                {evaluation.cells ? (
+                  <button
+                    type="button"
+                    className="confusion-cell"
+                    aria-label={`${v} ${nameOf(evaluation.labels[t] ?? '')} predicted as ${nameOf(evaluation.labels[p] ?? '')}`}
+                    disabled={v === 0}
+                    onClick={() => onOpenCell(evaluation.cells?.[t]?.[p] ?? [])}
+                  >
+                    {v}
+                  </button>
+                ) : (
+                  v
+                )}
               </td>
             ))}
           </tr>

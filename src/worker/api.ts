@@ -6,6 +6,8 @@
  */
 import type { Augmentation, AugmentView } from '../core/backbone/augment';
 import type { BackboneSpec, ClassPrediction } from '../core/backbone/types';
+import type { OutOfFoldResult } from '../core/analysis/outOfFold';
+import type { DuplicateGroup } from '../core/analysis/nearDuplicates';
 import type { ImportItem, ImportProgress, ImportReport } from '../core/dataset/importer';
 import type { KnnExportDtype } from '../core/formats/knnExport';
 import type { DenseConfig, EpochLog, Prediction } from '../core/heads';
@@ -34,6 +36,8 @@ export type {
   HeadEvaluation,
   HeadSettings,
   KnnExportDtype,
+  OutOfFoldResult,
+  DuplicateGroup,
 };
 
 /** The engine's backend, and how it was picked. */
@@ -181,6 +185,13 @@ export interface EngineClient {
       onProgress: (p: BatchProgress) => void;
     },
   ): Promise<BatchReport>;
+  /** Each labelled image's KNN probabilities from a head that never saw it (seeded 5 folds). */
+  outOfFoldPredictions(call: {
+    labelOrder: string[];
+    signal: AbortSignal;
+  }): Promise<OutOfFoldResult>;
+  /** Groups of near-identical embedded images (cosine >= threshold, default 0.95). */
+  nearDuplicates(call: { threshold?: number; signal: AbortSignal }): Promise<DuplicateGroup[]>;
 }
 
 /** A file to classify, with its relative path (folder/sub-folder/file). */

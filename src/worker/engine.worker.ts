@@ -46,6 +46,10 @@ import { trainDense } from './trainDense';
 import { compareHeads, evaluateVariants } from './evaluateHeads';
 import { setAppBaseUrl } from '../core/sameOrigin';
 import { classifyFiles, type ClassifyCall, type ClassifyJob } from './classifyBatch';
+import { projectOutOfFold } from './outOfFold';
+import { projectNearDuplicates } from './nearDuplicates';
+import type { DuplicateGroup } from '../core/analysis/nearDuplicates';
+import type { OutOfFoldResult } from '../core/analysis/outOfFold';
 
 const db = lazyDatabase();
 const jobs = new JobRegistry();
@@ -489,6 +493,21 @@ const api = {
         onProgress,
       });
     });
+  },
+
+  async outOfFoldPredictions(
+    jobId: string,
+    call: { labelOrder: string[] },
+  ): Promise<OutOfFoldResult> {
+    const open = openHeads();
+    return jobs.run(jobId, async (signal) => projectOutOfFold(open, { ...call, signal }));
+  },
+
+  async nearDuplicates(jobId: string, call: { threshold?: number }): Promise<DuplicateGroup[]> {
+    const open = openHeads();
+    return jobs.run(jobId, async (signal) =>
+      projectNearDuplicates(await db(), open, { ...call, signal }),
+    );
   },
 };
 

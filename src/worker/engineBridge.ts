@@ -70,5 +70,9 @@ export function createEngineClient(): EngineClient {
       withCancel(signal, (jobId) =>
         worker().classifyImages(jobId, call, Comlink.proxy(onChunk), Comlink.proxy(onProgress)),
       ),
+    outOfFoldPredictions: ({ signal, ...call }) =>
+      withCancel(signal, (jobId) => worker().outOfFoldPredictions(jobId, call)),
+    nearDuplicates: ({ signal, ...call }) =>
+      withCancel(signal, (jobId) => worker().nearDuplicates(jobId, call)),
   };
 }

@@ -5,7 +5,14 @@
  * trainDense.ts and cross-validation in evaluateHeads.ts; both work on what this class holds.
  * Everything here runs off the main thread; only plain data crosses back.
  */
-import { chooseK, DenseHead, KnnHead, KNN_DEFAULTS, type LabelledEmbedding } from '../core/heads';
+import {
+  chooseK,
+  DenseHead,
+  KnnHead,
+  KNN_DEFAULTS,
+  type LabelledEmbedding,
+  type Prediction,
+} from '../core/heads';
 import { DEFAULT_HEAD_SETTINGS, type HeadSettings } from '../core/heads/settings';
 import { byPosition, compareByContent } from '../core/heads/trainingSet';
 import { EVAL_SEED } from '../core/eval/split';

@@ -2,8 +2,8 @@
  * Training the open project's dense head (engine worker): a seeded stratified 80/20 split of the
  * labelled examples on their content order, augmented copies of the training part only, the
  * dense head trained with early stopping on the held-out part, the dense and a KNN head scored on
- * that part, and the model saved to IndexedDB and made the live one. Aborting leaves the
- * previously saved model untouched.
+ * that part (with the held-out sample ids of each confusion cell), and the model saved to
+ * IndexedDB and made the live one. Aborting leaves the previously saved model untouched.
  */
 import { augmentationViews, NO_AUGMENTATION, type Augmentation } from '../core/backbone/augment';
 import { EVAL_SEED, holdoutSplit } from '../core/eval/split';
@@ -15,8 +15,10 @@ import {
   trainDenseHead,
   type DenseConfig,
   type EpochLog,
+  type HeadScore,
   type LabelledEmbedding,
 } from '../core/heads';
+import { confusionCells } from '../core/analysis/confusionCells';
 import { byPosition, withViews } from '../core/heads/trainingSet';
 import { newId } from '../core/ids';
 import type { LoupeDatabase } from '../core/storage/db';
@@ -82,22 +84,22 @@ export async function trainDense(
       validationSize: validation.length,
       trainSize: train.length,
     };
-    evaluations.push({
-      head: 'dense',
-      metrics: (await scoreHead(head, validation, headLabels, kind)).metrics,
+    const withCells = (score: HeadScore, which: 'dense' | 'knn'): HeadEvaluation => ({
+      head: which,
+      metrics: score.metrics,
       ...sizes,
+      ...(kind === 'single-label'
+        ? { cells: confusionCells(validation, score.predicted, headLabels) }
+        : {}),
     });
+    evaluations.push(withCells(await scoreHead(head, validation, headLabels, kind), 'dense'));
     const knn = KnnHead.build(train, {
       kind,
       labels: headLabels,
       config: heads.knnConfig(await heads.kFor(train)),
     });
     try {
-      evaluations.push({
-        head: 'knn',
-        metrics: (await scoreHead(knn, validation, headLabels, kind)).metrics,
-        ...sizes,
-      });
+      evaluations.push(withCells(await scoreHead(knn, validation, headLabels, kind), 'knn'));
     } finally {
       knn.dispose();
     }

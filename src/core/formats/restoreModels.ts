@@ -156,8 +156,15 @@ function readDenseSummary(s: Fields): DenseModelSummary {
     const e = fieldsOf(value, s.doc, `${s.where}.evaluations[${i}]`);
     const head = e.string('head', 50);
     if (head !== 'knn' && head !== 'dense') throw e.invalid(`has head ${quote(head)}`);
+    const cells = e.has('cells') ? ownValue(e.obj, 'cells') : undefined;
+    const isCells = (v: unknown): v is string[][][] =>
+      Array.isArray(v) &&
+      v.every((row) => Array.isArray(row) && row.every((c) => Array.isArray(c) && c.every(isId)));
+    if (cells !== undefined && !isCells(cells))
+      throw e.invalid('needs lists of sample ids per confusion cell in "cells"');
     return {
       ...e.rest(),
+      ...(cells !== undefined ? { cells } : {}),
       head,
       metrics: e.object('metrics') as unknown as HeadEvaluation['metrics'],
       labels: e.ids('labels'),

@@ -15,6 +15,11 @@ export interface HeadEvaluation {
   labels: string[];
   validationSize: number;
   trainSize: number;
+  /**
+   * Single-label: held-out sample ids per confusion cell, `cells[true][predicted]` (so a cell can
+   * open its images); absent on models saved before it was recorded, and for multi-label.
+   */
+  cells?: string[][][];
 }
 
 /** What the UI needs to know about the saved dense model (no tensors). */

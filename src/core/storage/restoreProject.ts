@@ -121,7 +121,11 @@ function remapDensePayload(
       ...summary,
       id: modelId,
       labels: labels(summary.labels),
-      evaluations: summary.evaluations.map((e) => ({ ...e, labels: labels(e.labels) })),
+      evaluations: summary.evaluations.map((e) => ({
+        ...e,
+        labels: labels(e.labels),
+        ...(e.cells ? { cells: e.cells.map((row) => row.map(labels)) } : {}),
+      })),
       snapshot: Object.fromEntries(
         Object.entries(summary.snapshot).map(([sampleId, labelIds]) => [
           ids.loose(sampleId),

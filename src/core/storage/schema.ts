@@ -33,6 +33,8 @@ export interface ProjectSettings {
   heads?: HeadSettings;
   /** Split name per image for dataset exports (set by tools or archives; checked when read). */
   splits?: SplitSpec;
+  /** Images kept in Review's probable mislabels: sampleId -> sorted label ids joined by "|". */
+  reviewedMislabels?: Record<string, string>;
 }
 
 /** Split per image: `{ [sampleId]: splitName }` or `{ [splitName]: sampleIds[] }`. */

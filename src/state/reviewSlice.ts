@@ -1,0 +1,154 @@
+/**
+ * Review slice: whether the Review view is open, the open project's out-of-fold KNN predictions
+ * and near-duplicate groups (computed in the engine worker when Review opens and again, debounced,
+ * after labels, samples or embeddings change; a newer run aborts the older one) and `Keep`, which
+ * remembers an image with its current labels in the project's settings so it is not flagged again
+ * until they change.
+ */
+import * as projectsRepo from '../core/storage/projects';
+import { labelKey } from '../core/analysis/mislabels';
+import type { DuplicateGroup, OutOfFoldResult } from '../worker/api';
+import type { LoupeStore, SliceCreator } from './store';
+
+export interface ReviewSlice {
+  reviewOpen: boolean;
+  /** Out-of-fold predictions of the open project (null before the first run). */
+  outOfFold: OutOfFoldResult | null;
+  /** Near-duplicate groups of the open project's embedded images (null before the first run). */
+  duplicates: DuplicateGroup[] | null;
+  reviewBusy: boolean;
+  reviewError: string | null;
+  setReviewOpen(open: boolean): void;
+  /** Recomputes the out-of-fold predictions now (aborting a run in progress). */
+  refreshReview(): Promise<void>;
+  /** Recomputes after a short quiet period (label edits come in bursts). */
+  scheduleReviewRefresh(): void;
+  /**
+   * `Move to {label}`: single-label moves the image to `to`; multi-label swaps the label `from`
+   * for `to`, keeping its other labels.
+   */
+  applySuggestion(sampleId: string, from: string, to: string): Promise<void>;
+  /** Marks an image reviewed with its current labels (stored in the project's settings). */
+  keepSample(sampleId: string): Promise<void>;
+}
+
+/** Quiet period after a change before the predictions are recomputed. */
+export const REVIEW_DEBOUNCE_MS = 400;
+
+export const createReviewSlice: SliceCreator<ReviewSlice> = (set, get, services) => {
+  let controller: AbortController | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  /** What the near-duplicate groups were computed for (project, embedded and sample counts). */
+  let duplicatesKey = '';
+
+  return {
+    reviewOpen: false,
+    outOfFold: null,
+    duplicates: null,
+    reviewBusy: false,
+    reviewError: null,
+
+    setReviewOpen(open) {
+      set({ reviewOpen: open });
+      if (open) void get().refreshReview();
+      else {
+        controller?.abort();
+        if (timer) clearTimeout(timer);
+      }
+    },
+
+    async refreshReview() {
+      if (timer) clearTimeout(timer);
+      timer = null;
+      const project = get().project;
+      const engine = services.engine;
+      if (!project || !engine || !get().headsReady) return;
+      controller?.abort();
+      const mine = new AbortController();
+      controller = mine;
+      set({ reviewBusy: true, reviewError: null });
+      try {
+        const outOfFold = await engine.outOfFoldPredictions({
+          labelOrder: get().labels.map((l) => l.id),
+          signal: mine.signal,
+        });
+        if (!mine.signal.aborted && get().project?.id === project.id) set({ outOfFold });
+        // Groups depend on which images are embedded, not on their labels (the view reads the
+        // current labels): label edits do not repeat the all-pairs search.
+        const key = `${project.id}:${get().embeddedCount}:${get().samples.length}`;
+        if (key !== duplicatesKey || !get().duplicates) {
+          const duplicates = await engine.nearDuplicates({ signal: mine.signal });
+          if (!mine.signal.aborted && get().project?.id === project.id) {
+            duplicatesKey = key;
+            set({ duplicates });
+          }
+        }
+      } catch (error) {
+        if (!mine.signal.aborted)
+          set({ reviewError: error instanceof Error ? error.message : String(error) });
+      } finally {
+        if (controller === mine) {
+          controller = null;
+          set({ reviewBusy: false });
+        }
+      }
+    },
+
+    scheduleReviewRefresh() {
+      if (!get().reviewOpen) return;
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => void get().refreshReview(), REVIEW_DEBOUNCE_MS);
+    },
+
+    async applySuggestion(sampleId, from, to) {
+      if (get().project?.kind === 'multi-label') {
+        await get().tagSamples([sampleId], to, true);
+        await get().tagSamples([sampleId], from, false);
+      } else await get().moveSamples([sampleId], to);
+    },
+
+    async keepSample(sampleId) {
+      const project = get().project;
+      const sample = get().samples.find((s) => s.id === sampleId);
+      if (!project || !sample) return;
+      const reviewedMislabels = {
+        ...project.settings.reviewedMislabels,
+        [sampleId]: labelKey(sample.labelIds),
+      };
+      const settings = { ...project.settings, reviewedMislabels };
+      set({ project: { ...project, settings } });
+      try {
+        const updated = await projectsRepo.updateProject(await services.db(), project.id, {
+          settings,
+        });
+        if (get().project?.id === project.id) set({ project: updated });
+      } catch (error) {
+        if (get().project?.id === project.id) set({ project });
+        set({ reviewError: error instanceof Error ? error.message : String(error) });
+      }
+    },
+  };
+};
+
+/**
+ * Keeps the review predictions in step: cleared when another project opens; recomputed (debounced)
+ * while Review is open after the samples, the labels or the embedded count change, and once the
+ * heads become ready.
+ */
+export function keepReviewInStep(store: LoupeStore): void {
+  store.subscribe((state, previous) => {
+    if (state.project?.id !== previous.project?.id) {
+      if (previous.reviewOpen || previous.outOfFold || previous.duplicates)
+        store.setState({ outOfFold: null, duplicates: null, reviewOpen: false, reviewError: null });
+      return;
+    }
+    if (!state.reviewOpen) return;
+    if (state.headsReady && !previous.headsReady) void state.refreshReview();
+    else if (
+      state.samples !== previous.samples ||
+      state.labels !== previous.labels ||
+      state.embeddedCount !== previous.embeddedCount
+    )
+      state.scheduleReviewRefresh();
+  });
+}

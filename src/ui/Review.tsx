@@ -1,0 +1,170 @@
+/**
+ * The Review view: a `Review` toggle on the board toolbar and, while it is open, the `Probable
+ * mislabels` region — labelled images whose out-of-fold KNN prediction disagrees most with their
+ * label, each with its thumbnail, given and suggested label, `Move to {label}` and `Keep` — and
+ * the `Near-duplicates` region (groups of nearly identical images, label conflicts flagged). An image
+ * whose labels changed since the predictions were computed is left out until they are recomputed.
+ */
+import { useEffect, useMemo, useState } from 'react';
+import { labelKey, rankMislabels } from '../core/analysis/mislabels';
+import type { SampleMeta } from '../core/storage/schema';
+import { useLoupe } from '../state/react';
+import { cachedThumbnailUrl } from '../state/thumbnails';
+
+/** Images listed in `Probable mislabels`. */
+const TOP_N = 20;
+const pct = (v: number): string => `${Math.round(v * 100)}%`;
+
+export function ReviewButton() {
+  const open = useLoupe((s) => s.reviewOpen);
+  const setOpen = useLoupe((s) => s.setReviewOpen);
+  return (
+    <button type="button" aria-pressed={open} onClick={() => setOpen(!open)}>
+      Review
+    </button>
+  );
+}
+
+function ReviewThumb({ sample }: { sample: SampleMeta }) {
+  const thumbnailUrl = useLoupe((s) => s.thumbnailUrl);
+  const [url, setUrl] = useState(() => cachedThumbnailUrl(sample.id) ?? null);
+  useEffect(() => {
+    if (url) return;
+    let alive = true;
+    void thumbnailUrl(sample.id).then((u) => alive && setUrl(u));
+    return () => {
+      alive = false;
+    };
+  }, [sample.id, thumbnailUrl, url]);
+  return url ? (
+    <img src={url} alt={sample.name} className="review-thumb" />
+  ) : (
+    <span className="review-thumb thumb-placeholder" aria-hidden="true" />
+  );
+}
+
+export function ReviewPanel() {
+  const open = useLoupe((s) => s.reviewOpen);
+  const outOfFold = useLoupe((s) => s.outOfFold);
+  const busy = useLoupe((s) => s.reviewBusy);
+  const error = useLoupe((s) => s.reviewError);
+  const samples = useLoupe((s) => s.samples);
+  const labels = useLoupe((s) => s.labels);
+  const reviewed = useLoupe((s) => s.project?.settings.reviewedMislabels);
+  const duplicates = useLoupe((s) => s.duplicates);
+  const applySuggestion = useLoupe((s) => s.applySuggestion);
+  const keepSample = useLoupe((s) => s.keepSample);
+
+  const byId = useMemo(() => new Map(samples.map((s) => [s.id, s])), [samples]);
+  const candidates = useMemo(() => {
+    if (!outOfFold) return [];
+    const current = outOfFold.predictions.filter((p) => {
+      const sample = byId.get(p.sampleId);
+      return sample !== undefined && labelKey(sample.labelIds) === labelKey(p.labelIds);
+    });
+    return rankMislabels(
+      { labels: outOfFold.labels, predictions: current },
+      { ...(reviewed ? { reviewed } : {}), limit: TOP_N },
+    );
+  }, [outOfFold, byId, reviewed]);
+
+  if (!open) return null;
+  /** With the current labels: the group's labelled images do not all carry the same labels. */
+  const conflicting = (ids: readonly string[]): boolean =>
+    new Set(
+      ids.flatMap((id) => {
+        const labelIds = byId.get(id)?.labelIds ?? [];
+        return labelIds.length > 0 ? [labelKey(labelIds)] : [];
+      }),
+    ).size > 1;
+  const nameOf = (id: string): string => labels.find((l) => l.id === id)?.name ?? 'deleted label';
+
+  return (
+    <section className="panel review" aria-label="Review">
+      <h2>Review</h2>
+      {error && <p role="alert">{error}</p>}
+      <section aria-labelledby="review-mislabels" aria-busy={busy}>
+        <h3 id="review-mislabels">Probable mislabels</h3>
+        <p className="project-meta">
+          Each labelled image is predicted by a KNN that never saw it (5 folds); the images whose
+          prediction disagrees most with their label come first.
+          {busy && ' Updating…'}
+        </p>
+        {outOfFold && candidates.length === 0 && !busy && (
+          <p className="project-meta">No labelled image disagrees with its prediction.</p>
+        )}
+        <ul className="review-list">
+          {candidates.map((c) => {
+            const sample = byId.get(c.sampleId);
+            if (!sample) return null;
+            const given = nameOf(c.given);
+            const suggested = nameOf(c.suggested);
+            return (
+              <li
+                key={c.sampleId}
+                aria-label={`${sample.name}: labelled ${given}, predicted ${suggested}`}
+                className="review-item"
+              >
+                <ReviewThumb sample={sample} />
+                <span className="review-text">
+                  <span className="review-name">{sample.name}</span>
+                  <span>
+                    labelled {given} {pct(c.givenProbability)}, predicted {suggested}{' '}
+                    {pct(c.suggestedProbability)}
+                  </span>
+                </span>
+                <span className="review-actions">
+                  <button
+                    type="button"
+                    onClick={() => void applySuggestion(c.sampleId, c.given, c.suggested)}
+                  >
+                    Move to {suggested}
+                  </button>
+                  <button type="button" onClick={() => void keepSample(c.sampleId)}>
+                    Keep
+                  </button>
+                </span>
+              </li>
+            );
+          })}
+        </ul>
+      </section>
+      <section aria-labelledby="review-duplicates" aria-busy={busy}>
+        <h3 id="review-duplicates">Near-duplicates</h3>
+        <p className="project-meta">
+          Images whose embeddings are nearly identical (cosine similarity 0.95 or more), such as
+          re-encoded or resized copies. A group whose images carry different labels is a conflict.
+        </p>
+        {duplicates && duplicates.length === 0 && !busy && (
+          <p className="project-meta">No near-duplicates.</p>
+        )}
+        {(duplicates ?? []).slice(0, TOP_N).map((group) => (
+          <div key={group.sampleIds.join(',')} className="review-group">
+            <p className="review-group-head">
+              {group.sampleIds.length} images, similarity {group.similarity.toFixed(3)}
+              {conflicting(group.sampleIds) && (
+                <strong className="review-conflict"> · conflicting labels</strong>
+              )}
+            </p>
+            <ul className="review-list">
+              {group.sampleIds.map((id) => {
+                const sample = byId.get(id);
+                if (!sample) return null;
+                const labelNames = sample.labelIds.map(nameOf).join(', ') || 'unlabelled';
+                return (
+                  <li key={id} aria-label={`${sample.name}: ${labelNames}`} className="review-item">
+                    <ReviewThumb sample={sample} />
+                    <span className="review-text">
+                      <span className="review-name">{sample.name}</span>
+                      <span>{labelNames}</span>
+                    </span>
+                  </li>
+                );
+              })}
+            </ul>
+          </div>
+        ))}
+      </section>
+    </section>
+  );
+}
