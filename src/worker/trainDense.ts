@@ -2,8 +2,8 @@
  * Training the open project's dense head (engine worker): a seeded stratified 80/20 split of the
  * labelled examples on their content order, augmented copies of the training part only, the
  * dense head trained with early stopping on the held-out part, the dense and a KNN head scored on
- * that part, and the model saved to IndexedDB and made the live one. Aborting leaves the
- * previously saved model untouched.
+ * that part, and the model saved to IndexedDB and made the live one, older versions beyond the
+ * previous one pruned. Aborting leaves the previously saved model untouched.
  */
 import { augmentationViews, NO_AUGMENTATION, type Augmentation } from '../core/backbone/augment';
 import { EVAL_SEED, holdoutSplit } from '../core/eval/split';
@@ -20,7 +20,7 @@ import {
 import { byPosition, withViews } from '../core/heads/trainingSet';
 import { newId } from '../core/ids';
 import type { LoupeDatabase } from '../core/storage/db';
-import { saveModel } from '../core/storage/models';
+import { pruneModels, saveModel } from '../core/storage/models';
 import {
   type DenseModelPayload,
   type DenseModelSummary,
@@ -38,6 +38,9 @@ export interface TrainDenseOptions {
   onEpoch: (log: EpochLog) => void;
   signal: AbortSignal;
 }
+
+/** Dense models kept per project and embedding key: the new one and the one before it. */
+export const KEEP_MODEL_VERSIONS = 2;
 
 /** sampleId -> sorted label ids: tells whether the data changed since training. */
 function snapshot(items: readonly LabelledEmbedding[]): Record<string, string[]> {
@@ -130,5 +133,7 @@ export async function trainDense(
     throw error;
   }
   heads.adoptDense(head, summary);
+  // A failed prune only leaves old versions behind: the new model is saved either way.
+  await pruneModels(db, heads.projectId, KEEP_MODEL_VERSIONS).catch(() => []);
   return summary;
 }
