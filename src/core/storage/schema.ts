@@ -13,6 +13,8 @@ export const DB_VERSION = 2;
 import type { AspectMode, ProjectKind } from '../kinds';
 import type { CustomBackboneSpec, PendingBackbone } from '../backbone/types';
 import type { HeadSettings } from '../heads/settings';
+import type { DenseConfig } from '../heads/denseModel';
+import type { Augmentation } from '../backbone/augment';
 
 export type { AspectMode, ProjectKind };
 
@@ -33,6 +35,12 @@ export interface ProjectSettings {
   heads?: HeadSettings;
   /** Split name per image for dataset exports (set by tools or archives; checked when read). */
   splits?: SplitSpec;
+  /** The head used for predictions, as last chosen (absent = KNN; checked when read). */
+  classifier?: 'knn' | 'dense';
+  /** Dense-head training settings the user changed (absent = defaults; checked when read). */
+  denseConfig?: Partial<DenseConfig>;
+  /** Augmented copies for training (absent = none; checked when read). */
+  augmentation?: Augmentation;
 }
 
 /** Split per image: `{ [sampleId]: splitName }` or `{ [splitName]: sampleIds[] }`. */
