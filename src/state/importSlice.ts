@@ -3,7 +3,7 @@ import type { ImportItem, ImportProgress } from '../core/dataset/importer';
 import { summariseImport, type RejectedFile } from '../core/dataset/importer';
 import type { SampleMeta, SampleSource } from '../core/storage/schema';
 import { labelsFromFolders, type PathedFile } from '../core/dataset/folders';
-import { screenFiles } from '../core/dataset/screen';
+import { screenFiles, SYSTEM_FILE_REASON } from '../core/dataset/screen';
 import { ensureLabels } from '../core/storage/labels';
 import type { SliceCreator } from './store';
 
@@ -108,8 +108,10 @@ export const createImportSlice: SliceCreator<ImportSlice> = (set, get, services)
             mergeDuplicateLabels: project.kind === 'multi-label',
           });
           report.rejected.unshift(...rejectedUpFront);
+          // System files (.DS_Store, Thumbs.db) are listed but are no error: such a notice fades.
+          const serious = report.rejected.some((r) => r.reason !== SYSTEM_FILE_REASON);
           get().pushNotice({
-            kind: report.rejected.length > 0 || report.error ? 'error' : 'info',
+            kind: serious || report.error ? 'error' : 'info',
             message: summariseImport(report),
             rejected: report.rejected,
           });
