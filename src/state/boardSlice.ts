@@ -31,7 +31,11 @@ export interface BoardSlice {
   moveSamples(ids: string[], labelId: string | null): Promise<void>;
   /** Multi-label: adds or removes one label on the samples, keeping their other labels. */
   tagSamples(ids: string[], labelId: string, on: boolean): Promise<void>;
-  setProjectKind(kind: ProjectRecord['kind']): Promise<void>;
+  /**
+   * Switches single- / multi-label. Refused (false, with an error notice giving the count) when
+   * switching to single-label while images carry several labels.
+   */
+  setProjectKind(kind: ProjectRecord['kind']): Promise<boolean>;
   deleteSamples(ids: string[]): Promise<void>;
   appendSamples(added: SampleMeta[]): void;
   /** The original image bytes of one sample (for the detail view); null when it is gone. */
@@ -42,6 +46,19 @@ export interface BoardSlice {
   selectMany(ids: readonly string[]): void;
   clearSelection(): void;
   setActiveLabel(id: string | null): void;
+}
+
+/** Number of images that carry more than one label. */
+export function countMultiLabelled(samples: readonly SampleMeta[]): number {
+  return samples.reduce((n, s) => (s.labelIds.length > 1 ? n + 1 : n), 0);
+}
+
+export function refusedSingleLabel(count: number): string {
+  const images = count === 1 ? '1 image carries' : `${count} images carry`;
+  return (
+    `Cannot switch to single-label: ${images} several labels. Give each of them one label ` +
+    '(remove the extra labels), then switch again.'
+  );
 }
 
 export const createBoardSlice: SliceCreator<BoardSlice> = (set, get, services) => {
@@ -158,9 +175,17 @@ export const createBoardSlice: SliceCreator<BoardSlice> = (set, get, services) =
       await touch();
     },
     async setProjectKind(kind) {
+      const several = countMultiLabelled(get().samples);
+      if (kind === 'single-label' && get().project?.kind !== kind && several > 0) {
+        // A single-label project whose images carry several labels would export archives that
+        // its import refuses: the switch waits until every image has at most one label.
+        get().pushNotice({ kind: 'error', message: refusedSingleLabel(several), rejected: [] });
+        return false;
+      }
       const project = await projectsRepo.updateProject(await services.db(), projectId(), { kind });
       set({ project });
       await get().openHeads();
+      return true;
     },
     async deleteSamples(ids) {
       await samplesRepo.deleteSamples(await services.db(), ids);

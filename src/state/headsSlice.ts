@@ -1,12 +1,13 @@
 /**
  * Heads slice: the classifier used for predictions (KNN or dense), the try image and its live
  * predictions, dense training with per-epoch logs, the saved model's summary and evaluation, and
- * the k-fold head comparison. Label changes reach the worker's KNN through `syncHeadsWithSamples`,
- * which the store subscribes to every change of the samples.
+ * the k-fold head comparison. The classifier choice and the dense-training settings are stored in
+ * the project's settings and restored when its heads open. Label changes reach the worker's KNN
+ * through `syncHeadsWithSamples`, which the store subscribes to every change of the samples.
  */
 import type { ProjectKind } from '../core/kinds';
 import type { DenseConfig } from '../core/heads/dense';
-import type { ProjectRecord, SampleMeta } from '../core/storage/schema';
+import type { ProjectRecord, ProjectSettings, SampleMeta } from '../core/storage/schema';
 import * as projectsRepo from '../core/storage/projects';
 import { augmentationViews, NO_AUGMENTATION, type Augmentation } from '../core/backbone/augment';
 import type {
@@ -17,7 +18,13 @@ import type {
   LabelChange,
   TryPredictions,
 } from '../worker/api';
-import { projectBackboneSpec, projectHeadSettings } from '../core/projectSettings';
+import {
+  projectAugmentation,
+  projectBackboneSpec,
+  projectClassifier,
+  projectDenseConfig,
+  projectHeadSettings,
+} from '../core/projectSettings';
 import type { SliceCreator } from './store';
 
 export type ClassifierChoice = 'knn' | 'dense';
@@ -113,6 +120,24 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
     set({ headsError: error instanceof Error ? error.message : String(error) });
 
   /**
+   * Stores the classifier choice and dense-training settings in the open project's settings (so
+   * they survive a reload and travel in its archive); read back by `openHeads`.
+   */
+  const storeChoices = async (
+    patch: Pick<ProjectSettings, 'classifier' | 'denseConfig' | 'augmentation'>,
+  ): Promise<void> => {
+    const project = get().project;
+    if (!project) return;
+    const settings = { ...project.settings, ...patch };
+    set({ project: { ...project, settings } });
+    try {
+      await projectsRepo.updateProject(await services.db(), project.id, { settings });
+    } catch (error) {
+      report(error);
+    }
+  };
+
+  /**
    * Computes the embeddings of the augmentation views that are not cached yet (in the worker, like
    * the originals; progress counts images over all views). Resolves false when cancelled.
    */
@@ -153,13 +178,26 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
     comparing: false,
     denseConfig: {},
     augmentation: { ...NO_AUGMENTATION },
-    setAugmentation: (patch) => set({ augmentation: { ...get().augmentation, ...patch } }),
-    setClassifier: (classifier) => set({ classifier }),
-    setDenseConfig: (patch) => set({ denseConfig: { ...get().denseConfig, ...patch } }),
+    setAugmentation(patch) {
+      const augmentation = { ...get().augmentation, ...patch };
+      set({ augmentation });
+      void storeChoices({ augmentation });
+    },
+    setClassifier(classifier) {
+      set({ classifier });
+      void storeChoices({ classifier });
+    },
+    setDenseConfig(patch) {
+      const denseConfig = { ...get().denseConfig, ...patch };
+      set({ denseConfig });
+      void storeChoices({ denseConfig });
+    },
 
     async openHeads() {
       const project = get().project;
-      if (!project || !services.engine) return;
+      if (!project) return;
+      set({ denseConfig: projectDenseConfig(project), augmentation: projectAugmentation(project) });
+      if (!services.engine) return;
       try {
         await get().engineReady();
         const spec = projectBackboneSpec(project);
@@ -176,7 +214,7 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
           headsReady: true,
           knnK: opened.k,
           modelSummary: opened.summary,
-          classifier: opened.summary ? get().classifier : 'knn',
+          classifier: opened.summary ? projectClassifier(get().project ?? project) : 'knn',
           headsError: null,
         });
       } catch (error) {
@@ -319,7 +357,8 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
           },
         });
         if (summary) {
-          set({ modelSummary: summary, classifier: 'dense' });
+          set({ modelSummary: summary });
+          get().setClassifier('dense');
           await get().refreshTry();
         }
       } catch (error) {

@@ -3,6 +3,7 @@ import type { ImportItem, ImportProgress } from '../core/dataset/importer';
 import { summariseImport, type RejectedFile } from '../core/dataset/importer';
 import type { SampleMeta, SampleSource } from '../core/storage/schema';
 import { labelsFromFolders, type PathedFile } from '../core/dataset/folders';
+import { screenFiles, SYSTEM_FILE_REASON } from '../core/dataset/screen';
 import { ensureLabels } from '../core/storage/labels';
 import type { SliceCreator } from './store';
 
@@ -78,6 +79,10 @@ export const createImportSlice: SliceCreator<ImportSlice> = (set, get, services)
       set({ importQueueLength: get().importQueueLength + 1 });
       const run = async (): Promise<void> => {
         controller = new AbortController();
+        // Progress callbacks cross the worker boundary on their own message port, so the last one
+        // can arrive after the import's result: once this run is over, late ones are ignored
+        // (otherwise a finished import would leave its bar on screen until the next one).
+        let running = true;
         const appender = chunkAppender((added) => get().appendSamples(added));
         set({
           importProgress: {
@@ -96,13 +101,17 @@ export const createImportSlice: SliceCreator<ImportSlice> = (set, get, services)
             items,
             source,
             signal: controller.signal,
-            onProgress: (p) => set({ importProgress: p }),
+            onProgress: (p) => {
+              if (running) set({ importProgress: p });
+            },
             onChunk: (added) => appender.push(added),
             mergeDuplicateLabels: project.kind === 'multi-label',
           });
           report.rejected.unshift(...rejectedUpFront);
+          // System files (.DS_Store, Thumbs.db) are listed but are no error: such a notice fades.
+          const serious = report.rejected.some((r) => r.reason !== SYSTEM_FILE_REASON);
           get().pushNotice({
-            kind: report.rejected.length > 0 || report.error ? 'error' : 'info',
+            kind: serious || report.error ? 'error' : 'info',
             message: summariseImport(report),
             rejected: report.rejected,
           });
@@ -118,6 +127,7 @@ export const createImportSlice: SliceCreator<ImportSlice> = (set, get, services)
           });
           if (get().project?.id === project.id) await get().reloadBoard();
         } finally {
+          running = false;
           appender.flush();
           controller = null;
           set({ importProgress: null, importQueueLength: get().importQueueLength - 1 });
@@ -128,10 +138,11 @@ export const createImportSlice: SliceCreator<ImportSlice> = (set, get, services)
       queue = next.catch(() => undefined);
       return next;
     },
-    async addFiles(files, target, source) {
-      if (files.length === 0) return;
+    async addFiles(dropped, target, source) {
+      if (dropped.length === 0) return;
       const project = get().project;
       if (!project) return;
+      const { files, rejected } = screenFiles(dropped);
       let items: ImportItem[];
       if (target.kind === 'board') {
         const labelled = labelsFromFolders(files);
@@ -153,7 +164,7 @@ export const createImportSlice: SliceCreator<ImportSlice> = (set, get, services)
           ...(f.path !== f.file.name ? { relativePath: f.path } : {}),
         }));
       }
-      await get().importFiles(items, source);
+      await get().importFiles(items, source, rejected);
     },
     cancelImport() {
       controller?.abort();

@@ -1,5 +1,16 @@
-/** Outcome notices: one per drop, listing each rejected file with its reason. */
+/**
+ * Outcome notices: one per drop, listing each rejected file with its reason. Errors stay until
+ * dismissed; info notices (clean imports, finished exports) fade out after a few seconds unless
+ * the pointer or focus is on them, so they do not pile up at the top of the board. The fade is a
+ * CSS animation that `prefers-reduced-motion` turns off (the notice then just goes).
+ */
+import { useEffect, useState } from 'react';
 import { useLoupe } from '../state/react';
+import type { Notice } from '../state/importSlice';
+
+/** How long an info notice stays, and the last part of it spent fading. */
+export const INFO_NOTICE_MS = 6000;
+const FADE_MS = 600;
 
 export function Notices() {
   const notices = useLoupe((s) => s.notices);
@@ -8,34 +19,62 @@ export function Notices() {
   return (
     <div className="notices">
       {notices.map((n) => (
-        <div
-          key={n.id}
-          className={`notice notice-${n.kind}`}
-          role={n.kind === 'error' ? 'alert' : 'status'}
-        >
-          <div className="notice-head">
-            <p>{n.message}</p>
-            <button
-              type="button"
-              className="icon-button"
-              aria-label="Dismiss notice"
-              onClick={() => dismiss(n.id)}
-            >
-              ×
-            </button>
-          </div>
-          {n.rejected.length > 0 && (
-            <ul aria-label="Rejected files" className="rejected-list">
-              {n.rejected.slice(0, 50).map((r, i) => (
-                <li key={`${r.name}-${i}`}>
-                  <strong>{r.name}</strong>: {r.reason}
-                </li>
-              ))}
-              {n.rejected.length > 50 && <li>… and {n.rejected.length - 50} more</li>}
-            </ul>
-          )}
-        </div>
+        <NoticeItem key={n.id} notice={n} dismiss={dismiss} />
       ))}
+    </div>
+  );
+}
+
+function NoticeItem({ notice: n, dismiss }: { notice: Notice; dismiss: (id: string) => void }) {
+  const [held, setHeld] = useState(false);
+  const [fading, setFading] = useState(false);
+  const fades = n.kind === 'info';
+  useEffect(() => {
+    if (!fades || held) return;
+    const fade = setTimeout(() => setFading(true), INFO_NOTICE_MS - FADE_MS);
+    const gone = setTimeout(() => dismiss(n.id), INFO_NOTICE_MS);
+    return () => {
+      clearTimeout(fade);
+      clearTimeout(gone);
+    };
+  }, [fades, held, dismiss, n.id]);
+  const hold = fades
+    ? () => {
+        setHeld(true);
+        setFading(false);
+      }
+    : undefined;
+  const release = fades ? () => setHeld(false) : undefined;
+  return (
+    <div
+      className={`notice notice-${n.kind}${fading ? ' notice-fading' : ''}`}
+      role={n.kind === 'error' ? 'alert' : 'status'}
+      onPointerEnter={hold}
+      onPointerLeave={release}
+      onFocus={hold}
+      onBlur={release}
+    >
+      <div className="notice-head">
+        <p>{n.message}</p>
+        <button
+          type="button"
+          className="icon-button"
+          aria-label="Dismiss notice"
+          onClick={() => dismiss(n.id)}
+        >
+          ×
+        </button>
+      </div>
+      {n.rejected.length > 0 && (
+        <ul aria-label="Rejected files" className="rejected-list">
+          {n.rejected.slice(0, 50).map((r, i) => (
+            <li key={`${r.name}-${i}`}>
+              <strong>{r.name}</strong>: {r.reason}
+            </li>
+          ))}
+          {n.rejected.length > 50 && <li>… and {n.rejected.length - 50} more</li>}
+        </ul>
+      )}
     </div>
   );
 }

@@ -1,10 +1,11 @@
-/** The project list: empty state, create, open, rename, duplicate, delete. */
+/** The project list: empty state, create, open, rename, duplicate, delete, storage status. */
 import { useEffect, useState } from 'react';
 import { useLoupe } from '../state/react';
 import type { ProjectSummary } from '../core/storage/projects';
 import { Dialog } from './Dialog';
 import { navigate } from './useHashRoute';
 import { ImportProject } from './ImportProject';
+import { StorageStatus } from './StorageStatus';
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -49,6 +50,7 @@ export function ProjectList() {
           <ProjectRow key={p.id} project={p} onRename={setRenaming} onDelete={setDeleting} />
         ))}
       </ul>
+      <StorageStatus />
       <RenameDialog project={renaming} onClose={() => setRenaming(null)} />
       <DeleteProjectDialog project={deleting} onClose={() => setDeleting(null)} />
     </main>

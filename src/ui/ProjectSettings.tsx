@@ -1,5 +1,6 @@
 /** Project settings: single- or multi-label, KNN neighbours, backbone, and this device's backend. */
 import { useLoupe } from '../state/react';
+import { countMultiLabelled } from '../state/boardSlice';
 import { projectHeadSettings } from '../core/projectSettings';
 import type { BackendName } from '../worker/api';
 import { BackboneSettings } from './BackboneSettings';
@@ -40,6 +41,7 @@ export function ProjectSettings() {
   const status = useLoupe((s) => s.engineStatus);
   const setHeadSettings = useLoupe((s) => s.setHeadSettings);
   const knnK = useLoupe((s) => s.knnK);
+  const multiLabelled = useLoupe((s) => countMultiLabelled(s.samples));
   if (!project) return null;
   const headSettings = projectHeadSettings(project);
   return (
@@ -55,6 +57,12 @@ export function ProjectSettings() {
           <option value="multi-label">Multi-label (several labels per image)</option>
         </select>
       </label>
+      {project.kind === 'multi-label' && multiLabelled > 0 && (
+        <p className="project-meta">
+          {multiLabelled === 1 ? '1 image carries' : `${multiLabelled} images carry`} several
+          labels: give each one label before switching to single-label.
+        </p>
+      )}
       <label>
         KNN neighbours (k)
         <select

@@ -6,7 +6,7 @@
  */
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
-import { createBackbone } from '../core/backbone/registry';
+import { backboneFor, pipelineBatchSize, timeForward } from './backboneCache';
 import {
   flipHorizontally,
   imageToPixels,
@@ -53,7 +53,6 @@ import type { OutOfFoldResult } from '../core/analysis/outOfFold';
 
 const db = lazyDatabase();
 const jobs = new JobRegistry();
-let loaded: { key: string; backbone: Backbone } | null = null;
 let computedThisSession = 0;
 let heads: ProjectHeads | null = null;
 let backendInfo: EngineStatus | null = null;
@@ -82,46 +81,6 @@ const preprocessor = new LazyWorker<Comlink.Remote<PreprocessWorkerApi>>(() => {
     },
   };
 });
-
-async function backboneFor(spec: BackboneSpec): Promise<Backbone> {
-  const key = `${spec.id}|${tf.getBackend()}`;
-  if (loaded?.key === key) return loaded.backbone;
-  loaded?.backbone.dispose();
-  loaded = null;
-  const backbone = createBackbone(spec);
-  await backbone.load();
-  loaded = { key, backbone };
-  return backbone;
-}
-
-/** Images/s of the backbone's forward pass on the active backend, on random input. */
-async function timeForward(spec: BackboneSpec, batch = 4, rounds = 2): Promise<number> {
-  const backbone = await backboneFor(spec);
-  const input = tf.randomUniform(
-    [batch, spec.inputSize, spec.inputSize, 3],
-    spec.inputRange[0],
-    spec.inputRange[1],
-  ) as tf.Tensor4D;
-  try {
-    const warm = backbone.embed(input);
-    await warm.data();
-    warm.dispose();
-    const t0 = performance.now();
-    for (let r = 0; r < rounds; r++) {
-      const out = backbone.embed(input);
-      await out.data();
-      out.dispose();
-    }
-    return (batch * rounds) / ((performance.now() - t0) / 1000);
-  } finally {
-    input.dispose();
-  }
-}
-
-/** Batch 8 on CPU-side backends (batching gains little without many threads), 16 on GPUs. */
-function pipelineBatchSize(): number {
-  return tf.getBackend() === 'wasm' || tf.getBackend() === 'cpu' ? 8 : 16;
-}
 
 /** One stored sample, decoded and preprocessed exactly as the pipeline does, as a tensor. */
 async function sampleInput(

@@ -3,7 +3,8 @@
  * labelled examples on their content order, augmented copies of the training part only, the
  * dense head trained with early stopping on the held-out part, the dense and a KNN head scored on
  * that part (with the held-out sample ids of each confusion cell), and the model saved to
- * IndexedDB and made the live one. Aborting leaves the previously saved model untouched.
+ * IndexedDB and made the live one, older versions beyond the previous one pruned. Aborting leaves
+ * the previously saved model untouched.
  */
 import { augmentationViews, NO_AUGMENTATION, type Augmentation } from '../core/backbone/augment';
 import { EVAL_SEED, holdoutSplit } from '../core/eval/split';
@@ -22,7 +23,7 @@ import { confusionCells } from '../core/analysis/confusionCells';
 import { byPosition, withViews } from '../core/heads/trainingSet';
 import { newId } from '../core/ids';
 import type { LoupeDatabase } from '../core/storage/db';
-import { saveModel } from '../core/storage/models';
+import { pruneModels, saveModel } from '../core/storage/models';
 import type {
   DenseModelPayload,
   DenseModelSummary,
@@ -40,6 +41,9 @@ export interface TrainDenseOptions {
   onEpoch: (log: EpochLog) => void;
   signal: AbortSignal;
 }
+
+/** Dense models kept per project and embedding key: the new one and the one before it. */
+export const KEEP_MODEL_VERSIONS = 2;
 
 /** sampleId -> sorted label ids: tells whether the data changed since training. */
 function snapshot(items: readonly LabelledEmbedding[]): Record<string, string[]> {
@@ -132,5 +136,7 @@ export async function trainDense(
     throw error;
   }
   heads.adoptDense(head, summary);
+  // A failed prune only leaves old versions behind: the new model is saved either way.
+  await pruneModels(db, heads.projectId, KEEP_MODEL_VERSIONS).catch(() => []);
   return summary;
 }

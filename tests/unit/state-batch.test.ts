@@ -50,6 +50,8 @@ function fakeEngine(labelIds: () => [string, string]): EngineClient {
     denseOnSample: unused,
     measureForward: unused,
     stats: unused,
+    outOfFoldPredictions: unused,
+    nearDuplicates: unused,
     async classifyImages({ files, head, signal, onChunk, onProgress }) {
       classifyCalls.push({ files, head, signal });
       const [a, b] = labelIds();

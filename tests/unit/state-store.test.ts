@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PathedFile } from '../../src/core/dataset/folders';
 import type { ImportReport } from '../../src/core/dataset/importer';
 import { importFiles } from '../../src/core/dataset/importer';
+import { SYSTEM_FILE_REASON } from '../../src/core/dataset/screen';
 import type { LoupeDatabase } from '../../src/core/storage/db';
 import { openLoupeDb } from '../../src/core/storage/db';
 import * as labelsRepo from '../../src/core/storage/labels';
@@ -325,7 +326,11 @@ describe('import slice', () => {
       ['loose.png', []],
     ]);
     expect(await labelsRepo.listLabels(db, id)).toHaveLength(2);
-    expect(state().notices.at(-1)).toMatchObject({ kind: 'info', message: 'Added 4 images.' });
+    expect(state().notices.at(-1)).toMatchObject({
+      kind: 'info',
+      message: 'Added 4 images. 1 file rejected.',
+      rejected: [{ name: 'flowers/.DS_Store', reason: SYSTEM_FILE_REASON }],
+    });
   });
 
   it('does nothing without files or without an open project', async () => {

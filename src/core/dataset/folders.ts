@@ -3,7 +3,8 @@
  *  - `root/sub/.../file`: label `sub` (one label per first-level sub-folder, created or reused by name);
  *  - `root/file` where root has no sub-folders: label `root`;
  *  - `root/file` where root has sub-folders, or a loose file: "Unlabelled images".
- * System files (.DS_Store, Thumbs.db, dot-files) are skipped silently.
+ * System files (.DS_Store, Thumbs.db, dot-files) get no label (`screenFiles` in screen.ts lists
+ * them as rejected before an import).
  */
 export interface PathedFile {
   file: File;

@@ -1,4 +1,8 @@
-/** Models aggregate: saved (trained) heads of a project, typed by `headType`, newest first. */
+/**
+ * Models aggregate: saved (trained) heads of a project, typed by `headType`, newest first, and
+ * pruning of old versions (every training adds a record; `pruneModels` keeps the newest few per
+ * head and embedding key).
+ */
 import type { LoupeDatabase } from './db';
 import type { DenseModelRecord, ModelRecord } from './schema';
 
@@ -28,4 +32,40 @@ export async function latestDenseModel(
 
 export async function deleteModel(db: LoupeDatabase, id: string): Promise<void> {
   await db.delete('models', id);
+}
+
+/**
+ * Which versions replace each other: the head type and the embedding key the head was trained on
+ * (read from `payload.summary.embeddingKey` when present), so switching backbones back and forth
+ * keeps each backbone's model.
+ */
+export function modelGroup(model: ModelRecord): string {
+  return `${model.headType}|${model.payload.summary.embeddingKey}`;
+}
+
+/**
+ * Deletes all but the newest `keep` models of each `modelGroup` of a project, in one transaction;
+ * returns the deleted ids. Other projects' models are untouched.
+ */
+export async function pruneModels(
+  db: LoupeDatabase,
+  projectId: string,
+  keep: number,
+): Promise<string[]> {
+  const tx = db.transaction('models', 'readwrite');
+  const models = await tx.store.index('byProject').getAll(projectId);
+  models.sort((a, b) => b.createdAt - a.createdAt);
+  const kept = new Map<string, number>();
+  const deleted: string[] = [];
+  for (const model of models) {
+    const group = modelGroup(model);
+    const n = kept.get(group) ?? 0;
+    if (n < Math.max(0, keep)) kept.set(group, n + 1);
+    else {
+      deleted.push(model.id);
+      void tx.store.delete(model.id);
+    }
+  }
+  await tx.done;
+  return deleted;
 }

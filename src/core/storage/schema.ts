@@ -14,6 +14,8 @@ import type { AspectMode, ProjectKind } from '../kinds';
 export const DB_NAME = 'loupe';
 export const DB_VERSION = 2;
 
+import type { DenseConfig } from '../heads/denseModel';
+import type { Augmentation } from '../backbone/augment';
 export type { AspectMode, ProjectKind };
 
 /**
@@ -35,6 +37,12 @@ export interface ProjectSettings {
   splits?: SplitSpec;
   /** Images kept in Review's probable mislabels: sampleId -> sorted label ids joined by "|". */
   reviewedMislabels?: Record<string, string>;
+  /** The head used for predictions, as last chosen (absent = KNN; checked when read). */
+  classifier?: 'knn' | 'dense';
+  /** Dense-head training settings the user changed (absent = defaults; checked when read). */
+  denseConfig?: Partial<DenseConfig>;
+  /** Augmented copies for training (absent = none; checked when read). */
+  augmentation?: Augmentation;
 }
 
 /** Split per image: `{ [sampleId]: splitName }` or `{ [splitName]: sampleIds[] }`. */

@@ -1,0 +1,51 @@
+/**
+ * The engine worker's loaded backbone: one at a time, loaded for the active backend and reused
+ * until another spec or backend asks for it; its forward-pass timing (the backend probe) and the
+ * batch size the pipeline uses on that backend.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { createBackbone } from '../core/backbone/registry';
+import type { Backbone, BackboneSpec } from '../core/backbone/types';
+
+let loaded: { key: string; backbone: Backbone } | null = null;
+
+/** The backbone for `spec` on the active backend, loaded once. */
+export async function backboneFor(spec: BackboneSpec): Promise<Backbone> {
+  const key = `${spec.id}|${tf.getBackend()}`;
+  if (loaded?.key === key) return loaded.backbone;
+  loaded?.backbone.dispose();
+  loaded = null;
+  const backbone = createBackbone(spec);
+  await backbone.load();
+  loaded = { key, backbone };
+  return backbone;
+}
+
+/** Images/s of the backbone's forward pass on the active backend, on random input. */
+export async function timeForward(spec: BackboneSpec, batch = 4, rounds = 2): Promise<number> {
+  const backbone = await backboneFor(spec);
+  const input = tf.randomUniform(
+    [batch, spec.inputSize, spec.inputSize, 3],
+    spec.inputRange[0],
+    spec.inputRange[1],
+  ) as tf.Tensor4D;
+  try {
+    const warm = backbone.embed(input);
+    await warm.data();
+    warm.dispose();
+    const t0 = performance.now();
+    for (let r = 0; r < rounds; r++) {
+      const out = backbone.embed(input);
+      await out.data();
+      out.dispose();
+    }
+    return (batch * rounds) / ((performance.now() - t0) / 1000);
+  } finally {
+    input.dispose();
+  }
+}
+
+/** Batch 8 on CPU-side backends (batching gains little without many threads), 16 on GPUs. */
+export function pipelineBatchSize(): number {
+  return tf.getBackend() === 'wasm' || tf.getBackend() === 'cpu' ? 8 : 16;
+}
