@@ -81,11 +81,11 @@ describe('heads slice: opening', () => {
           denseUnknownBelow: 0.4,
           flipTta: true,
         },
+        classifier: 'dense',
       },
     });
     const summary = modelSummary({ labels: ['x'] });
     engine.impl.openHeads = () => Promise.resolve({ examples: 3, k: 7, summary });
-    store.setState({ classifier: 'dense' });
 
     await openReady(project.id);
     expect(engine.calls.openHeads).toStrictEqual([
@@ -107,7 +107,7 @@ describe('heads slice: opening', () => {
     ]);
     expect(state().knnK).toBe(7);
     expect(state().modelSummary).toEqual(summary);
-    // A saved model keeps the chosen classifier.
+    // With a saved model, the project's stored classifier choice applies.
     expect(state().classifier).toBe('dense');
     expect(state().headsError).toBeNull();
   });
