@@ -5,11 +5,11 @@
  * the `Near-duplicates` region (groups of nearly identical images, label conflicts flagged). An image
  * whose labels changed since the predictions were computed is left out until they are recomputed.
  */
-import { useEffect, useMemo, useState } from 'react';
+import { useMemo } from 'react';
 import { labelKey, rankMislabels } from '../core/analysis/mislabels';
 import type { SampleMeta } from '../core/storage/schema';
 import { useLoupe } from '../state/react';
-import { cachedThumbnailUrl } from '../state/thumbnails';
+import { useThumbnailUrl } from './useThumbnailUrl';
 
 /** Images listed in `Probable mislabels`. */
 const TOP_N = 20;
@@ -26,16 +26,7 @@ export function ReviewButton() {
 }
 
 function ReviewThumb({ sample }: { sample: SampleMeta }) {
-  const thumbnailUrl = useLoupe((s) => s.thumbnailUrl);
-  const [url, setUrl] = useState(() => cachedThumbnailUrl(sample.id) ?? null);
-  useEffect(() => {
-    if (url) return;
-    let alive = true;
-    void thumbnailUrl(sample.id).then((u) => alive && setUrl(u));
-    return () => {
-      alive = false;
-    };
-  }, [sample.id, thumbnailUrl, url]);
+  const url = useThumbnailUrl(sample.id);
   return url ? (
     <img src={url} alt={sample.name} className="review-thumb" />
   ) : (

@@ -3,11 +3,11 @@
  * with thousands of images scrolls smoothly. Click selects, Ctrl/Cmd-click toggles, Shift-click
  * extends the selection.
  */
-import { memo, useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { memo, useLayoutEffect, useRef, useState } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { SampleMeta } from '../core/storage/schema';
 import { useLoupe } from '../state/react';
-import { cachedThumbnailUrl } from '../state/thumbnails';
+import { useThumbnailUrl } from './useThumbnailUrl';
 
 const GAP = 6;
 
@@ -79,17 +79,7 @@ const Thumbnail = memo(function Thumbnail(props: {
   const { sample, size, getOrderedIds } = props;
   const selected = useLoupe((s) => s.selection.has(sample.id));
   const select = useLoupe((s) => s.select);
-  const thumbnailUrl = useLoupe((s) => s.thumbnailUrl);
-  const [url, setUrl] = useState(() => cachedThumbnailUrl(sample.id) ?? null);
-
-  useEffect(() => {
-    if (url) return;
-    let alive = true;
-    void thumbnailUrl(sample.id).then((u) => alive && setUrl(u));
-    return () => {
-      alive = false;
-    };
-  }, [sample.id, thumbnailUrl, url]);
+  const url = useThumbnailUrl(sample.id);
 
   return (
     <div
