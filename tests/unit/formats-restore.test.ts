@@ -3,15 +3,8 @@
  * clear ArchiveError, and no writes (zip-level safety: formats-zip; saved models:
  * formats-restoreModels).
  */
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  exportProjectArchive,
-  migrateArchive,
-  readProjectArchive,
-  type ArchiveDocuments,
-} from '../../src/core/formats';
-import type { LoupeDatabase } from '../../src/core/storage/db';
-import { openLoupeDb } from '../../src/core/storage/db';
+import { describe, expect, it } from 'vitest';
+import { migrateArchive, readProjectArchive, type ArchiveDocuments } from '../../src/core/formats';
 import * as projectsRepo from '../../src/core/storage/projects';
 import { makePng } from '../fixtures/images';
 import { countByProject } from '../fixtures/records';
@@ -21,7 +14,6 @@ import {
   manifestBytes,
   readJson,
   readText,
-  rewrite,
   samplesOf,
   seedProject,
   setProject,
@@ -31,30 +23,13 @@ import {
   writeJson,
   writeText,
   zipFiles,
-  type ArchiveFiles,
-  type SeededProject,
+  seededArchiveSuite,
 } from '../fixtures/formats';
 
-let db: LoupeDatabase;
-/** A valid archive of the seeded project, built once (each test's database is fresh). */
-let good: Blob;
-let seeded: SeededProject;
+const suite = seededArchiveSuite('formats-restore-source');
+const edit = suite.edit;
 
-beforeAll(async () => {
-  const source = await openLoupeDb({ name: 'formats-restore-source' });
-  seeded = await seedProject(source);
-  good = await exportProjectArchive(source, seeded.project.id);
-  source.close();
-});
-
-beforeEach(async () => {
-  db = await openLoupeDb();
-  return () => db.close();
-});
-
-const edit = (fn: (files: ArchiveFiles) => void): Promise<Blob> => rewrite(good, fn);
-
-const modelPath = (): string => `models/${seeded.model.id}.json`;
+const modelPath = (): string => `models/${suite.seeded.model.id}.json`;
 const enc = new TextEncoder();
 
 describe('readProjectArchive accepts', () => {
@@ -97,7 +72,7 @@ describe('archive content safety', () => {
   });
 
   it('rejects a missing referenced image, thumbnail, embedding file or model blob', async () => {
-    const [s1, s2] = seeded.samples;
+    const [s1, s2] = suite.seeded.samples;
     await expectArchiveError(
       edit((files) => delete files[`images/${s1.id}.png`]),
       'missing-file',
@@ -112,7 +87,7 @@ describe('archive content safety', () => {
       'missing-file',
     );
     await expectArchiveError(
-      edit((files) => delete files[`models/${seeded.model.id}/0.bin`]),
+      edit((files) => delete files[`models/${suite.seeded.model.id}/0.bin`]),
       'missing-file',
     );
     await expectArchiveError(
@@ -174,9 +149,14 @@ describe('archive content safety', () => {
   });
 
   it('rejects oversized JSON entries', async () => {
-    await expectArchiveError(good, 'json-too-large', /samples\.json|project\.json|manifest\.json/, {
-      maxJsonBytes: 100,
-    });
+    await expectArchiveError(
+      suite.good,
+      'json-too-large',
+      /samples\.json|project\.json|manifest\.json/,
+      {
+        maxJsonBytes: 100,
+      },
+    );
     // The default cap (50 MB), on a stored entry whose ratio is fine.
     const big = new Uint8Array(51 * 1024 * 1024).fill(0x20);
     const zip = buildZip([
@@ -373,7 +353,7 @@ describe('archive content safety', () => {
   });
 
   it('re-checks image bytes against their SHA-256 and size, and refuses non-images', async () => {
-    const path = `images/${seeded.samples[0].id}.png`;
+    const path = `images/${suite.seeded.samples[0].id}.png`;
     await expectArchiveError(
       edit((files) => (files[path] = makePng(7, 4, 9))),
       'checksum-mismatch',
@@ -403,21 +383,21 @@ describe('archive content safety', () => {
       /not an image/,
     );
     await expectArchiveError(
-      edit((files) => (files[`thumbnails/${seeded.samples[0].id}.webp`] = html)),
+      edit((files) => (files[`thumbnails/${suite.seeded.samples[0].id}.webp`] = html)),
       'bad-image',
       /is not an image/,
     );
   });
 
   it('leaves every existing project untouched when an archive is rejected', async () => {
-    const mine = await seedProject(db, 'Mine');
-    const before = await countByProject(db, mine.project.id);
+    const mine = await seedProject(suite.db, 'Mine');
+    const before = await countByProject(suite.db, mine.project.id);
     await expectArchiveError(
       edit((files) => delete files['samples.json']),
       'missing-file',
     );
-    expect(await countByProject(db, mine.project.id)).toEqual(before);
-    expect((await projectsRepo.listProjects(db)).map((p) => p.name)).toEqual(['Mine']);
+    expect(await countByProject(suite.db, mine.project.id)).toEqual(before);
+    expect((await projectsRepo.listProjects(suite.db)).map((p) => p.name)).toEqual(['Mine']);
   });
 });
 
@@ -436,7 +416,9 @@ describe('migrations', () => {
     const restored = await readProjectArchive(v0);
     expect(restored.formatVersion).toBe(0);
     expect(restored.migrations).toEqual(['v0 -> v1: samples: one labelId -> labelIds[]']);
-    expect(restored.samples.map((s) => s.labelIds)).toEqual(seeded.samples.map((s) => s.labelIds));
+    expect(restored.samples.map((s) => s.labelIds)).toEqual(
+      suite.seeded.samples.map((s) => s.labelIds),
+    );
     expect(restored.samples.some((s) => 'labelId' in s)).toBe(false);
   });
 
@@ -486,7 +468,7 @@ describe('migrations', () => {
       'invalid-record',
       /needs a list "labelIds"/,
     );
-    expect(samplesOf(await unzipBlob(good))).toHaveLength(3);
+    expect(samplesOf(await unzipBlob(suite.good))).toHaveLength(3);
   });
 });
 

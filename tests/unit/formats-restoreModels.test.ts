@@ -2,41 +2,15 @@
  * Restoring saved models: tensors are checked, a dense model's payload is read typed with its ids
  * checked, and a model this Loupe cannot read is skipped with a warning.
  */
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { exportProjectArchive, readProjectArchive } from '../../src/core/formats';
-import type { LoupeDatabase } from '../../src/core/storage/db';
-import { openLoupeDb } from '../../src/core/storage/db';
+import { describe, expect, it } from 'vitest';
+import { readProjectArchive } from '../../src/core/formats';
 import { writeRestoredProject } from '../../src/core/storage/restoreProject';
-import {
-  expectArchiveError,
-  readJson,
-  rewrite,
-  seedProject,
-  writeJson,
-  type ArchiveFiles,
-  type SeededProject,
-} from '../fixtures/formats';
+import { expectArchiveError, readJson, writeJson, seededArchiveSuite } from '../fixtures/formats';
 import { countByProject } from '../fixtures/records';
 
-let db: LoupeDatabase;
-/** A valid archive of the seeded project, built once (each test's database is fresh). */
-let good: Blob;
-let seeded: SeededProject;
-
-beforeAll(async () => {
-  const source = await openLoupeDb({ name: 'formats-restoreModels-source' });
-  seeded = await seedProject(source);
-  good = await exportProjectArchive(source, seeded.project.id);
-  source.close();
-});
-
-beforeEach(async () => {
-  db = await openLoupeDb();
-  return () => db.close();
-});
-
-const edit = (fn: (files: ArchiveFiles) => void): Promise<Blob> => rewrite(good, fn);
-const modelPath = (): string => `models/${seeded.model.id}.json`;
+const suite = seededArchiveSuite('formats-restoreModels-source');
+const edit = suite.edit;
+const modelPath = (): string => `models/${suite.seeded.model.id}.json`;
 
 describe('model weights', () => {
   it('rejects model weights with a bad dtype, length or shape, and NaN/Inf weights', async () => {
@@ -81,7 +55,7 @@ describe('model weights', () => {
     for (const bad of [Number.NaN, Number.NEGATIVE_INFINITY]) {
       await expectArchiveError(
         edit((files) => {
-          const path = `models/${seeded.model.id}/0.bin`;
+          const path = `models/${suite.seeded.model.id}/0.bin`;
           const weights = new Float32Array((files[path] as Uint8Array).slice().buffer);
           weights[3] = bad;
           files[path] = new Uint8Array(weights.buffer);
@@ -114,18 +88,18 @@ describe('saved models', () => {
         const doc = readJson(files, modelPath()) as ModelDoc;
         writeJson(files, modelPath(), { ...doc, headType: 'knn-v9' });
         // Its payload is not decoded at all: even non-finite weights do not matter.
-        files[`models/${seeded.model.id}/0.bin`] = new Uint8Array(
+        files[`models/${suite.seeded.model.id}/0.bin`] = new Uint8Array(
           Float32Array.from([Number.NaN, 0, 0, 0, 0, 0, 0, 0]).buffer,
         );
       }),
     );
     expect(restored.models).toEqual([]);
     expect(restored.warnings).toEqual([
-      `Skipped the saved model "${seeded.model.id}": its head type "knn-v9" is not one this ` +
+      `Skipped the saved model "${suite.seeded.model.id}": its head type "knn-v9" is not one this ` +
         'Loupe knows (it may come from a newer Loupe).',
     ]);
-    const written = await writeRestoredProject(db, restored, { mode: 'new' });
-    expect(await countByProject(db, written.id)).toEqual({
+    const written = await writeRestoredProject(suite.db, restored, { mode: 'new' });
+    expect(await countByProject(suite.db, written.id)).toEqual({
       projects: 1,
       labels: 2,
       samples: 3,
@@ -139,21 +113,21 @@ describe('saved models', () => {
     const restored = await readProjectArchive(await setModel((m) => (m.payload.head.version = 99)));
     expect(restored.models).toEqual([]);
     expect(restored.warnings).toEqual([
-      `Skipped the saved model "${seeded.model.id}": its head format version 99 is newer than this Loupe reads.`,
+      `Skipped the saved model "${suite.seeded.model.id}": its head format version 99 is newer than this Loupe reads.`,
     ]);
   });
 
   it('reads a dense model’s payload typed, with its ids and unknown fields', async () => {
-    const restored = await readProjectArchive(good);
+    const restored = await readProjectArchive(suite.good);
     const [model] = restored.models;
-    const [roses, tulips] = seeded.labels;
+    const [roses, tulips] = suite.seeded.labels;
     expect(model?.headType).toBe('dense');
-    expect(model?.payload.summary.id).toBe(seeded.model.id);
+    expect(model?.payload.summary.id).toBe(suite.seeded.model.id);
     expect(model?.payload.head.labels).toEqual([roses.id, tulips.id]);
-    expect(model?.payload.summary.snapshot).toEqual(seeded.model.payload.summary.snapshot);
-    expect(model).toEqual({ ...seeded.model, payload: expect.anything() });
+    expect(model?.payload.summary.snapshot).toEqual(suite.seeded.model.payload.summary.snapshot);
+    expect(model).toEqual({ ...suite.seeded.model, payload: expect.anything() });
     expect({ ...model?.payload, summary: undefined, head: undefined }).toEqual({
-      ...seeded.model.payload,
+      ...suite.seeded.model.payload,
       summary: undefined,
       head: undefined,
     });

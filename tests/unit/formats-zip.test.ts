@@ -1,39 +1,17 @@
 /** Zip-level import safety: bombs, truncation, unsafe names, overlaps, damage, each a clear ArchiveError. */
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { exportProjectArchive } from '../../src/core/formats';
-import type { LoupeDatabase } from '../../src/core/storage/db';
-import { openLoupeDb } from '../../src/core/storage/db';
+import { describe, expect, it } from 'vitest';
 import { makePng } from '../fixtures/images';
 import {
   buildZip,
   expectArchiveError,
   manifestBytes,
-  rewrite,
-  seedProject,
   setSamples,
   unzipBlob,
-  type ArchiveFiles,
-  type SeededProject,
+  seededArchiveSuite,
 } from '../fixtures/formats';
 
-let db: LoupeDatabase;
-/** A valid archive of the seeded project, built once (each test's database is fresh). */
-let good: Blob;
-let seeded: SeededProject;
-
-beforeAll(async () => {
-  const source = await openLoupeDb({ name: 'formats-zip-source' });
-  seeded = await seedProject(source);
-  good = await exportProjectArchive(source, seeded.project.id);
-  source.close();
-});
-
-beforeEach(async () => {
-  db = await openLoupeDb();
-  return () => db.close();
-});
-
-const edit = (fn: (files: ArchiveFiles) => void): Promise<Blob> => rewrite(good, fn);
+const suite = seededArchiveSuite('formats-zip-source');
+const edit = suite.edit;
 const enc = new TextEncoder();
 
 describe('zip-level safety', () => {
@@ -48,9 +26,13 @@ describe('zip-level safety', () => {
   });
 
   it('rejects a truncated zip', async () => {
-    await expectArchiveError(good.slice(0, Math.floor(good.size / 2)), 'truncated', /incomplete/);
-    await expectArchiveError(good.slice(0, good.size - 10), 'truncated');
-    await expectArchiveError(good.slice(0, 10), 'truncated');
+    await expectArchiveError(
+      suite.good.slice(0, Math.floor(suite.good.size / 2)),
+      'truncated',
+      /incomplete/,
+    );
+    await expectArchiveError(suite.good.slice(0, suite.good.size - 10), 'truncated');
+    await expectArchiveError(suite.good.slice(0, 10), 'truncated');
   });
 
   it('rejects an entry with a zip-bomb compression ratio before inflating it', async () => {
@@ -70,8 +52,10 @@ describe('zip-level safety', () => {
   });
 
   it('rejects archives whose total uncompressed size is over the cap', async () => {
-    await expectArchiveError(good, 'too-large', /expand to more than/, { maxTotalBytes: 1000 });
-    await expectArchiveError(good, 'too-large', /limit/, { maxArchiveBytes: 100 });
+    await expectArchiveError(suite.good, 'too-large', /expand to more than/, {
+      maxTotalBytes: 1000,
+    });
+    await expectArchiveError(suite.good, 'too-large', /limit/, { maxArchiveBytes: 100 });
   });
 
   it('rejects overlapping entries', async () => {
@@ -117,9 +101,9 @@ describe('zip-level safety', () => {
   });
 
   it('rejects damaged data (checksum) and unsupported zips', async () => {
-    const bytes = new Uint8Array(await good.arrayBuffer());
-    const files = await unzipBlob(good);
-    const image = files[`images/${seeded.samples[0].id}.png`] as Uint8Array;
+    const bytes = new Uint8Array(await suite.good.arrayBuffer());
+    const files = await unzipBlob(suite.good);
+    const image = files[`images/${suite.seeded.samples[0].id}.png`] as Uint8Array;
     // Find the stored image in the raw archive and flip one byte of its pixel data.
     const at = Buffer.from(bytes).indexOf(Buffer.from(image.subarray(0, 64)));
     expect(at).toBeGreaterThan(0);
