@@ -1,6 +1,7 @@
 /**
- * Evaluation: held-out metrics of the saved model (dense and KNN scored on the same validation
- * images, which never trained them), a confusion matrix whose cells select their held-out images
+ * Evaluation: held-out metrics of the last training (dense and KNN fits scored on the same
+ * validation images, which never trained them; the saved dense model is then refit on every
+ * labelled image, and the panel says so), a confusion matrix whose cells select their held-out images
  * on the board, and an on-demand k-fold comparison.
  */
 import { useLoupe } from '../state/react';
@@ -39,7 +40,7 @@ export function EvaluationPanel() {
         <table className="metrics-summary">
           <caption>
             Held-out scores ({summary.evaluations[0]?.validationSize ?? 0} images never used for
-            training)
+            training{summary.refit ? ' the held-out fit' : ''})
           </caption>
           <thead>
             <tr>
@@ -64,6 +65,14 @@ export function EvaluationPanel() {
             ))}
           </tbody>
         </table>
+      )}
+      {summary?.refit && (
+        <p className="project-meta" role="note">
+          These metrics come from the held-out fit ({summary.evaluations[0]?.trainSize ?? 0}{' '}
+          images). The saved and exported dense model was then refit on all {summary.refit.images}{' '}
+          labelled images for {summary.refit.epochs} epochs (the count the held-out fit chose), so
+          it has no held-out score of its own.
+        </p>
       )}
       {evaluation && <PerClass evaluation={evaluation} nameOf={nameOf} />}
       {evaluation?.metrics.kind === 'single-label' && (

@@ -1,10 +1,12 @@
 /**
  * Training the open project's dense head (engine worker): a seeded stratified 80/20 split of the
  * labelled examples on their content order, augmented copies of the training part only, the
- * dense head trained with early stopping on the held-out part, the dense and a KNN head scored on
- * that part (with the held-out sample ids of each confusion cell), and the model saved to
- * IndexedDB and made the live one, older versions beyond the previous one pruned. Aborting leaves
- * the previously saved model untouched.
+ * dense head trained with early stopping on the held-out part, that held-out fit and a KNN head
+ * scored on that part (with the held-out sample ids of each confusion cell), then a fresh model
+ * refit on every labelled image (and its augmented copies) for the chosen number of epochs: the
+ * refit is what is saved to IndexedDB, made the live one and exported; its metrics are the
+ * held-out fit's. Older versions beyond the previous one are pruned. Aborting leaves the
+ * previously saved model untouched.
  */
 import { augmentationViews, NO_AUGMENTATION, type Augmentation } from '../core/backbone/augment';
 import { EVAL_SEED, holdoutSplit } from '../core/eval/split';
@@ -15,6 +17,7 @@ import {
   scoreHead,
   trainDenseHead,
   type DenseConfig,
+  type DenseHead,
   type EpochLog,
   type HeadScore,
   type LabelledEmbedding,
@@ -70,19 +73,11 @@ export async function trainDense(
   // Augmented copies of the training part only: a validation image never trains the scored model.
   const views = await loadViewEmbeddings(db, heads, augmentationViews(augmentation));
   const { config } = options;
-  const result = await trainDenseHead(withViews(train, views), {
-    kind,
-    labels: usedLabels,
-    config: { ...config, seed: config.seed ?? DENSE_DEFAULTS.seed },
-    ...(validation.length > 0 ? { validation } : {}),
-    onEpoch: options.onEpoch,
-    signal: options.signal,
-  });
-  if (result.status === 'aborted') return null;
-  const head = result.head;
-  const headLabels = [...head.labels];
+  const headLabels: string[] = [];
   const evaluations: HeadEvaluation[] = [];
-  if (validation.length > 0) {
+  /** Scores the held-out fit (and a KNN head on the same split) on the held-out part. */
+  const scoreHeldOut = async (searched: DenseHead): Promise<void> => {
+    headLabels.push(...searched.labels);
     const sizes = {
       labels: headLabels,
       validationSize: validation.length,
@@ -96,7 +91,7 @@ export async function trainDense(
         ? { cells: confusionCells(validation, score.predicted, headLabels) }
         : {}),
     });
-    evaluations.push(withCells(await scoreHead(head, validation, headLabels, kind), 'dense'));
+    evaluations.push(withCells(await scoreHead(searched, validation, headLabels, kind), 'dense'));
     const knn = KnnHead.build(train, {
       kind,
       labels: headLabels,
@@ -107,7 +102,23 @@ export async function trainDense(
     } finally {
       knn.dispose();
     }
-  }
+  };
+  const result = await trainDenseHead(withViews(train, views), {
+    kind,
+    labels: usedLabels,
+    config: { ...config, seed: config.seed ?? DENSE_DEFAULTS.seed },
+    ...(validation.length > 0
+      ? {
+          validation,
+          refitOn: { items: withViews(items, views), beforeRefit: scoreHeldOut },
+        }
+      : {}),
+    onEpoch: options.onEpoch,
+    signal: options.signal,
+  });
+  if (result.status === 'aborted') return null;
+  const head = result.head;
+  if (headLabels.length === 0) headLabels.push(...head.labels);
   const summary: DenseModelSummary = {
     id: newId(),
     createdAt: Date.now(),
@@ -121,6 +132,9 @@ export async function trainDense(
     backboneId: heads.backboneId,
     kind,
     augmentation: { flips: augmentation.flips, crops: augmentation.crops },
+    ...(validation.length > 0
+      ? { refit: { epochs: Math.max(1, head.bestEpoch), images: items.length } }
+      : {}),
   };
   const payload: DenseModelPayload = { summary, head: head.serialize() };
   try {

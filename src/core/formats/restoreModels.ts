@@ -192,6 +192,10 @@ function readDenseSummary(s: Fields): DenseModelSummary {
     if (typeof flips !== 'boolean') throw a.invalid('needs a true or false "flips"');
     summary.augmentation = { ...a.obj, flips, crops: a.count('crops') };
   }
+  if (s.has('refit')) {
+    const r = s.fields('refit');
+    summary.refit = { ...r.obj, epochs: r.count('epochs'), images: r.count('images') };
+  }
   return summary;
 }
 

@@ -10,7 +10,9 @@
  * - Validation: the explicit `validation` set, else a seeded stratified hold-out of
  *   `validationFraction` of the items. Without validation items there is no early stopping and the
  *   multi-label thresholds stay 0.5. With the hold-out and `refit` (default), a second run with the
- *   same seed trains on every item for the best epoch count (logged with `phase: 'refit'`).
+ *   same seed trains on every item for the best epoch count (logged with `phase: 'refit'`). With an
+ *   explicit `validation` set, `refitOn` does the same on the caller's items, after the caller has
+ *   seen (and scored) the search run's head.
  * - Abort (AbortSignal) is checked between batches; an aborted run disposes everything it built and
  *   returns `{ status: 'aborted', head: null }`, so the previous model stays the one in use.
  */
@@ -52,6 +54,17 @@ export interface TrainDenseOptions {
   config?: Partial<DenseConfig>;
   /** Explicit validation items; otherwise a seeded hold-out of the items. */
   validation?: readonly LabelledEmbedding[];
+  /**
+   * With `validation`: once the search run has chosen the epoch count, `beforeRefit` gets its head
+   * (to score it on the validation items; it is disposed afterwards), then a fresh model with the
+   * same seed trains on `items` (typically training + validation items and their augmented
+   * copies) for that many epochs and is the head returned. Multi-label thresholds come from the
+   * search run.
+   */
+  refitOn?: {
+    items: readonly LabelledEmbedding[];
+    beforeRefit?: (searched: DenseHead) => Promise<void>;
+  };
   onEpoch?: (log: EpochLog) => void;
   signal?: AbortSignal;
 }
@@ -352,21 +365,39 @@ export async function trainDenseHead(
     let finalModel = searched;
     let trainIds = train.map((item) => item.id);
     let validationIds = validation.map((item) => item.id);
-    if (config.refit && v && !options.validation) {
+    const refitItems = options.validation
+      ? options.refitOn && v
+        ? indexItems(options.refitOn.items, kind, labels).items
+        : null
+      : config.refit && v
+        ? [...train, ...validation]
+        : null;
+    if (refitItems) {
+      const beforeRefit = options.refitOn?.beforeRefit;
+      if (beforeRefit) {
+        const state = { thresholds, bestEpoch: first.bestEpoch, history: history.slice() };
+        const searchHead = new DenseHead({ kind, labels, dim, config, model: searched, state });
+        searched = null;
+        try {
+          await beforeRefit(searchHead);
+        } finally {
+          searchHead.dispose();
+        }
+        if (signal?.aborted) return { status: 'aborted', head: null, history };
+      }
       // Same seed and settings, all items, for the epoch count validation chose.
-      const all = [...train, ...validation];
-      const a = tensorsFor(all);
+      const a = tensorsFor(refitItems);
       const second = await fit({
         ...run,
-        data: { x: a.x, y: a.y, w: weightsFor(all), xVal: null, yVal: null },
+        data: { x: a.x, y: a.y, w: weightsFor(refitItems), xVal: null, yVal: null },
         epochs: Math.max(1, first.bestEpoch),
         phase: 'refit',
       });
       if (!second.model) return { status: 'aborted', head: null, history };
-      searched.dispose();
+      searched?.dispose();
       searched = null;
       finalModel = second.model;
-      trainIds = all.map((item) => item.id);
+      trainIds = refitItems.map((item) => item.id);
       validationIds = [];
     }
     searched = null;

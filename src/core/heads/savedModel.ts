@@ -40,6 +40,12 @@ export interface DenseModelSummary {
   kind: ProjectKind;
   /** Training-time augmentation; absent on models saved before it existed (= none). */
   augmentation?: Augmentation;
+  /**
+   * Present when the saved head is a refit: after the held-out fit chose `epochs` (and was scored
+   * for `evaluations`), a fresh model trained on all `images` labelled images for that many
+   * epochs. Absent: the saved head is the held-out fit itself (older models, or nothing held out).
+   */
+  refit?: { epochs: number; images: number };
 }
 
 export interface DenseModelPayload {
