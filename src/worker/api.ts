@@ -141,6 +141,8 @@ export interface EngineClient {
   evaluateVariants(call: {
     variants: EvalVariant[];
     trainPerClass?: number;
+    /** Dense settings over the defaults for the dense and ensemble variants. */
+    denseConfig?: Partial<DenseConfig>;
     signal?: AbortSignal;
   }): Promise<EvalRow[]>;
   /** The TF.js classifier export (zip). */

@@ -320,7 +320,7 @@ const api = {
 
   async evaluateVariants(
     jobId: string,
-    call: { variants: EvalVariant[]; trainPerClass?: number },
+    call: { variants: EvalVariant[]; trainPerClass?: number; denseConfig?: Partial<DenseConfig> },
   ): Promise<EvalRow[]> {
     const open = openHeads();
     return jobs.run(jobId, async (signal) =>
@@ -328,6 +328,7 @@ const api = {
         variants: call.variants,
         signal,
         ...(call.trainPerClass ? { trainPerClass: call.trainPerClass } : {}),
+        ...(call.denseConfig ? { denseConfig: call.denseConfig } : {}),
       }),
     );
   },

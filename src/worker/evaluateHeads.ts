@@ -4,14 +4,28 @@
  * on positions in the content-sorted list of labelled examples (not on random sample ids), so the
  * same images give the same numbers in any project. Augmented copies join the training folds only.
  */
-import { augmentationViews, NO_AUGMENTATION, type Augmentation } from '../core/backbone/augment';
-import { crossValidateHead, KnnHead, trainDenseHead, type LabelledEmbedding } from '../core/heads';
+import {
+  augmentationViews,
+  NO_AUGMENTATION,
+  type Augmentation,
+  type AugmentView,
+} from '../core/backbone/augment';
+import {
+  AveragedHeads,
+  crossValidateHead,
+  KnnHead,
+  trainDenseHead,
+  type DenseConfig,
+  type LabelledEmbedding,
+  type Predictor,
+} from '../core/heads';
 import { byPosition, firstPerClass, withViews } from '../core/heads/trainingSet';
 import type { ViewEmbeddings } from '../core/heads/trainingSet';
 import {
   augmentationSuffix,
   compareVariants,
   parseVariant,
+  usesTestTimeFlip,
   variantName,
   type CompareRow,
   type EvalRow,
@@ -29,8 +43,13 @@ export interface EvaluateOptions {
   folds?: number;
   /** Keep only this many training images per label in each fold (validation folds stay whole). */
   trainPerClass?: number;
+  /** Dense settings over the defaults, for the dense and ensemble variants (not logreg). */
+  denseConfig?: Partial<DenseConfig>;
   signal: AbortSignal;
 }
+
+/** The mirror-image view test-time flip averaging predicts on. */
+const FLIP_VIEW: AugmentView = { flip: true, crop: 0 };
 
 /**
  * Cross-validates head variants on the same seeded folds: KNN with the project's k (auto k is
@@ -59,10 +78,26 @@ export async function evaluateVariants(
     return views;
   };
   const rows: EvalRow[] = [];
+  let flipViews: Promise<ViewEmbeddings[]> | null = null;
   for (const variant of options.variants) {
     const { head, augmentation } = parseVariant(variant);
     const views = await viewsFor(augmentation);
+    let testViews: ((id: string) => Float32Array[]) | undefined;
+    if (usesTestTimeFlip(variant)) {
+      flipViews ??= loadViewEmbeddings(db, heads, [FLIP_VIEW], (id) => positionOf.get(id));
+      const mirrored = (await flipViews)[0]?.vectors ?? new Map<string, Float32Array>();
+      testViews = (id) => {
+        const v = mirrored.get(id);
+        return v ? [v] : [];
+      };
+    }
     const kPerFold: number[] = [];
+    const dense = async (train: LabelledEmbedding[], labels: string[], logreg: boolean) => {
+      const config = logreg ? { hiddenUnits: 0, dropout: 0 } : (options.denseConfig ?? {});
+      const r = await trainDenseHead(train, { kind, labels, config, signal: options.signal });
+      if (r.status === 'aborted') throw new Error('Evaluation cancelled.');
+      return r.head;
+    };
     const result = await crossValidateHead({
       items,
       kind,
@@ -70,19 +105,22 @@ export async function evaluateVariants(
       folds: options.folds ?? 5,
       seed: EVAL_SEED,
       signal: options.signal,
-      fit: async (fold: LabelledEmbedding[], labels: string[]) => {
+      ...(testViews ? { testViews } : {}),
+      fit: async (fold: LabelledEmbedding[], labels: string[]): Promise<Predictor> => {
         // Folds are already seeded shuffles: keeping the first N of each label is a random draw.
         const original = firstPerClass(fold, options.trainPerClass ?? null);
         const train = withViews(original, views);
-        if (head === 'knn') {
-          const k = await heads.kFor(original);
-          kPerFold.push(k);
-          return KnnHead.build(train, { kind, labels, config: heads.knnConfig(k) });
+        if (head === 'dense' || head === 'logreg') return dense(train, labels, head === 'logreg');
+        const k = await heads.kFor(original);
+        kPerFold.push(k);
+        const knn = KnnHead.build(train, { kind, labels, config: heads.knnConfig(k) });
+        if (head === 'knn') return knn;
+        try {
+          return new AveragedHeads([knn, await dense(train, labels, false)], labels, kind);
+        } catch (error) {
+          knn.dispose();
+          throw error;
         }
-        const config = head === 'logreg' ? { hiddenUnits: 0, dropout: 0 } : {};
-        const r = await trainDenseHead(train, { kind, labels, config, signal: options.signal });
-        if (r.status === 'aborted') throw new Error('Evaluation cancelled.');
-        return r.head;
       },
     });
     const pooled = result.pooled;

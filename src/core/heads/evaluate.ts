@@ -10,6 +10,7 @@ import { headlineScore } from '../eval/metrics';
 import type { Metrics } from '../eval/metrics';
 import { kFoldSplit } from '../eval/split';
 import type { Fold } from '../eval/split';
+import { averagePredictions, type Predictor } from './ensemble';
 import type { Head, Prediction } from './types';
 import type { ProjectKind } from '../kinds';
 
@@ -158,13 +159,38 @@ export interface CrossValidateHeadOptions {
   kind: ProjectKind;
   labels?: readonly string[];
   /** Builds or trains a head on the fold's training items only. */
-  fit: (train: LabelledEmbedding[], labels: string[], fold: number) => Promise<Head>;
+  fit: (train: LabelledEmbedding[], labels: string[], fold: number) => Promise<Predictor>;
+  /**
+   * Test-time views of a validation item (by id), e.g. its mirror image's embedding: the head's
+   * predictions for the item and its views are averaged. Items without views are predicted once.
+   */
+  testViews?: (id: string) => readonly Float32Array[];
   folds?: number;
   seed?: number;
   /** Reuse exact folds (e.g. from a previous comparison). */
   splits?: readonly Fold[];
   signal?: AbortSignal;
   onFold?: (result: FoldResult) => void;
+}
+
+/** `head`'s predictions for `items`, averaged with those for their test-time views if any. */
+async function predictWithViews(
+  head: Predictor,
+  items: readonly IndexedItem[],
+  labels: readonly string[],
+  options: Pick<CrossValidateHeadOptions, 'testViews' | 'kind'>,
+): Promise<Prediction[]> {
+  const plain = await head.predict(items.map((v) => v.embedding));
+  const viewsOf = options.testViews;
+  if (!viewsOf) return plain;
+  const views = items.map((item) => viewsOf(item.id));
+  const count = Math.max(0, ...views.map((v) => v.length));
+  const runs: Prediction[][] = [plain];
+  for (let j = 0; j < count; j++) {
+    // An item lacking view j repeats its own embedding, so it keeps its plain prediction's weight.
+    runs.push(await head.predict(items.map((item, i) => views[i]?.[j] ?? item.embedding)));
+  }
+  return averagePredictions(runs, labels, options.kind);
 }
 
 /**
@@ -188,7 +214,7 @@ export async function crossValidateHead(
       const head = await options.fit(train, labels.slice(), context.fold);
       return {
         async predict(validation) {
-          const predictions = await head.predict(validation.map((v) => v.embedding));
+          const predictions = await predictWithViews(head, validation, labels, options);
           const index = labelIndex(labels);
           return predictions.map((p) => predictedIndices(p, index));
         },

@@ -24,3 +24,4 @@ export function deserializeHead(serialized: SerializedHead): Head {
     ? KnnHead.deserialize(serialized)
     : DenseHead.deserialize(serialized);
 }
+export * from './ensemble';

@@ -1,15 +1,26 @@
 /**
- * Head variants as the evaluation tables name them: a head ('knn', 'dense' or the 'logreg'
- * reference), optionally trained with flipped copies and/or random crops ('dense+flip',
- * 'knn+crops', ...). Parsing, naming and the rows the cross-validation returns; no tensors.
+ * Head variants as the evaluation tables name them: a head ('knn', 'dense', the 'logreg'
+ * reference, or the 'ensemble' of KNN and dense), optionally trained with flipped copies and/or
+ * random crops ('dense+flip', 'knn+crops', ...), optionally predicting with test-time flip
+ * averaging ('dense+tta'). Parsing, naming and the rows the cross-validation returns; no tensors.
  */
 import { CROPS_PER_IMAGE, type Augmentation } from '../backbone/augment';
 
-export type VariantHead = 'knn' | 'dense' | 'logreg';
+export type VariantHead = 'knn' | 'dense' | 'logreg' | 'ensemble';
 
-/** A head, optionally trained with flips and/or `CROPS_PER_IMAGE` random crops. */
+type AugmentationSuffix = '' | '+flip' | '+crops' | '+flip+crops';
+
+/**
+ * A head, optionally trained with flips and/or `CROPS_PER_IMAGE` random crops, optionally scored
+ * on the average of its predictions for each image and its mirror image ('+tta', last).
+ */
 export type EvalVariant =
-  VariantHead | `${VariantHead}+flip` | `${VariantHead}+crops` | `${VariantHead}+flip+crops`;
+  `${VariantHead}${AugmentationSuffix}` | `${VariantHead}${AugmentationSuffix}+tta`;
+
+/** Whether the variant averages each prediction with the one for the mirrored image. */
+export function usesTestTimeFlip(variant: EvalVariant): boolean {
+  return variant.endsWith('+tta');
+}
 
 export function parseVariant(variant: EvalVariant): {
   head: VariantHead;
@@ -55,11 +66,14 @@ export function variantName(variant: EvalVariant, k: number | 'auto'): string {
         : `KNN (k=${k})`
       : head === 'dense'
         ? 'Dense (defaults)'
-        : 'Logistic regression (reference)';
+        : head === 'ensemble'
+          ? 'KNN and dense averaged'
+          : 'Logistic regression (reference)';
   return [
     base,
     ...(augmentation.flips ? ['flips'] : []),
     ...(augmentation.crops > 0 ? [`${augmentation.crops} crops`] : []),
+    ...(usesTestTimeFlip(variant) ? ['flip at test time'] : []),
   ].join(' + ');
 }
 
