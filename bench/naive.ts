@@ -1,9 +1,10 @@
 /**
- * Naive baseline for `npm run bench`: MobileNet v1 0.75 embeddings the way a first attempt would
+ * Naive baseline for `npm run bench`: backbone embeddings the way a first attempt would
  * compute them: on the main thread, tfjs's default backend (whatever `tf.ready()` picks), one image
  * at a time (fetch -> createImageBitmap -> fromPixels -> resize -> [-1, 1] -> predict -> data),
  * no worker, no batching. Same model and embedding as the app: global average pooling over
- * `conv_pw_13_relu`. `?n=32` images from photos.json; the result lands in `window.__naive`.
+ * `?layer=` (default `out_relu`) of `models/<?model=>/model.json` (default MobileNet v2 1.0).
+ * `?n=32` images from photos.json; the result lands in `window.__naive`.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -17,8 +18,10 @@ interface NaiveResult {
 }
 
 async function loadEmbeddingModel(): Promise<tf.LayersModel> {
-  const full = await tf.loadLayersModel('/models/mobilenet_v1_0.75_224/model.json');
-  const features = full.getLayer('conv_pw_13_relu').output as tf.SymbolicTensor;
+  const params = new URLSearchParams(location.search);
+  const folder = params.get('model') ?? 'mobilenet_v2_1.0_224';
+  const full = await tf.loadLayersModel(`/models/${folder}/model.json`);
+  const features = full.getLayer(params.get('layer') ?? 'out_relu').output as tf.SymbolicTensor;
   const pooled = tf.layers.globalAveragePooling2d({}).apply(features) as tf.SymbolicTensor;
   return tf.model({ inputs: full.inputs, outputs: pooled });
 }

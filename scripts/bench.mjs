@@ -12,7 +12,9 @@
 // itself breaks, or when the chosen backend or the naive baseline could not be measured.
 //
 // Usage: node scripts/bench.mjs [--n 500] [--backends wasm,webgl,cpu,webgpu] [--n-<backend> K]
-//                               [--naive-n 32] [--no-build] [--unsafe-webgpu]
+//                               [--naive-n 32] [--no-build] [--unsafe-webgpu] [--backbone v2|v1]
+//   --backbone: the built-in backbone the bench projects (and the naive page) embed with: v2 =
+//        MobileNet v2 1.0, the default for new projects; v1 = MobileNet v1 0.75;
 //   --n: photos for the chosen backend (and wasm); other backends default to SMALL_N below, since
 //        on a GPU-less machine they are 10-100x slower; --n-webgl 64 etc. override per backend.
 //   --no-build: reuse dist/ and .bench/naive-dist/ when they exist;
@@ -40,7 +42,6 @@ import { build, preview } from 'vite';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const FLOWERS = path.resolve(ROOT, '..', 'shared', 'datasets', 'flowers5-dev');
-const MODEL_DIR = path.join(ROOT, 'public', 'models', 'mobilenet_v1_0.75_224');
 const NAIVE_DIST = path.join(ROOT, '.bench', 'naive-dist');
 /** Headless Linux Chromium offers WebGPU only with this flag (--unsafe-webgpu adds it). */
 const WEBGPU_ARGS = ['--enable-unsafe-webgpu'];
@@ -48,18 +49,14 @@ const ALL_BACKENDS = ['wasm', 'webgl', 'cpu', 'webgpu'];
 /** Default photo counts for backends other than the chosen one (and wasm). */
 const SMALL_N = { webgl: 16, cpu: 8, webgpu: 8 };
 const AUTO_N = 10;
-/** The default backbone, as src/core/backbone/registry.ts `mobileNetV1Spec()` builds it. */
-const SPEC = {
-  kind: 'mobilenet-v1',
-  id: 'mobilenet_v1_0.75_224',
-  label: 'MobileNet v1 (width 0.75, 224 px)',
-  url: '/models/mobilenet_v1_0.75_224/model.json',
-  labelsUrl: '/models/mobilenet_v1_0.75_224/metadata.json',
-  embeddingLayer: 'conv_pw_13_relu',
-  inputSize: 224,
-  inputRange: [-1, 1],
-  embeddingSize: 768,
+/** Built-in backbones the bench can run (ids as src/core/backbone/specs.ts names them). */
+const BACKBONES = {
+  v2: { id: 'mobilenet_v2_1.0_224_quant', folder: 'mobilenet_v2_1.0_224', layer: 'out_relu' },
+  v1: { id: 'mobilenet_v1_0.75_224', folder: 'mobilenet_v1_0.75_224', layer: 'conv_pw_13_relu' },
 };
+/** The backbone of this run (`--backbone`), set by parseOptions. */
+let BACKBONE = BACKBONES.v2;
+const modelDir = () => path.join(ROOT, 'public', 'models', BACKBONE.folder);
 /** Aspect mode of the clean re-run: the import embeds with the default 'centre-crop'. */
 const CLEAN_ASPECT = 'squash';
 
@@ -85,6 +82,7 @@ function parseOptions() {
       'naive-n': { type: 'string', default: '32' },
       'no-build': { type: 'boolean', default: false },
       'unsafe-webgpu': { type: 'boolean', default: false },
+      backbone: { type: 'string', default: 'v2' },
       ...perBackend,
     },
   });
@@ -96,6 +94,10 @@ function parseOptions() {
   const backends = values.backends.split(',').filter(Boolean);
   const unknown = backends.filter((b) => !ALL_BACKENDS.includes(b));
   if (unknown.length > 0) throw new Error(`unknown backend(s): ${unknown.join(', ')}`);
+  if (!BACKBONES[values.backbone]) {
+    throw new Error(`--backbone must be one of ${Object.keys(BACKBONES).join(', ')}`);
+  }
+  BACKBONE = BACKBONES[values.backbone];
   const nOverride = {};
   for (const b of ALL_BACKENDS) {
     if (values[`n-${b}`] !== undefined) nOverride[b] = positive(values[`n-${b}`], `n-${b}`);
@@ -154,14 +156,14 @@ function photoTree(dir, photos) {
 }
 
 async function buildAll(options) {
-  if (!existsSync(path.join(MODEL_DIR, 'model.json'))) {
+  if (!existsSync(path.join(modelDir(), 'model.json'))) {
     log('weights missing: running scripts/models.mjs');
     const res = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'models.mjs')], {
       cwd: ROOT,
       stdio: ['ignore', 2, 2],
     });
-    if (res.status !== 0 || !existsSync(path.join(MODEL_DIR, 'model.json'))) {
-      throw new Error('MobileNet v1 weights are missing and `npm run models` did not fetch them');
+    if (res.status !== 0 || !existsSync(path.join(modelDir(), 'model.json'))) {
+      throw new Error(`${BACKBONE.folder} is missing and \`npm run models\` did not install it`);
     }
   }
   const haveApp = existsSync(path.join(ROOT, 'dist', 'index.html'));
@@ -325,6 +327,13 @@ async function newProject(page) {
   await name.fill('Bench');
   await name.press('Enter');
   await page.getByRole('toolbar', { name: 'Board actions' }).waitFor();
+  await page.evaluate(async (id) => {
+    const { store, builtinBackbone, backboneSpec } = window.__loupe;
+    if (backboneSpec()?.id === id) return;
+    const { aspectMode } = store.getState().project.settings;
+    await store.getState().setBackbone({ spec: builtinBackbone(id), aspectMode });
+    if (backboneSpec()?.id !== id) throw new Error(`could not switch the project to ${id}`);
+  }, BACKBONE.id);
   return page.evaluate(() => {
     const { store } = window.__loupe;
     const bench = window.__bench;
@@ -446,12 +455,12 @@ async function runBackend(env, backend, n) {
     log(`${backend}: ${n} photos embedded; clean pipeline run and raw forward pass`);
     const clean = await withTimeout(
       page.evaluate(
-        async ({ projectId, spec, aspectMode, n }) => {
-          const { store, services } = window.__loupe;
+        async ({ projectId, backboneId, aspectMode, n }) => {
+          const { services, backboneSpec } = window.__loupe;
           const { engine } = services;
-          const backboneId = store.getState().project.settings.backboneId;
-          if (backboneId !== spec.id)
-            throw new Error(`project backbone ${backboneId}, not ${spec.id}`);
+          const spec = backboneSpec();
+          if (spec?.id !== backboneId)
+            throw new Error(`project backbone ${spec?.id}, not ${backboneId}`);
           const before = await engine.stats();
           const startedAt = performance.now();
           const report = await engine.embedProject({
@@ -473,7 +482,7 @@ async function runBackend(env, backend, n) {
             tensorsLeaked: after.numTensors - before.numTensors,
           };
         },
-        { projectId, spec: SPEC, aspectMode: CLEAN_ASPECT, n },
+        { projectId, backboneId: BACKBONE.id, aspectMode: CLEAN_ASPECT, n },
       ),
       120_000 + n * 6_000,
       `${backend} clean run`,
@@ -526,7 +535,7 @@ async function runBackend(env, backend, n) {
 /** The naive baseline page: copies the model and `n` photos beside it, then reads its result. */
 async function runNaive(env, n) {
   const photos = listPhotos(n);
-  cpSync(MODEL_DIR, path.join(NAIVE_DIST, 'models', 'mobilenet_v1_0.75_224'), { recursive: true });
+  cpSync(modelDir(), path.join(NAIVE_DIST, 'models', BACKBONE.folder), { recursive: true });
   rmSync(path.join(NAIVE_DIST, 'photos'), { recursive: true, force: true });
   photoTree(path.join(NAIVE_DIST, 'photos'), photos);
   const urls = photos.map(({ cls, file }) => `/photos/flowers/${cls}/${file}`);
@@ -534,7 +543,8 @@ async function runNaive(env, n) {
   const { server, url } = await serve({ configFile: false, build: { outDir: NAIVE_DIST } });
   const session = await launchBrowser(env);
   try {
-    await session.page.goto(`${url}/naive.html?n=${n}`);
+    const model = `n=${n}&model=${BACKBONE.folder}&layer=${BACKBONE.layer}`;
+    await session.page.goto(`${url}/naive.html?${model}`);
     const handle = await session.page.waitForFunction(() => window.__naive, null, {
       timeout: 120_000 + n * 5_000,
     });
@@ -601,6 +611,7 @@ function summarise({ auto, backends, naive, environment }, started, loadAtStart)
   const pipelineVsRaw = finite(chosen.pipelineImgPerSec / chosen.rawForwardImgPerSec);
   const pipelineVsNaive = finite(chosen.pipelineImgPerSec / naive.imgPerSec);
   return {
+    backbone: BACKBONE.id,
     chosenBackend: auto.backend,
     pipelineImgPerSec: chosen.pipelineImgPerSec ?? null,
     rawForwardImgPerSec: chosen.rawForwardImgPerSec ?? null,

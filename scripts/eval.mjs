@@ -1,15 +1,20 @@
 #!/usr/bin/env node
 // `npm run eval`: the accuracy report of the README, measured through the real app. Serves the built
-// app, drops all of ../shared/datasets/flowers5-dev onto a new project in headless Chromium, waits
-// for every embedding and the augmentation views (horizontal flip, 2 seeded random resized crops),
-// then runs seeded 5-fold cross-validation in the engine worker on the same folds for: KNN
-// (default = automatic k, chosen inside each fold), dense head (defaults), each without
-// augmentation, with flips and with crops, and a logistic-regression probe; once on all training
-// images and once with 20 training images per class. Prints one JSON object (progress on stderr).
+// app and, for each backbone (default: MobileNet v2 1.0 and v1 0.75), drops all of
+// ../shared/datasets/flowers5-dev onto a new project in headless Chromium, waits for every
+// embedding and the augmentation views the rows need (horizontal flip, 2 seeded random resized
+// crops), then runs seeded 5-fold cross-validation in the engine worker on the same folds for:
+// KNN (automatic k, chosen inside each fold), the dense head (defaults), the logistic-regression
+// probe, the KNN + dense ensemble, each optionally trained with flips / crops and optionally with
+// test-time flip averaging ('+tta'); once on all training images and once with 20 training images
+// per class. Prints one JSON object on stdout and the side-by-side table on stderr (progress too).
 //
 // Usage: node scripts/eval.mjs [--no-build] [--per-class 20] [--variants knn,logreg,dense]
-//   --variants: a comma-separated subset of the rows (default all); only the augmentation views
-//   the chosen rows need are embedded.
+//                              [--backbones v2,v1] [--dense-config '{"hiddenUnits":0}']
+//   --variants: a comma-separated subset of the rows (default: the untrained-augmentation rows
+//     knn, logreg, dense, ensemble and their +tta); only the views the chosen rows need are embedded.
+//   --backbones: built-in backbone ids, or v1 / v2 for MobileNet v1 0.75 / v2 1.0.
+//   --dense-config: dense settings over the defaults for the dense and ensemble rows.
 // LOUPE_DIST=<folder> builds and serves there instead of dist/ (to keep working while it runs).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -19,7 +24,14 @@ import { openAppSession } from './chromium.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const FLOWERS = path.resolve(ROOT, '..', 'shared', 'datasets', 'flowers5-dev');
-const VARIANTS = ['knn', 'knn+flip', 'knn+crops', 'logreg', 'dense', 'dense+flip', 'dense+crops'];
+const HEADS = ['knn', 'logreg', 'dense', 'ensemble'];
+const VARIANTS = HEADS.flatMap((h) =>
+  ['', '+flip', '+crops'].flatMap((a) => [`${h}${a}`, `${h}${a}+tta`]),
+);
+const DEFAULT_VARIANTS = HEADS.flatMap((h) => [h, `${h}+tta`]);
+const ALIASES = { v1: 'mobilenet_v1_0.75_224', v2: 'mobilenet_v2_1.0_224_quant' };
+/** What a new project uses (src/core/backbone/specs.ts DEFAULT_BACKBONE_ID, the head after Train). */
+const DEFAULT_PIPELINE = { backbone: ALIASES.v2, variant: 'dense' };
 const VIEWS = [
   { flip: true, crop: 0 },
   { flip: false, crop: 1 },
@@ -30,7 +42,9 @@ const { values: args } = parseArgs({
   options: {
     'no-build': { type: 'boolean' },
     'per-class': { type: 'string', default: '20' },
-    variants: { type: 'string', default: VARIANTS.join(',') },
+    variants: { type: 'string', default: DEFAULT_VARIANTS.join(',') },
+    backbones: { type: 'string', default: 'v2,v1' },
+    'dense-config': { type: 'string' },
   },
 });
 const log = (...m) => console.error('[eval]', ...m);
@@ -40,10 +54,14 @@ if (unknown.length > 0) {
   console.error(`eval: unknown variant(s) ${unknown.join(', ')}; known: ${VARIANTS.join(', ')}`);
   process.exit(1);
 }
-// The augmentation views the chosen rows train on: flips for '+flip', both crops for '+crops'.
+// The views the chosen rows need: flips for '+flip' and '+tta', both crops for '+crops'.
 const views = VIEWS.filter((view) =>
-  variants.some((v) => (view.flip ? v.includes('+flip') : v.includes('+crops'))),
+  variants.some((v) =>
+    view.flip ? v.includes('+flip') || v.includes('+tta') : v.includes('+crops'),
+  ),
 );
+const backbones = args.backbones.split(',').map((b) => ALIASES[b.trim()] ?? b.trim());
+const denseConfig = args['dense-config'] ? JSON.parse(args['dense-config']) : undefined;
 
 if (!existsSync(FLOWERS)) {
   console.error(`eval needs ${FLOWERS} (the shared flowers5-dev dataset beside the checkout).`);
@@ -58,17 +76,33 @@ const session = await openAppSession({
 });
 const { baseUrl, context } = session;
 const started = Date.now();
-try {
-  const page = context.pages()[0] ?? (await context.newPage());
+const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)} s`;
+
+/** Imports flowers5-dev into a new project on `backboneId`, embeds it and its views. */
+async function loadDataset(page, backboneId) {
   await page.goto(`${baseUrl}/?debug=1#/`);
   await page.waitForFunction(() => 'store' in (window.__loupe ?? {}));
-  const projectId = await page.evaluate(() =>
-    window.__loupe.store.getState().createProject('flowers5 eval'),
+  const projectId = await page.evaluate(
+    (name) => window.__loupe.store.getState().createProject(name),
+    `flowers5 eval ${backboneId}`,
   );
   await page.goto(`${baseUrl}/?debug=1#/p/${projectId}`);
   await page.getByRole('toolbar', { name: 'Board actions' }).waitFor();
+  const chosen = await page.evaluate(async (id) => {
+    const { store, builtinBackbone, backboneSpec } = window.__loupe;
+    const spec = builtinBackbone(id);
+    if (!spec) return `unknown backbone ${id}`;
+    if (backboneSpec()?.id !== id) {
+      await store
+        .getState()
+        .setBackbone({ spec, aspectMode: store.getState().project.settings.aspectMode });
+    }
+    return backboneSpec()?.id ?? null;
+  }, backboneId);
+  if (chosen !== backboneId)
+    throw new Error(`could not switch the project to ${backboneId}: ${chosen}`);
 
-  log('dropping', FLOWERS);
+  log(backboneId, 'dropping', FLOWERS);
   const box = await page.getByRole('toolbar', { name: 'Board actions' }).boundingBox();
   const cdp = await context.newCDPSession(page);
   for (const type of ['dragEnter', 'dragOver', 'drop']) {
@@ -90,13 +124,10 @@ try {
       );
     },
     null,
-    { timeout: 1_800_000, polling: 2000 },
+    { timeout: 3_600_000, polling: 2000 },
   );
   const images = await page.evaluate(() => window.__loupe.store.getState().samples.length);
-  log(
-    `${images} images embedded after ${((Date.now() - started) / 1000).toFixed(0)} s; computing augmentation views`,
-  );
-
+  log(backboneId, `${images} images embedded after ${elapsed()}; computing views`);
   for (const view of views) {
     await page.evaluate(async (view) => {
       const { store, services, backboneSpec } = window.__loupe;
@@ -111,16 +142,13 @@ try {
         view,
       });
     }, view);
-    log(
-      `view ${JSON.stringify(view)} embedded after ${((Date.now() - started) / 1000).toFixed(0)} s`,
-    );
+    log(backboneId, `view ${JSON.stringify(view)} embedded after ${elapsed()}`);
   }
-  const backend = await page.evaluate(
-    () => window.__loupe.store.getState().engineStatus?.backend ?? null,
-  );
+  return images;
+}
 
-  // One call per variant, the quick setting first, so progress (and partial numbers) show on
-  // stderr while the dense variants train (each trains twice per fold: epoch search + refit).
+/** Cross-validates every chosen variant, the quick setting first (partial numbers show early). */
+async function evaluate(page, backboneId) {
   const perClass = Number(args['per-class']);
   const settings = [
     { key: `train${perClass}PerClass`, perClass },
@@ -132,31 +160,73 @@ try {
     for (const variant of variants) {
       const t0 = Date.now();
       const [row] = await page.evaluate(
-        ({ variant, perClass }) =>
+        ({ variant, perClass, denseConfig }) =>
           window.__loupe.services.engine.evaluateVariants({
             variants: [variant],
             trainPerClass: perClass,
+            ...(denseConfig ? { denseConfig } : {}),
           }),
-        { variant, perClass: setting.perClass },
+        { variant, perClass: setting.perClass, denseConfig },
       );
       results[setting.key][variant] = {
         accuracy: +row.accuracy.toFixed(4),
         macroF1: +row.macroF1.toFixed(4),
         std: +row.std.toFixed(4),
-        ...(variant.startsWith('knn') ? { kPerFold: row.kPerFold } : {}),
+        ...(row.kPerFold.length > 0 ? { kPerFold: row.kPerFold } : {}),
         seconds: Math.round((Date.now() - t0) / 1000),
       };
-      log(setting.key, variant, JSON.stringify(results[setting.key][variant]));
+      log(backboneId, setting.key, variant, JSON.stringify(results[setting.key][variant]));
     }
   }
+  return results;
+}
+
+/** Markdown: one row per variant, accuracy ± fold spread per backbone and setting. */
+function table(report) {
+  const ids = Object.keys(report);
+  const keys = Object.keys(report[ids[0]]?.results ?? {});
+  const head = ids.flatMap((id) => keys.map((k) => `${id} ${k}`));
+  const lines = [`| variant | ${head.join(' | ')} |`, `|---|${head.map(() => '---').join('|')}|`];
+  for (const variant of variants) {
+    const cells = ids.flatMap((id) =>
+      keys.map((k) => {
+        const r = report[id].results[k]?.[variant];
+        if (!r) return '';
+        const cell = `${r.accuracy.toFixed(3)} ± ${r.std.toFixed(3)}`;
+        const isDefault = id === DEFAULT_PIPELINE.backbone && variant === DEFAULT_PIPELINE.variant;
+        return isDefault ? `**${cell}** (default)` : cell;
+      }),
+    );
+    lines.push(`| ${variant} | ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+try {
+  const page = context.pages()[0] ?? (await context.newPage());
+  const report = {};
+  let backend = null;
+  for (const backboneId of backbones) {
+    const t0 = Date.now();
+    const images = await loadDataset(page, backboneId);
+    const embedSeconds = Math.round((Date.now() - t0) / 1000);
+    backend ??= await page.evaluate(
+      () => window.__loupe.store.getState().engineStatus?.backend ?? null,
+    );
+    report[backboneId] = { images, embedSeconds, results: await evaluate(page, backboneId) };
+  }
+  const markdown = table(report);
+  console.error(markdown);
   console.log(
     JSON.stringify(
       {
         dataset: 'flowers5-dev',
-        images,
         folds: 5,
         backend,
-        ...results,
+        ...(denseConfig ? { denseConfig } : {}),
+        defaultPipeline: DEFAULT_PIPELINE,
+        backbones: report,
+        table: markdown,
         seconds: Math.round((Date.now() - started) / 1000),
       },
       null,

@@ -7,8 +7,10 @@
 //      (storage.googleapis.com/tfjs-models/tfjs/mobilenet_v1_0.75_224), shards read from its
 //      manifest and size-checked, class names written from @tensorflow-models/mobilenet;
 //   3. nothing: a clear message and exit 0 (the app runs without weights, minus embeddings).
-// Also copies darknet_tiny_imagenet (custom-backbone test model) and any mobilenet_v2_* folder
-// from ../shared; `--download-v2[=alpha]` fetches the MobileNet v2 graph model from TF Hub.
+// Also copies every mobilenet_v2_* folder from ../shared (mobilenet_v2_1.0_224 is the default
+// backbone, a layers model; it has no download fallback) and darknet_tiny_imagenet (the
+// custom-backbone test model); `--download-v2[=alpha]` fetches the optional TF Hub MobileNet v2
+// graph model into mobilenet_v2_hub_<alpha>_224.
 // Each finished folder gets a `files.sha256` recording what was installed.
 //
 // Usage: node scripts/models.mjs [--download-v2[=1.0|0.75|0.5]] [--force] [--no-download]
@@ -290,6 +292,14 @@ async function mobilenetV2() {
       )
     : [];
   for (const name of shared) syncFromShared(name);
+  const layersV2 = 'mobilenet_v2_1.0_224';
+  if (!shared.includes(layersV2) && !existsSync(path.join(PUBLIC_MODELS, layersV2, RECORD))) {
+    log(
+      `${layersV2}: NOT installed: it is only copied from ${rel(SHARED_MODELS)}/${layersV2}.\n` +
+        `  New projects use it by default; without it they cannot embed (choose MobileNet v1 in\n` +
+        `  the project's Backbone settings, or put the folder there and rerun \`npm run models\`).`,
+    );
+  }
   if (!v2Arg) return;
   const hub = process.env.LOUPE_MOBILENET_V2_URL ?? V2_HUB[v2Alpha];
   if (!hub) {
@@ -297,7 +307,7 @@ async function mobilenetV2() {
     console.error(`models: --download-v2=${v2Alpha}: alpha must be one of ${Object.keys(V2_HUB)}`);
     return;
   }
-  const name = `mobilenet_v2_${v2Alpha}_224`;
+  const name = `mobilenet_v2_hub_${v2Alpha}_224`;
   const dest = path.join(PUBLIC_MODELS, name);
   if (!force && (shared.includes(name) || installedOk(dest, name))) {
     log(`${name}: already installed in ${rel(dest)}`);
@@ -311,7 +321,7 @@ async function mobilenetV2() {
   } catch (err) {
     log(
       `${name}: NOT installed: download failed: ${errText(err)}\n` +
-        `  MobileNet v2 is optional; the default MobileNet v1 backbone does not need it.\n` +
+        `  The TF Hub MobileNet v2 is optional; the bundled backbones do not need it.\n` +
         `  Fix: rerun \`npm run models -- --download-v2\` with internet access, or put a TF.js\n` +
         `  graph-model folder at ../shared/models/${name} (or public/models/${name}).`,
     );

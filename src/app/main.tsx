@@ -6,6 +6,7 @@ import { createDataClient, runImport } from '../worker/dataBridge';
 import { createEngineClient } from '../worker/engineBridge';
 import { createLoupeStore } from '../state/store';
 import { projectBackboneSpec } from '../core/projectSettings';
+import { getBuiltinSpec } from '../core/backbone/specs';
 import type { Services } from '../state/services';
 import { StoreContext } from '../state/react';
 import { App } from '../ui/App';
@@ -22,7 +23,8 @@ const services: Services = {
 
 const store = createLoupeStore(services, { persistPrefs: true });
 // Debug handle for benchmarks and diagnostics (`?debug=1`): the same store and services the UI
-// uses, and the open project's backbone spec (so scripts never repeat a spec object).
+// uses, the open project's backbone spec and the built-in specs by id (so scripts never repeat a
+// spec object).
 if (new URLSearchParams(window.location.search).has('debug')) {
   (window as unknown as { __loupe: unknown }).__loupe = {
     store,
@@ -31,6 +33,7 @@ if (new URLSearchParams(window.location.search).has('debug')) {
       const { project } = store.getState();
       return project ? projectBackboneSpec(project) : null;
     },
+    builtinBackbone: (id: string) => getBuiltinSpec(id) ?? null,
   };
 }
 registerHeaderServiceWorker();

@@ -6,7 +6,12 @@
  */
 import { useEffect, useState } from 'react';
 import { probeBackbone } from '../core/backbone/registry';
-import { darknetTinySpec, mobileNetV1Spec, mobileNetV2Spec } from '../core/backbone/specs';
+import {
+  darknetTinySpec,
+  mobileNetV1Spec,
+  mobileNetV2HubSpec,
+  mobileNetV2Spec,
+} from '../core/backbone/specs';
 import { customBackboneId } from '../core/backbone/layersBackbone';
 import { sameOriginProblem } from '../core/sameOrigin';
 import type { BackboneSpec } from '../core/backbone/types';
@@ -14,7 +19,12 @@ import type { AspectMode } from '../core/storage/schema';
 import { pendingBackbone, projectBackboneSpec } from '../core/projectSettings';
 import { useLoupe } from '../state/react';
 
-const CANDIDATES: BackboneSpec[] = [mobileNetV1Spec(), mobileNetV2Spec(), darknetTinySpec()];
+const CANDIDATES: BackboneSpec[] = [
+  mobileNetV2Spec(),
+  mobileNetV1Spec(),
+  mobileNetV2HubSpec(),
+  darknetTinySpec(),
+];
 
 export function BackboneSettings() {
   const project = useLoupe((s) => s.project);

@@ -95,7 +95,7 @@ describe('deploy: plain static host, sub-path', () => {
       .first()
       .textContent();
     expect(top).toMatch(/^(daisy|tulip)/);
-    expect(app.requests).toContain(`${PREFIX}models/mobilenet_v1_0.75_224/model.json`);
+    expect(app.requests).toContain(`${PREFIX}models/mobilenet_v2_1.0_224/model.json`);
     expect(app.requests.filter((p) => !p.startsWith(PREFIX))).toEqual([]);
 
     // The form refuses and explains before submitting.

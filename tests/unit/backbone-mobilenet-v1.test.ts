@@ -1,25 +1,32 @@
-// Real MobileNet v1 0.75 and Darknet tiny from ../shared/models, loaded through the app's own
-// loader code on the wasm backend. Skipped where ../shared is absent (a fresh clone).
+// Real MobileNet v1 0.75, MobileNet v2 1.0 (layers, uint8 weights) and Darknet tiny from
+// ../shared/models, loaded through the app's own loader code on the wasm backend. Skipped where ../shared is absent (a fresh clone).
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createBackbone,
   darknetTinySpec,
   mobileNetV1Spec,
+  mobileNetV2Spec,
   pixelsToTensor,
   type Backbone,
   type MobileNetV1Backbone,
 } from '../../src/core/backbone';
+import { parseLabelLines } from '../../src/core/backbone/layersModel';
 import { hasShared, nodeModelHandler, readLabels, sharedPath } from './helpers/nodeModel';
 import { nodeDrawToPixels } from './helpers/nodeImage';
 import { readPng } from './helpers/png';
 
 const V1_DIR = sharedPath('models', 'mobilenet_v1_0.75_224');
+const V2_DIR = sharedPath('models', 'mobilenet_v2_1.0_224');
 const DARKNET_DIR = sharedPath('models', 'darknet_tiny_imagenet');
 const COFFEE = sharedPath('images', 'coffee.png');
 const haveV1 =
   hasShared('models', 'mobilenet_v1_0.75_224', 'model.json') && hasShared('images', 'coffee.png');
+const haveV2 =
+  hasShared('models', 'mobilenet_v2_1.0_224', 'model.json') && hasShared('images', 'coffee.png');
 const haveDarknet = hasShared('models', 'darknet_tiny_imagenet', 'model.json');
 
 beforeAll(async () => {
@@ -31,6 +38,34 @@ beforeAll(async () => {
 function coffeeBatch(range: [number, number]): tf.Tensor4D {
   return pixelsToTensor([nodeDrawToPixels(readPng(COFFEE), 224, 'centre-crop')], range);
 }
+
+describe.skipIf(!haveV2)('MobileNet v2 1.0 layers model (real uint8 weights)', () => {
+  it('embeds 1280-d from out_relu and names ImageNet classes from its text labels', async () => {
+    const baseline = tf.memory().numTensors;
+    const labels = readFileSync(path.join(V2_DIR, 'imagenet_labels.txt'), 'utf8');
+    const backbone = createBackbone(mobileNetV2Spec(), {
+      source: nodeModelHandler(V2_DIR),
+      labels: parseLabelLines(labels),
+    }) as MobileNetV1Backbone;
+    try {
+      await backbone.load();
+      expect(backbone.embeddingSize).toBe(1280);
+      const batch = coffeeBatch(backbone.inputRange);
+      const e = backbone.embed(batch);
+      expect(e.shape).toEqual([1, 1280]);
+      const [top] = await backbone.classify(batch);
+      tf.dispose([batch, e]);
+      // Index 0 of its 1001 outputs is "background": the text file keeps it, so names line up.
+      expect(backbone.classNames()?.length).toBe(1001);
+      expect(top?.[0]?.className).toBe('espresso');
+      expect(top?.[0]?.probability).toBeGreaterThan(0.9);
+      expect(backbone.embeddingModel().outputs[0]?.shape).toEqual([null, 1280]);
+    } finally {
+      backbone.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(baseline);
+  });
+});
 
 describe.skipIf(!haveV1)('MobileNet v1 0.75 (real weights)', () => {
   let backbone: MobileNetV1Backbone;

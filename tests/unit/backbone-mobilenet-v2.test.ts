@@ -11,13 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BackboneWeightsMissingError,
   createBackbone,
-  mobileNetV2Spec,
+  mobileNetV2HubSpec,
   type MobileNetV2Spec,
 } from '../../src/core/backbone';
 import { REPO_ROOT, nodeModelHandler } from './helpers/nodeModel';
 
 let dir = '';
-const spec: MobileNetV2Spec = { ...mobileNetV2Spec(), id: 'v2-fixture', embeddingSize: 8 };
+const spec: MobileNetV2Spec = { ...mobileNetV2HubSpec(), id: 'v2-fixture', embeddingSize: 8 };
 
 beforeAll(async () => {
   await tf.setBackend('wasm');

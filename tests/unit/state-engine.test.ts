@@ -1,5 +1,9 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { darknetTinySpec, mobileNetV1Spec, mobileNetV2Spec } from '../../src/core/backbone/specs';
+import {
+  darknetTinySpec,
+  defaultBackboneSpec,
+  mobileNetV1Spec,
+} from '../../src/core/backbone/specs';
 import { embeddingKey } from '../../src/core/backbone/types';
 import { countEmbeddings, putEmbeddings } from '../../src/core/storage/embeddings';
 import type { LoupeDatabase } from '../../src/core/storage/db';
@@ -24,8 +28,10 @@ let engine: FakeEngine;
 let store: LoupeStore;
 
 const state = (): ReturnType<LoupeStore['getState']> => store.getState();
-const v1 = mobileNetV1Spec();
-const v1Key = embeddingKey(v1, 'centre-crop');
+/** A new project's backbone; `other` is the one switches go to. */
+const active = defaultBackboneSpec();
+const other = mobileNetV1Spec();
+const activeKey = embeddingKey(active, 'centre-crop');
 
 beforeEach(async () => {
   db = await openLoupeDb();
@@ -49,7 +55,7 @@ const gatedEmbedder = (gate: Promise<void>): EngineClient['embedProject'] =>
 describe('engine slice: embedding scheduler', () => {
   it('opens a project: picks the backend once, then embeds the missing samples', async () => {
     const { project, sampleIds } = await seedProject(db, { samples: [[], [], []] });
-    store.setState({ backendOverride: 'wasm', rememberedBackends: { [v1.id]: 'webgl' } });
+    store.setState({ backendOverride: 'wasm', rememberedBackends: { [active.id]: 'webgl' } });
     const batches: number[] = [];
     store.subscribe((s, prev) => {
       if (s.embeddedCount !== prev.embeddedCount) batches.push(s.embeddedCount);
@@ -58,16 +64,16 @@ describe('engine slice: embedding scheduler', () => {
     await openAndSettle(project.id);
 
     expect(engine.calls.init).toStrictEqual([
-      [{ spec: v1, override: 'wasm', remembered: 'webgl' }],
+      [{ spec: active, override: 'wasm', remembered: 'webgl' }],
     ]);
     expect(engine.calls.embedProject).toHaveLength(1);
     const call = engine.calls.embedProject[0]![0];
-    expect(call).toMatchObject({ projectId: project.id, spec: v1, aspectMode: 'centre-crop' });
+    expect(call).toMatchObject({ projectId: project.id, spec: active, aspectMode: 'centre-crop' });
     expect(call.view).toBeUndefined();
     // Each reported batch raised the count at once; it ends at the stored count.
     expect(batches).toEqual([1, 2, 3]);
     expect(state().embeddedCount).toBe(3);
-    expect(await countEmbeddings(db, project.id, v1Key)).toBe(sampleIds.length);
+    expect(await countEmbeddings(db, project.id, activeKey)).toBe(sampleIds.length);
     expect(state().computedThisSession).toBe(3);
     expect(state().embedProgress).toBeNull();
     expect(state().engineStatus).toEqual(engineStatus());
@@ -76,7 +82,7 @@ describe('engine slice: embedding scheduler', () => {
   it('sends neither override nor remembered backend when the prefs have none', async () => {
     const { project } = await seedProject(db, { samples: [[]] });
     await openAndSettle(project.id);
-    expect(engine.calls.init).toStrictEqual([[{ spec: v1 }]]);
+    expect(engine.calls.init).toStrictEqual([[{ spec: active }]]);
   });
 
   it('shows progress while embedding and clears it after', async () => {
@@ -102,7 +108,7 @@ describe('engine slice: embedding scheduler', () => {
     const { project, sampleIds } = await seedProject(db, { samples: [[], []] });
     await putEmbeddings(
       db,
-      sampleIds.map((id) => embedding(project.id, id, v1Key)),
+      sampleIds.map((id) => embedding(project.id, id, activeKey)),
     );
     await openAndSettle(project.id);
     expect(engine.calls.embedProject).toEqual([]);
@@ -126,7 +132,7 @@ describe('engine slice: embedding scheduler', () => {
 
     expect(engine.calls.embedProject).toHaveLength(2);
     expect(state().embeddedCount).toBe(4);
-    expect(await countEmbeddings(db, project.id, v1Key)).toBe(4);
+    expect(await countEmbeddings(db, project.id, activeKey)).toBe(4);
     // Nothing is left to do: asking again embeds nothing.
     await state().scheduleEmbedding();
     expect(engine.calls.embedProject).toHaveLength(2);
@@ -170,18 +176,18 @@ describe('engine slice: backend choice', () => {
     store.setState({ rememberedBackends: { other_backbone: 'wasm' } });
     const { project } = await seedProject(db);
     await openAndSettle(project.id);
-    expect(state().rememberedBackends).toEqual({ other_backbone: 'wasm', [v1.id]: 'webgpu' });
+    expect(state().rememberedBackends).toEqual({ other_backbone: 'wasm', [active.id]: 'webgpu' });
     expect(state().engineStatus?.backend).toBe('webgpu');
   });
 
   it('does not overwrite the remembered backend with a forced one', async () => {
     engine.impl.init = ({ override }) =>
       Promise.resolve(engineStatus({ backend: override ?? 'webgl', how: 'override' }));
-    store.setState({ backendOverride: 'cpu', rememberedBackends: { [v1.id]: 'webgl' } });
+    store.setState({ backendOverride: 'cpu', rememberedBackends: { [active.id]: 'webgl' } });
     const { project } = await seedProject(db);
     await openAndSettle(project.id);
     expect(state().engineStatus).toMatchObject({ backend: 'cpu', how: 'override' });
-    expect(state().rememberedBackends).toEqual({ [v1.id]: 'webgl' });
+    expect(state().rememberedBackends).toEqual({ [active.id]: 'webgl' });
   });
 
   it('setBackendOverride picks the backend again with the new choice', async () => {
@@ -192,12 +198,12 @@ describe('engine slice: backend choice', () => {
     await state().setBackendOverride('wasm');
     expect(state().backendOverride).toBe('wasm');
     expect(engine.calls.init.at(-1)).toStrictEqual([
-      { spec: v1, override: 'wasm', remembered: 'cpu' },
+      { spec: active, override: 'wasm', remembered: 'cpu' },
     ]);
 
     engine.impl.init = () => Promise.reject(new Error('wasm is unavailable'));
     await state().setBackendOverride('auto');
-    expect(engine.calls.init.at(-1)).toStrictEqual([{ spec: v1, remembered: 'cpu' }]);
+    expect(engine.calls.init.at(-1)).toStrictEqual([{ spec: active, remembered: 'cpu' }]);
     expect(state().engineError).toBe('wasm is unavailable');
   });
 
@@ -219,12 +225,12 @@ describe('engine slice: backend choice', () => {
 });
 
 describe('engine slice: backbone switch', () => {
-  /** A project whose two samples are embedded under the active (v1) backbone. */
+  /** A project whose two samples are embedded under the active (default) backbone. */
   async function embeddedProject(): Promise<{ projectId: string; sampleIds: string[] }> {
     const { project, sampleIds } = await seedProject(db, { samples: [[], []] });
     await putEmbeddings(
       db,
-      sampleIds.map((id) => embedding(project.id, id, v1Key)),
+      sampleIds.map((id) => embedding(project.id, id, activeKey)),
     );
     await openAndSettle(project.id);
     return { projectId: project.id, sampleIds };
@@ -234,7 +240,7 @@ describe('engine slice: backbone switch', () => {
     const { projectId } = await embeddedProject();
     const gate = deferred<void>();
     engine.impl.embedProject = gatedEmbedder(gate.promise);
-    const target = { spec: mobileNetV2Spec(), aspectMode: 'letterbox' as const };
+    const target = { spec: other, aspectMode: 'letterbox' as const };
     const v2Key = embeddingKey(target.spec, target.aspectMode);
 
     const switching = state().setBackbone(target);
@@ -242,7 +248,7 @@ describe('engine slice: backbone switch', () => {
     // While the new embeddings are computed, the old backbone stays active.
     const stored = await projectsRepo.getProject(db, projectId);
     expect(stored?.settings).toMatchObject({
-      backboneId: v1.id,
+      backboneId: active.id,
       aspectMode: 'centre-crop',
       pendingBackbone: target,
     });
@@ -269,7 +275,7 @@ describe('engine slice: backbone switch', () => {
       aspectMode: 'letterbox',
     });
     // The old embeddings are dropped; the count is the new set's.
-    expect(await countEmbeddings(db, projectId, v1Key)).toBe(0);
+    expect(await countEmbeddings(db, projectId, activeKey)).toBe(0);
     expect(await countEmbeddings(db, projectId, v2Key)).toBe(2);
     expect(state().embeddedCount).toBe(2);
   });
@@ -287,28 +293,28 @@ describe('engine slice: backbone switch', () => {
   it('keeps the old backbone while some image failed to embed', async () => {
     const { projectId, sampleIds } = await embeddedProject();
     engine.impl.embedProject = fakeEmbedder(db, { failing: [sampleIds[1]!] });
-    const target = { spec: mobileNetV2Spec(), aspectMode: 'centre-crop' as const };
+    const target = { spec: other, aspectMode: 'centre-crop' as const };
     const headsOpened = engine.calls.openHeads.length;
     await state().setBackbone(target);
     const stored = await projectsRepo.getProject(db, projectId);
-    expect(stored?.settings.backboneId).toBe(v1.id);
+    expect(stored?.settings.backboneId).toBe(active.id);
     expect(stored?.settings.pendingBackbone).toEqual(target);
-    expect(await countEmbeddings(db, projectId, v1Key)).toBe(2);
+    expect(await countEmbeddings(db, projectId, activeKey)).toBe(2);
     expect(engine.calls.openHeads).toHaveLength(headsOpened);
   });
 
   it('choosing the active backbone again cancels the pending switch', async () => {
     const { projectId } = await embeddedProject();
     engine.impl.embedProject = gatedEmbedder(new Promise(() => {}));
-    const switching = state().setBackbone({ spec: mobileNetV2Spec(), aspectMode: 'centre-crop' });
+    const switching = state().setBackbone({ spec: other, aspectMode: 'centre-crop' });
     await vi.waitFor(() => expect(engine.calls.embedProject).toHaveLength(1));
     const signal = engine.calls.embedProject[0]![0].signal;
 
-    await state().setBackbone({ spec: v1, aspectMode: 'centre-crop' });
+    await state().setBackbone({ spec: active, aspectMode: 'centre-crop' });
     expect(signal.aborted).toBe(true);
     await switching;
     const stored = await projectsRepo.getProject(db, projectId);
-    expect(stored?.settings.backboneId).toBe(v1.id);
+    expect(stored?.settings.backboneId).toBe(active.id);
     expect(stored?.settings.pendingBackbone).toBeUndefined();
     expect(state().project?.settings.pendingBackbone).toBeUndefined();
     expect(engine.calls.embedProject).toHaveLength(1);
@@ -328,7 +334,14 @@ describe('engine slice: base model', () => {
     const controller = new AbortController();
     expect(await state().baseModelSees(sampleIds[0]!, controller.signal)).toEqual(guesses);
     expect(engine.calls.classifySample).toStrictEqual([
-      [{ sampleId: sampleIds[0], spec: v1, aspectMode: 'centre-crop', signal: controller.signal }],
+      [
+        {
+          sampleId: sampleIds[0],
+          spec: active,
+          aspectMode: 'centre-crop',
+          signal: controller.signal,
+        },
+      ],
     ]);
   });
 });

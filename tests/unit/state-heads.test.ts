@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { mobileNetV1Spec } from '../../src/core/backbone/specs';
+import { defaultBackboneSpec } from '../../src/core/backbone/specs';
 import { DEFAULT_HEAD_SETTINGS } from '../../src/core/heads/settings';
 import type { LoupeDatabase } from '../../src/core/storage/db';
 import { openLoupeDb } from '../../src/core/storage/db';
@@ -30,7 +30,7 @@ let engine: FakeEngine;
 let store: LoupeStore;
 
 const state = (): ReturnType<LoupeStore['getState']> => store.getState();
-const v1 = mobileNetV1Spec();
+const active = defaultBackboneSpec();
 
 beforeEach(async () => {
   db = await openLoupeDb();
@@ -92,7 +92,7 @@ describe('heads slice: opening', () => {
       [
         {
           projectId: project.id,
-          spec: v1,
+          spec: active,
           aspectMode: 'centre-crop',
           kind: 'multi-label',
           settings: {

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { mobileNetV1Spec } from '../../src/core/backbone/specs';
+import { defaultBackboneSpec } from '../../src/core/backbone/specs';
 import type { LoupeDatabase } from '../../src/core/storage/db';
 import { openLoupeDb } from '../../src/core/storage/db';
 import * as projectsRepo from '../../src/core/storage/projects';
@@ -47,7 +47,7 @@ async function openProject(name = 'My birds: 2024 / test'): Promise<{
   };
 }
 
-const target = { spec: mobileNetV1Spec(), aspectMode: 'centre-crop' };
+const target = { spec: defaultBackboneSpec(), aspectMode: 'centre-crop' };
 
 describe('transfer slice: exports', () => {
   it('exports the TF.js model with the project target, name and labels', async () => {

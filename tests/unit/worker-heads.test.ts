@@ -13,7 +13,7 @@ import { createProject } from '../../src/core/storage/projects';
 import { insertSamples } from '../../src/core/storage/samples';
 import { DEFAULT_HEAD_SETTINGS } from '../../src/core/heads/settings';
 import { withViews } from '../../src/core/heads/trainingSet';
-import { parseVariant, variantName } from '../../src/core/heads/variants';
+import { parseVariant, usesTestTimeFlip, variantName } from '../../src/core/heads/variants';
 import { ProjectHeads } from '../../src/worker/headsService';
 import { trainDense } from '../../src/worker/trainDense';
 import { evaluateVariants } from '../../src/worker/evaluateHeads';
@@ -139,6 +139,34 @@ describe('augmentation in the heads service', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('saves a model refit on every labelled image and its copies, scored as the held-out fit', async () => {
+    const before = tf.memory().numTensors;
+    const projectHeads = await open();
+    const epochs: { epoch: number; phase?: string }[] = [];
+    const summary = await trainDense(db, projectHeads, {
+      labelOrder: ['a', 'b'],
+      config: { epochs: 6, patience: 0 },
+      augmentation: { flips: true, crops: 0 },
+      onEpoch: (log) => epochs.push(log),
+      signal: new AbortController().signal,
+    });
+    const [, options] = vi.mocked(heads.trainDenseHead).mock.calls[0]!;
+    const refitItems = options.refitOn?.items ?? [];
+    const originals = refitItems.filter((t) => !t.id.includes('~')).map((t) => t.id);
+    // Every labelled image (training and held-out parts) and a flip of each trained the saved model.
+    expect(new Set(originals)).toEqual(new Set(vectors.keys()));
+    expect(refitItems.filter((t) => t.id.endsWith(FLIP_SUFFIX)).length).toBe(40);
+    expect(summary?.refit).toEqual({ epochs: summary?.bestEpoch, images: 40 });
+    // The metrics are the held-out fit's: 32 trained it, 8 scored it.
+    const dense = summary?.evaluations.find((e) => e.head === 'dense');
+    expect([dense?.trainSize, dense?.validationSize]).toEqual([32, 8]);
+    const refitLogs = epochs.filter((e) => e.phase === 'refit');
+    expect(refitLogs.length).toBe(summary?.bestEpoch);
+    expect(epochs.indexOf(refitLogs[0]!)).toBe(6);
+    projectHeads.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('without augmentation, no copy reaches training', async () => {
     const projectHeads = await open();
     const summary = await train(projectHeads, { epochs: 3 });
@@ -216,6 +244,23 @@ describe('KNN settings and head variants', () => {
     projectHeads.dispose();
   });
 
+  it('scores the ensemble and test-time flips with no tensor left behind', async () => {
+    const h = await open();
+    const before = tf.memory().numTensors;
+    const rows = await evaluateVariants(db, h, {
+      variants: ['ensemble', 'knn+tta', 'dense+tta'],
+      denseConfig: { epochs: 3 },
+      signal: new AbortController().signal,
+    });
+    expect(rows.map((r) => r.variant)).toEqual(['ensemble', 'knn+tta', 'dense+tta']);
+    for (const row of rows) expect(row.accuracy).toBeGreaterThan(0.5);
+    // The ensemble chose k in every fold (its KNN half), plain dense did not.
+    expect(rows[0]!.kPerFold.length).toBe(5);
+    expect(rows[2]!.kPerFold.length).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
+    h.dispose();
+  });
+
   it('gives the same numbers for the same images in another project (ids play no part)', async () => {
     const other = (await createProject(db, 'same photos')).id;
     // The same embeddings and labels, inserted in another order under new random sample ids.
@@ -270,5 +315,11 @@ describe('KNN settings and head variants', () => {
       'Logistic regression (reference)',
     ]);
     expect(variantName('knn+flip+crops', 'auto')).toBe('KNN (auto k) + flips + 2 crops');
+    expect(parseVariant('ensemble+flip+tta')).toEqual({
+      head: 'ensemble',
+      augmentation: { flips: true, crops: 0 },
+    });
+    expect([usesTestTimeFlip('dense+tta'), usesTestTimeFlip('dense+flip')]).toEqual([true, false]);
+    expect(variantName('ensemble+tta', 5)).toBe('KNN and dense averaged + flip at test time');
   });
 });

@@ -220,6 +220,13 @@ export function parseLabels(json: unknown): string[] {
   return list as string[];
 }
 
+/** Class names from text with one name per line (trailing blank lines dropped). */
+export function parseLabelLines(text: string): string[] {
+  const lines = text.split(/\r?\n/);
+  while (lines.length > 0 && lines[lines.length - 1]?.trim() === '') lines.pop();
+  return lines.map((line) => line.trim());
+}
+
 /**
  * Fetches class names (same-origin only, see `modelUrl`); null when they cannot be had
  * (classification then shows "class i").
@@ -228,6 +235,7 @@ export async function fetchLabels(url: string): Promise<string[] | null> {
   try {
     const res = await sameOriginFetch(modelUrl(url));
     if (!res.ok) return null;
+    if (/\.txt([?#].*)?$/i.test(url)) return parseLabelLines(await res.text());
     return parseLabels(await res.json());
   } catch {
     return null;

@@ -1,12 +1,18 @@
 /**
- * Default backbone: MobileNet v1 (Keras-style TF.js layers model). Embedding = global average
- * pooling over `conv_pw_13_relu` (768-d at width 0.75); the model's own ImageNet head is kept for
- * `classify` ("base model sees: ..."), with class names from the model folder's metadata.json.
+ * Built-in Keras-style TF.js layers MobileNets with an ImageNet head: v1 0.75 (embedding = global
+ * average of `conv_pw_13_relu`, 768-d) and v2 1.0 (`out_relu`, 1280-d). The model's own ImageNet
+ * head is kept for `classify` ("base model sees: ..."), with class names from the spec's labels
+ * file (v1: the folder's metadata.json; v2: imagenet_labels.txt, one name per line).
  */
 import * as tf from '@tensorflow/tfjs';
 import { LayersBackbone } from './layersBackbone';
 import { FIX_MODELS_COMMAND, assertBatch, fetchLabels, topKClasses } from './layersModel';
-import type { BackboneOptions, ClassPrediction, MobileNetV1Spec } from './types';
+import type {
+  BackboneOptions,
+  ClassPrediction,
+  ImageNetLayersSpec,
+  MobileNetV1Spec,
+} from './types';
 
 /** `.../model.json` -> `.../metadata.json` (where the models script puts the class names). */
 export function labelsUrlNextTo(modelUrl: string): string {
@@ -17,7 +23,7 @@ export class MobileNetV1Backbone extends LayersBackbone {
   private labels: readonly string[] | null;
   private readonly labelsUrl: string | null;
 
-  constructor(spec: MobileNetV1Spec, options: BackboneOptions = {}) {
+  constructor(spec: MobileNetV1Spec | ImageNetLayersSpec, options: BackboneOptions = {}) {
     super(spec, options, 'MobileNet', FIX_MODELS_COMMAND);
     this.labels = options.labels ?? null;
     this.labelsUrl =
@@ -57,7 +63,7 @@ export class MobileNetV1Backbone extends LayersBackbone {
 }
 
 export function createMobileNetV1Backbone(
-  spec: MobileNetV1Spec,
+  spec: MobileNetV1Spec | ImageNetLayersSpec,
   options: BackboneOptions = {},
 ): MobileNetV1Backbone {
   return new MobileNetV1Backbone(spec, options);

@@ -14,6 +14,7 @@ import type { Backbone, BackboneOptions, BackboneSpec } from './types';
 export function createBackbone(spec: BackboneSpec, options: BackboneOptions = {}): Backbone {
   switch (spec.kind) {
     case 'mobilenet-v1':
+    case 'imagenet-layers':
       return createMobileNetV1Backbone(spec, options);
     case 'mobilenet-v2':
       return createMobileNetV2Backbone(spec, options);

@@ -1,11 +1,18 @@
 /**
- * Built-in backbone specs: plain JSON descriptors (default: MobileNet v1 0.75 @ 224, served
- * same-origin from models/... next to index.html). No TF.js here, so the page can list and choose
+ * Built-in backbone specs: plain JSON descriptors (default: MobileNet v2 1.0 @ 224 as a layers
+ * model; MobileNet v1 0.75 for older projects; the optional TF Hub MobileNet v2 graph model),
+ * served same-origin from models/... next to index.html. No TF.js here, so the page can list and choose
  * backbones without loading a model runtime; `registry.ts` turns a spec into a loaded backbone.
  * `modelUrl` is how every model URL is resolved and checked before a fetch.
  */
 import { resolveSameOrigin } from '../sameOrigin';
-import type { BackboneSpec, CustomBackboneSpec, MobileNetV1Spec, MobileNetV2Spec } from './types';
+import type {
+  BackboneSpec,
+  CustomBackboneSpec,
+  ImageNetLayersSpec,
+  MobileNetV1Spec,
+  MobileNetV2Spec,
+} from './types';
 
 /**
  * Where `npm run models` puts model folders (public/models), relative to the app's own location
@@ -18,6 +25,7 @@ const LEGACY_MODELS_BASE_URL = '/models/';
 const BUILTIN_MODEL_FOLDERS = [
   'mobilenet_v1_0.75_224',
   'mobilenet_v2_1.0_224',
+  'mobilenet_v2_hub_1.0_224',
   'darknet_tiny_imagenet',
 ] as const;
 
@@ -34,7 +42,8 @@ export function modelUrl(url: string): string {
   return resolveSameOrigin(legacy ? url.slice(1) : url);
 }
 
-export const DEFAULT_BACKBONE_ID = 'mobilenet_v1_0.75_224';
+/** New projects embed with this backbone (older projects keep the one they were made with). */
+export const DEFAULT_BACKBONE_ID = 'mobilenet_v2_1.0_224_quant';
 
 export function mobileNetV1Spec(base = MODELS_BASE_URL): MobileNetV1Spec {
   return {
@@ -50,13 +59,35 @@ export function mobileNetV1Spec(base = MODELS_BASE_URL): MobileNetV1Spec {
   };
 }
 
-/** Present only where `npm run models` found or downloaded it (`--download-v2`). */
-export function mobileNetV2Spec(base = MODELS_BASE_URL): MobileNetV2Spec {
+/**
+ * MobileNet v2 1.0 as a TF.js layers model (uint8-quantised weights of Google's
+ * quantisation-aware-trained model, activations in float), bundled from ../shared by
+ * `npm run models`. Embedding: global average of `out_relu` (1280-d).
+ */
+export function mobileNetV2Spec(base = MODELS_BASE_URL): ImageNetLayersSpec {
+  return {
+    kind: 'imagenet-layers',
+    id: 'mobilenet_v2_1.0_224_quant',
+    label: 'MobileNet v2 (width 1.0, 224 px)',
+    url: `${base}mobilenet_v2_1.0_224/model.json`,
+    labelsUrl: `${base}mobilenet_v2_1.0_224/imagenet_labels.txt`,
+    embeddingLayer: 'out_relu',
+    inputSize: 224,
+    inputRange: [-1, 1],
+    embeddingSize: 1280,
+  };
+}
+
+/**
+ * TF Hub's MobileNet v2 graph model through `@tensorflow-models/mobilenet`: optional, present only
+ * where `npm run models:v2` downloaded it (needs internet at build time).
+ */
+export function mobileNetV2HubSpec(base = MODELS_BASE_URL): MobileNetV2Spec {
   return {
     kind: 'mobilenet-v2',
     id: 'mobilenet_v2_1.0_224',
-    label: 'MobileNet v2 (width 1.0, 224 px)',
-    url: `${base}mobilenet_v2_1.0_224/model.json`,
+    label: 'MobileNet v2 (TF Hub graph model, width 1.0, 224 px)',
+    url: `${base}mobilenet_v2_hub_1.0_224/model.json`,
     alpha: 1.0,
     inputSize: 224,
     // TF Hub's MobileNet v2 classification graph models take [0, 1] input.
@@ -79,12 +110,16 @@ export function darknetTinySpec(base = MODELS_BASE_URL): CustomBackboneSpec {
   };
 }
 
-export const BUILTIN_BACKBONES: readonly BackboneSpec[] = [mobileNetV1Spec(), mobileNetV2Spec()];
+export const BUILTIN_BACKBONES: readonly BackboneSpec[] = [
+  mobileNetV2Spec(),
+  mobileNetV1Spec(),
+  mobileNetV2HubSpec(),
+];
 
 export function getBuiltinSpec(id: string): BackboneSpec | undefined {
   return BUILTIN_BACKBONES.find((s) => s.id === id);
 }
 
 export function defaultBackboneSpec(): BackboneSpec {
-  return mobileNetV1Spec();
+  return getBuiltinSpec(DEFAULT_BACKBONE_ID) ?? mobileNetV2Spec();
 }

@@ -47,7 +47,7 @@ export interface Backbone {
   dispose(): void;
 }
 
-export type BackboneKind = 'mobilenet-v1' | 'mobilenet-v2' | 'custom';
+export type BackboneKind = 'mobilenet-v1' | 'imagenet-layers' | 'mobilenet-v2' | 'custom';
 
 interface BackboneSpecBase {
   /** See `Backbone.id`. */
@@ -70,6 +70,15 @@ export interface MobileNetV1Spec extends BackboneSpecBase {
   labelsUrl?: string;
 }
 
+/**
+ * Any other Keras-style TF.js layers model with an ImageNet head, built in like v1 (MobileNet v2
+ * 1.0): same embedding-layer contract, class names from `labelsUrl` (JSON, or text with one name
+ * per line).
+ */
+export interface ImageNetLayersSpec extends Omit<MobileNetV1Spec, 'kind'> {
+  kind: 'imagenet-layers';
+}
+
 /** A TF Hub MobileNet v2 graph model run through `@tensorflow-models/mobilenet`. */
 export interface MobileNetV2Spec extends BackboneSpecBase {
   kind: 'mobilenet-v2';
@@ -83,7 +92,8 @@ export interface CustomBackboneSpec extends BackboneSpecBase {
 }
 
 /** JSON-able descriptor of a backbone: what project settings store and the worker receives. */
-export type BackboneSpec = MobileNetV1Spec | MobileNetV2Spec | CustomBackboneSpec;
+export type BackboneSpec =
+  MobileNetV1Spec | ImageNetLayersSpec | MobileNetV2Spec | CustomBackboneSpec;
 
 /** A backbone / aspect-mode switch in progress: its embeddings are computed before it takes over. */
 export interface PendingBackbone {

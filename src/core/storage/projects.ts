@@ -3,6 +3,7 @@
  * cascade (`deleteProjectContents`, shared with restoring an archive over a project).
  */
 import type { IDBPTransaction } from 'idb';
+import { DEFAULT_BACKBONE_ID } from '../backbone/specs';
 import { newId } from '../ids';
 import type { LoupeDatabase } from './db';
 import {
@@ -16,7 +17,7 @@ import {
 
 export const DEFAULT_SETTINGS: ProjectSettings = {
   aspectMode: 'centre-crop',
-  backboneId: 'mobilenet_v1_0.75_224',
+  backboneId: DEFAULT_BACKBONE_ID,
 };
 
 export interface ProjectSummary extends ProjectRecord {
