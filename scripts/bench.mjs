@@ -332,8 +332,12 @@ async function newProject(page) {
     if (backboneSpec()?.id === id) return;
     const { aspectMode } = store.getState().project.settings;
     await store.getState().setBackbone({ spec: builtinBackbone(id), aspectMode });
-    if (backboneSpec()?.id !== id) throw new Error(`could not switch the project to ${id}`);
   }, BACKBONE.id);
+  // With nothing to embed, the switch completes once the engine has loaded the new backbone.
+  await page.waitForFunction((id) => window.__loupe.backboneSpec()?.id === id, BACKBONE.id, {
+    timeout: 300_000,
+    polling: 500,
+  });
   return page.evaluate(() => {
     const { store } = window.__loupe;
     const bench = window.__bench;

@@ -100,20 +100,19 @@ async function loadDataset(page, backboneId) {
   );
   await page.goto(`${baseUrl}/?debug=1#/p/${projectId}`);
   await page.getByRole('toolbar', { name: 'Board actions' }).waitFor();
-  const chosen = await page.evaluate(async (id) => {
+  await page.evaluate(async (id) => {
     const { store, builtinBackbone, backboneSpec } = window.__loupe;
     const spec = builtinBackbone(id);
-    if (!spec) return `unknown backbone ${id}`;
-    if (backboneSpec()?.id !== id) {
-      await store
-        .getState()
-        .setBackbone({ spec, aspectMode: store.getState().project.settings.aspectMode });
-    }
-    return backboneSpec()?.id ?? null;
+    if (!spec) throw new Error(`unknown backbone ${id}`);
+    if (backboneSpec()?.id === id) return;
+    const { aspectMode } = store.getState().project.settings;
+    await store.getState().setBackbone({ spec, aspectMode });
   }, backboneId);
-  if (chosen !== backboneId)
-    throw new Error(`could not switch the project to ${backboneId}: ${chosen}`);
-
+  // With nothing to embed, the switch completes once the engine has loaded the new backbone.
+  await page.waitForFunction((id) => window.__loupe.backboneSpec()?.id === id, backboneId, {
+    timeout: 300_000,
+    polling: 500,
+  });
   log(backboneId, 'dropping', FLOWERS);
   const box = await page.getByRole('toolbar', { name: 'Board actions' }).boundingBox();
   const cdp = await context.newCDPSession(page);

@@ -107,7 +107,11 @@ export const createEngineSlice: SliceCreator<EngineSlice> = (set, get, services)
         set({ embeddedCount: await countEmbeddings(database, project.id, key) });
     };
     await refreshCount();
-    if (get().embeddedCount >= get().samples.length) return;
+    if (get().embeddedCount >= get().samples.length) {
+      // Nothing left to embed (e.g. an empty project): a pending switch is complete already.
+      if (pendingBackbone(project)) await promote(project, key);
+      return;
+    }
     await ensureEngine(spec);
     controller = new AbortController();
     try {

@@ -280,6 +280,17 @@ describe('engine slice: backbone switch', () => {
     expect(state().embeddedCount).toBe(2);
   });
 
+  it('switches an empty project at once, with nothing to embed', async () => {
+    const { project } = await seedProject(db, { samples: [] });
+    await openAndSettle(project.id);
+    await state().setBackbone({ spec: other, aspectMode: 'centre-crop' });
+    const stored = await projectsRepo.getProject(db, project.id);
+    expect(stored?.settings.backboneId).toBe(other.id);
+    expect(stored?.settings.pendingBackbone).toBeUndefined();
+    expect(state().project?.settings.backboneId).toBe(other.id);
+    expect(engine.calls.embedProject).toHaveLength(0);
+  });
+
   it('stores a custom backbone spec when switching to it', async () => {
     const { projectId } = await embeddedProject();
     const custom = darknetTinySpec();
