@@ -22,6 +22,7 @@ import { SelectionActions } from './SelectionActions';
 import { DeleteLabelDialog, MergeLabelDialog } from './LabelDialogs';
 import { BatchClassifyInputs, BatchPanel } from './BatchPanel';
 import { ReviewButton, ReviewPanel } from './Review';
+import { KeyboardShortcutsButton } from './KeyboardShortcuts';
 
 const EMPTY: SampleMeta[] = [];
 
@@ -137,6 +138,7 @@ export function BoardContent() {
         <ExportButton />
         <BatchClassifyInputs />
         <ReviewButton />
+        <KeyboardShortcutsButton />
         <ThumbSizeSlider />
         <SelectionActions orderedIds={orderedIds} />
       </div>

@@ -1,10 +1,14 @@
-/** One label (or the inbox): name, count, pickers, drop zone and its thumbnail grid. */
+/**
+ * One label (or the inbox): its number key (1-9, by board position), name, count, pickers, drop
+ * zone and its thumbnail grid.
+ */
 import { memo, useState } from 'react';
 import type { LabelRecord, SampleMeta } from '../core/storage/schema';
 import type { DropTarget } from '../state/importSlice';
 import { useLoupe } from '../state/react';
 import { filesFromInput } from './fileCollection';
 import { ThumbnailGrid } from './ThumbnailGrid';
+import { LABEL_KEYS } from './useLabelKeys';
 import { useFileDrop } from './useFileDrop';
 
 /** Memoised: an import chunk re-renders only the sections whose images changed. */
@@ -21,6 +25,7 @@ export const LabelSection = memo(function LabelSection(props: {
   const addFiles = useLoupe((s) => s.addFiles);
   const setActive = useLoupe((s) => s.setActiveLabel);
   const selectMany = useLoupe((s) => s.selectMany);
+  const position = useLoupe((s) => (label ? s.labels.findIndex((l) => l.id === label.id) : -1));
   const target: DropTarget = label ? { kind: 'label', labelId: label.id } : { kind: 'inbox' };
   const drop = useFileDrop((files) => void addFiles(files, target, 'drop'));
 
@@ -33,6 +38,15 @@ export const LabelSection = memo(function LabelSection(props: {
       {...drop.handlers}
     >
       <header className="label-head">
+        {position >= 0 && position < LABEL_KEYS && (
+          <kbd
+            className="label-key"
+            aria-hidden="true"
+            title={`Press ${position + 1} to move the focused image here`}
+          >
+            {position + 1}
+          </kbd>
+        )}
         {label ? (
           <LabelNameField label={label} />
         ) : (
