@@ -61,7 +61,9 @@ async function precache() {
 self.addEventListener('install', (event) => {
   // Only the very first version takes over by itself: later ones wait for the page's go-ahead.
   const first = !self.registration.active;
-  event.waitUntil(precache().then(() => (first ? self.skipWaiting() : undefined)));
+  // A failed install (e.g. storage quota) leaves no half-filled cache taking up the quota.
+  const failed = (error) => caches.delete(PRECACHE).then(() => Promise.reject(error));
+  event.waitUntil(precache().then(() => (first ? self.skipWaiting() : undefined), failed));
 });
 
 self.addEventListener('message', (event) => {
