@@ -82,8 +82,9 @@ export function registerServiceWorker(options: RegisterOptions): ServiceWorkerCo
       });
     })
     .catch((err: unknown) => {
+      // Refused registration (service workers blocked, private modes): as good as unavailable.
       console.warn('Loupe: no service worker, single-threaded and online only', err);
-      set({ state: container.controller ? 'ready' : 'failed' });
+      set({ state: container.controller ? 'ready' : 'unsupported' });
     });
 
   return {

@@ -8,9 +8,9 @@ import { createContext } from 'react';
 import type { EngineStatus } from '../worker/api';
 
 /**
- * `off`: not registered (development build); `unsupported`: no service workers here (or they
- * are blocked); `installing`: storing the app for offline use, not yet in control; `ready`: in
- * control, everything precached; `failed`: registration or install failed.
+ * `off`: not registered (development build); `unsupported`: no service workers here, or the
+ * browser refused the registration (blocked); `installing`: storing the app for offline use, not
+ * yet in control; `ready`: in control, everything precached; `failed`: the install failed.
  */
 export type ServiceWorkerState = 'off' | 'unsupported' | 'installing' | 'ready' | 'failed';
 

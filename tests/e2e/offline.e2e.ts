@@ -2,7 +2,8 @@
 // one visit the service worker controls the page (cross-origin isolated, threads on, everything
 // precached) and the browser finds the app installable; with the network cut the whole loop runs
 // (reload, new project, import, embed, train, try, export) and the server sees no request. A new
-// sw.js shows `Reload to update`, which reloads into the new version.
+// sw.js shows `Reload to update`, which reloads into the new version. Where service workers are
+// blocked, the status bar says the app runs single-threaded and why.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -127,5 +128,21 @@ describe('offline: plain static host, sub-path', () => {
     });
     expect(script).toEqual({ waiting: null, active: 'activated' });
     expect(session.pageErrors).toEqual([]);
+  });
+
+  it('without service workers the app runs single-threaded and says why', async () => {
+    const blocked = await launch(app.url, { serviceWorkers: 'block' });
+    try {
+      await new ProjectsPage(blocked.page).goto(app.url);
+      await statusText(
+        blocked.page,
+        'threads',
+        'single-threaded: this host sends no isolation headers and service workers are unavailable',
+      );
+      expect(await blocked.page.getByTestId('offline').count()).toBe(0);
+      expect(blocked.pageErrors).toEqual([]);
+    } finally {
+      await blocked.close();
+    }
   });
 });
