@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
 import {
   CONTENT_SECURITY_POLICY,
@@ -6,6 +8,11 @@ import {
   headersFile,
   nginxHeaders,
 } from './src/app/securityHeaders.ts';
+import {
+  BUILTIN_MODEL_FOLDERS,
+  precacheManifest,
+  serviceWorkerSource,
+} from './src/app/precache.ts';
 
 /** Writes the CSP into index.html so any static host enforces it, with or without headers. */
 function cspMetaTag(): Plugin {
@@ -35,22 +42,46 @@ function hostHeaderFiles(): Plugin {
   };
 }
 
+/** Every file under `dir`, as '/'-separated paths relative to it. */
+function listFiles(dir: string, prefix = ''): string[] {
+  return readdirSync(path.join(dir, prefix), { withFileTypes: true }).flatMap((entry) => {
+    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+    return entry.isDirectory() ? listFiles(dir, rel) : [rel];
+  });
+}
+
+const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+
 /**
- * Emits sw.js: src/app/headerServiceWorker.js with `SERVER_HEADERS` prepended, so hosts that send
- * no headers still deliver them (see src/app/serviceWorker.ts). Plain JS, not bundled: a service
+ * Writes sw.js into the finished build: src/app/headerServiceWorker.js with `SERVER_HEADERS` and
+ * the precache manifest (src/app/precache.ts) prepended. It runs after the bundle is written, so
+ * the manifest lists the files as they are on disk: chunks, worker chunks, wasm, and the public/
+ * files (models) Vite copied, of which the built-in backbones' model folders are kept. Plain JS,
+ * not bundled: a service
  * worker must sit at the app's root URL and needs nothing from the app's modules.
  */
 function headerServiceWorker(): Plugin {
+  let outDir = '';
   return {
     name: 'loupe-header-service-worker',
     apply: 'build',
-    generateBundle() {
+    configResolved(config) {
+      outDir = path.resolve(config.root, config.build.outDir);
+    },
+    writeBundle() {
+      const built = listFiles(outDir).map((file) => ({
+        path: file,
+        hash: sha256(readFileSync(path.join(outDir, file))).slice(0, 16),
+      }));
+      const manifest = precacheManifest(built, BUILTIN_MODEL_FOLDERS, sha256);
       const body = readFileSync(
         new URL('./src/app/headerServiceWorker.js', import.meta.url),
         'utf8',
       );
-      const source = `const LOUPE_HEADERS = ${JSON.stringify(SERVER_HEADERS, null, 2)};\n${body}`;
-      this.emitFile({ type: 'asset', fileName: 'sw.js', source });
+      writeFileSync(
+        path.join(outDir, 'sw.js'),
+        serviceWorkerSource(SERVER_HEADERS, manifest, body),
+      );
     },
   };
 }

@@ -1,4 +1,7 @@
-/** Entry point: opens storage, builds the store with real services, renders the app. */
+/**
+ * Entry point: opens storage, builds the store with real services, registers the service worker,
+ * renders the app.
+ */
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { lazyDatabase } from '../core/storage/db';
@@ -12,7 +15,9 @@ import { StoreContext } from '../state/react';
 import { App } from '../ui/App';
 import { ErrorBoundary } from '../ui/ErrorBoundary';
 import '../ui/styles.css';
-import { registerHeaderServiceWorker } from './serviceWorker';
+import { whenIdle } from '../state/busy';
+import { ServiceWorkerContext } from '../ui/serviceWorkerStatus';
+import { registerServiceWorker } from './serviceWorker';
 
 const services: Services = {
   db: lazyDatabase({ onVersionChange: () => window.location.reload() }),
@@ -36,14 +41,16 @@ if (new URLSearchParams(window.location.search).has('debug')) {
     builtinBackbone: (id: string) => getBuiltinSpec(id) ?? null,
   };
 }
-registerHeaderServiceWorker();
+const serviceWorker = registerServiceWorker({ whenIdle: () => whenIdle(store) });
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html lacks #root');
 createRoot(root).render(
   <StrictMode>
     <ErrorBoundary>
       <StoreContext.Provider value={store}>
-        <App />
+        <ServiceWorkerContext.Provider value={serviceWorker}>
+          <App />
+        </ServiceWorkerContext.Provider>
       </StoreContext.Provider>
     </ErrorBoundary>
   </StrictMode>,

@@ -1,6 +1,13 @@
-/** Status bar: backend in use, embedding progress with cancel, and cache counters (debug view). */
+/**
+ * Status bar: backend in use, threads (or why single-threaded) and offline readiness from the
+ * service worker, `Reload to update` when a new version waits, embedding progress with cancel,
+ * and cache counters (debug view).
+ */
+import { useContext, useSyncExternalStore } from 'react';
 import { useLoupe } from '../state/react';
+import { offlineStatus, ServiceWorkerContext, threadsStatus } from './serviceWorkerStatus';
 import { TaskBar } from './TaskBar';
+import { UpdateButton } from './UpdateButton';
 
 export function EmbeddingProgressBar() {
   const progress = useLoupe((s) => s.embedProgress);
@@ -23,6 +30,9 @@ export function StatusBar() {
   const embedded = useLoupe((s) => s.embeddedCount);
   const total = useLoupe((s) => s.samples.length);
   const computed = useLoupe((s) => s.computedThisSession);
+  const control = useContext(ServiceWorkerContext);
+  const sw = useSyncExternalStore(control.subscribe, control.getSnapshot);
+  const offline = offlineStatus(sw);
   return (
     <footer className="status-bar" aria-label="Status">
       {error ? (
@@ -34,6 +44,9 @@ export function StatusBar() {
           Backend: {status ? `${status.backend} (${status.detail})` : 'starting…'}
         </span>
       )}
+      <span data-testid="threads">{threadsStatus(sw, status)}</span>
+      {offline && <span data-testid="offline">{offline}</span>}
+      <UpdateButton />
       {project && (
         <span data-testid="embedding-counts">
           Embeddings: <span data-testid="embedded-count">{Math.min(embedded, total)}</span> /{' '}

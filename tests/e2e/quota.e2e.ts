@@ -10,7 +10,9 @@ describe('storage quota', () => {
   const baseUrl = inject('baseUrl');
   let session: Session;
   beforeAll(async () => {
-    session = await launch(baseUrl);
+    // Service workers blocked: the app's precache (about 15 MB of Cache Storage) would share this
+    // tiny origin quota with IndexedDB, racing the import for it; this test is about IndexedDB.
+    session = await launch(baseUrl, { serviceWorkers: 'block' });
   });
   afterAll(async () => {
     await session?.close();

@@ -15,6 +15,7 @@ const TYPES: Record<string, string> = {
   '.wasm': 'application/wasm',
   '.bin': 'application/octet-stream',
   '.map': 'application/json',
+  '.webmanifest': 'application/manifest+json',
 };
 
 export interface PlainServer {
