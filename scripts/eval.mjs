@@ -9,10 +9,11 @@
 // test-time flip averaging ('+tta'); once on all training images and once with 20 training images
 // per class. Prints one JSON object on stdout and the side-by-side table on stderr (progress too).
 //
-// Usage: node scripts/eval.mjs [--no-build] [--per-class 20] [--variants knn,logreg,dense]
+// Usage: node scripts/eval.mjs [--no-build] [--per-class 20|0] [--variants knn,logreg,dense]
 //                              [--backbones v2,v1] [--dense-config '{"hiddenUnits":0}']
 //   --variants: a comma-separated subset of the rows (default: the untrained-augmentation rows
 //     knn, logreg, dense, ensemble and their +tta); only the views the chosen rows need are embedded.
+//   --per-class 0: only the all-images setting.
 //   --backbones: built-in backbone ids, or v1 / v2 for MobileNet v1 0.75 / v2 1.0.
 //   --dense-config: dense settings over the defaults for the dense and ensemble rows; a JSON array
 //     of settings runs each of those rows once per entry (named `dense {"hiddenUnits":0}` etc.).
@@ -162,7 +163,7 @@ async function loadDataset(page, backboneId) {
 async function evaluate(page, backboneId) {
   const perClass = Number(args['per-class']);
   const settings = [
-    { key: `train${perClass}PerClass`, perClass },
+    ...(perClass > 0 ? [{ key: `train${perClass}PerClass`, perClass }] : []),
     { key: 'allTraining', perClass: undefined },
   ];
   const results = {};
