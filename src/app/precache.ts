@@ -29,8 +29,10 @@ export interface PrecacheManifest {
  * missing from the build (v2 before `npm run models:v2`) simply adds no files.
  */
 export const BUILTIN_MODEL_FOLDERS = [
-  'models/mobilenet_v1_0.75_224/',
   'models/mobilenet_v2_1.0_224/',
+  'models/mobilenet_v1_0.75_224/',
+  // Optional (`npm run models:v2`): precached only where the build holds it.
+  'models/mobilenet_v2_hub_1.0_224/',
 ] as const;
 
 /** Build outputs that are never served to the app itself. */
