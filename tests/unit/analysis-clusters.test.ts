@@ -48,6 +48,14 @@ describe('clusterEmbeddings', () => {
     }
   });
 
+  it('over the sample size, refines the sample clustering on every image', () => {
+    const data = blobs(17, groups(4), 150, 8, 0.25);
+    const result = clusterEmbeddings(data, { k: 'auto' });
+    expect(result.k).toBe(4);
+    expect(result.clusters.map((c) => c.sampleIds.length)).toEqual([150, 150, 150, 150]);
+    for (const labels of labelsPerCluster(data, result)) expect(labels).toHaveLength(1);
+  });
+
   it('handles tiny inputs: none, one cluster below six images, k clamped to n', () => {
     expect(clusterEmbeddings([]).clusters).toEqual([]);
     const few = blobs(1, groups(2), 2, 4, 0.1);

@@ -4,7 +4,9 @@
  * the image farthest from its centroid. k is the caller's, or chosen automatically: the best mean
  * silhouette (cosine distance) over k = 2 ... min(12, n / 3), each k clustered on the same seeded
  * sample of at most 500 images (the pairwise similarities of the sample are computed once), ties
- * to the smaller k; the chosen k then clusters every image. Each cluster lists its images most
+ * to the smaller k. Each clustering of the sample is the best (least inertia) of 3 seeded k-means++
+ * starts; with more than 500 images, the sample's clustering for the chosen (or the user's) k then
+ * initialises one k-means over every image (one pass of restarts over 5,000 images costs seconds). Each cluster lists its images most
  * typical first (closest to its centroid); clusters come largest first. Also purity and normalised
  * mutual information of a clustering against known classes (the eval). Plain Float32Array math.
  */
@@ -15,7 +17,7 @@ import { normalisedRows } from './labelNext';
 /** Largest k the automatic choice tries. */
 export const MAX_AUTO_K = 12;
 /** Images the automatic choice of k clusters and scores (a seeded sample of them). */
-export const SILHOUETTE_SAMPLE = 500;
+export const SAMPLE = 500;
 const MAX_ITERATIONS = 30;
 /** Seeded k-means++ starts per clustering. */
 const RESTARTS = 3;
@@ -107,20 +109,23 @@ function plusPlus(data: Float32Array, n: number, dim: number, k: number, rng: Rn
 }
 
 /**
- * Spherical k-means on unit rows `data` (n x dim): `RESTARTS` seeded k-means++ starts, the one
- * with the least inertia wins (one start often merges two blobs and splits another).
+ * Spherical k-means on unit rows `data` (n x dim): from the given `init` centroids, or the best
+ * (least inertia) of `RESTARTS` seeded k-means++ starts (one start often merges two blobs and
+ * splits another).
  */
 export function kMeans(
   data: Float32Array,
   n: number,
   dim: number,
   k: number,
-  options: { seed?: number; signal?: AbortSignal } = {},
+  options: { seed?: number; signal?: AbortSignal; init?: Float32Array } = {},
 ): KMeansResult {
   const seed = options.seed ?? EVAL_SEED;
+  if (options.init) return kMeansOnce(data, n, dim, k, options.init, options.signal);
   let best: KMeansResult | null = null;
   for (let r = 0; r < RESTARTS; r++) {
-    const run = kMeansOnce(data, n, dim, k, deriveSeed(seed, r), options.signal);
+    const init = plusPlus(data, n, dim, k, mulberry32(deriveSeed(seed, r)));
+    const run = kMeansOnce(data, n, dim, k, init, options.signal);
     if (!best || run.inertia < best.inertia) best = run;
   }
   return best as KMeansResult;
@@ -131,11 +136,10 @@ function kMeansOnce(
   n: number,
   dim: number,
   k: number,
-  seed: number,
+  init: Float32Array,
   signal: AbortSignal | undefined,
 ): KMeansResult {
-  const rng = mulberry32(seed);
-  const centroids = plusPlus(data, n, dim, k, rng);
+  const centroids = init.slice();
   const assignments = new Int32Array(n).fill(-1);
   const best = new Float32Array(n);
   for (let iteration = 0; iteration < MAX_ITERATIONS; iteration++) {
@@ -212,23 +216,30 @@ export function silhouette(similarity: Float32Array, m: number, assignments: Int
   return m > 0 ? total / m : 0;
 }
 
-/** The automatic k for unit rows `data` (see the module comment), with the score of each k. */
-export function chooseClusterCount(
-  data: Float32Array,
-  n: number,
-  dim: number,
-  options: { seed?: number; signal?: AbortSignal } = {},
-): { k: number; silhouettes: { k: number; score: number }[] } {
-  const maxK = maxClusters(n);
-  if (maxK < 2) return { k: 1, silhouettes: [] };
-  const seed = options.seed ?? EVAL_SEED;
+/** A seeded sample of at most `SAMPLE` rows of `data` (all of them, in order, when n is small). */
+function sampleRows(data: Float32Array, n: number, dim: number, seed: number): Float32Array {
+  if (n <= SAMPLE) return data;
   const indices = seededShuffle(
     Array.from({ length: n }, (_, i) => i),
     seed,
-  ).slice(0, SILHOUETTE_SAMPLE);
-  const m = indices.length;
-  const sample = new Float32Array(m * dim);
+  ).slice(0, SAMPLE);
+  const sample = new Float32Array(SAMPLE * dim);
   indices.forEach((row, i) => sample.set(data.subarray(row * dim, (row + 1) * dim), i * dim));
+  return sample;
+}
+
+/**
+ * The automatic k for the unit rows `sample` (m x dim; see the module comment), with the score of
+ * each k tried and the centroids of the chosen k's clustering of the sample.
+ */
+export function chooseClusterCount(
+  sample: Float32Array,
+  m: number,
+  dim: number,
+  maxK: number,
+  options: { seed?: number; signal?: AbortSignal } = {},
+): { k: number; silhouettes: { k: number; score: number }[]; centroids: Float32Array | null } {
+  if (Math.min(maxK, m) < 2) return { k: 1, silhouettes: [], centroids: null };
   const similarity = new Float32Array(m * m);
   for (let i = 0; i < m; i++) {
     similarity[i * m + i] = 1;
@@ -239,18 +250,14 @@ export function chooseClusterCount(
     }
   }
   const silhouettes: { k: number; score: number }[] = [];
-  let bestK = 2;
-  let bestScore = -Infinity;
+  let best = { k: 2, score: -Infinity, centroids: null as Float32Array | null };
   for (let k = 2; k <= Math.min(maxK, m); k++) {
-    const { assignments } = kMeans(sample, m, dim, k, { ...options, seed });
+    const { assignments, centroids } = kMeans(sample, m, dim, k, options);
     const score = silhouette(similarity, m, assignments);
     silhouettes.push({ k, score });
-    if (score > bestScore) {
-      bestScore = score;
-      bestK = k;
-    }
+    if (score > best.score) best = { k, score, centroids };
   }
-  return { k: bestK, silhouettes };
+  return { k: best.k, silhouettes, centroids: best.centroids };
 }
 
 /** Clusters `items` by their embeddings (see the module comment). */
@@ -263,10 +270,18 @@ export function clusterEmbeddings(
   if (n === 0) return { k: 0, autoK: options.k === 'auto', maxK, clusters: [], silhouettes: [] };
   const { data, dim } = normalisedRows(items.map((i) => i.embedding));
   const seed = options.seed ?? EVAL_SEED;
+  const run = { seed, ...(options.signal ? { signal: options.signal } : {}) };
+  const sample = sampleRows(data, n, dim, seed);
+  const m = sample.length / Math.max(1, dim);
   const fixed = typeof options.k === 'number' ? Math.max(1, Math.min(n, Math.round(options.k))) : 0;
-  const auto = fixed > 0 ? null : chooseClusterCount(data, n, dim, { ...options, seed });
+  const auto = fixed > 0 ? null : chooseClusterCount(sample, m, dim, maxK, run);
   const k = fixed || (auto?.k ?? 1);
-  const { assignments, centroids } = kMeans(data, n, dim, k, { ...options, seed });
+  // The sample's clustering (k-means++ restarts) seeds one refinement on every image.
+  const init =
+    sample === data
+      ? undefined
+      : (auto?.centroids ?? (k <= m ? kMeans(sample, m, dim, k, run).centroids : undefined));
+  const { assignments, centroids } = kMeans(data, n, dim, k, { ...run, ...(init ? { init } : {}) });
   const members: { id: string; sim: number }[][] = Array.from({ length: k }, () => []);
   items.forEach((item, i) => {
     const c = assignments[i] as number;
@@ -274,9 +289,9 @@ export function clusterEmbeddings(
   });
   const byId = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
   const clusters = members
-    .filter((m) => m.length > 0)
-    .map((m) => ({
-      sampleIds: m.sort((a, b) => b.sim - a.sim || byId(a.id, b.id)).map((x) => x.id),
+    .filter((c) => c.length > 0)
+    .map((c) => ({
+      sampleIds: c.sort((a, b) => b.sim - a.sim || byId(a.id, b.id)).map((x) => x.id),
     }))
     .sort(
       (a, b) =>
