@@ -131,8 +131,9 @@ export function LabelNextSection() {
         ref={listRef}
         aria-label="Images to label next"
         onBlur={(e) => {
+          // Focus left the list (a moved or removed item fires no blur, so this is the user).
           const to = e.relatedTarget;
-          if (to instanceof Node && !e.currentTarget.contains(to)) pendingFocus.current = null;
+          if (!(to instanceof Node && e.currentTarget.contains(to))) pendingFocus.current = null;
         }}
       >
         {items.map((item, index) => {

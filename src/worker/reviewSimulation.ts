@@ -30,6 +30,8 @@ export interface ReviewSimulationOptions {
   startPerClass?: number;
   /** Images labelled between two refreshes of the ranking (default 10). */
   batch?: number;
+  /** The ranking's diversity weight (default the one `Label next` uses). */
+  diversity?: number;
   signal?: AbortSignal;
 }
 
@@ -70,7 +72,13 @@ async function simulateOrder(
   heads: ProjectHeads,
   order: 'labelNext' | 'random',
   data: { items: IndexedItem[]; labels: string[]; start: number[]; pool: number[]; test: number[] },
-  options: { checkpoints: number[]; batch: number; seed: number; signal?: AbortSignal },
+  options: {
+    checkpoints: number[];
+    batch: number;
+    seed: number;
+    diversity?: number;
+    signal?: AbortSignal;
+  },
 ): Promise<Map<number, number>> {
   const { items, labels } = data;
   const at = (i: number): IndexedItem => items[i] as IndexedItem;
@@ -105,7 +113,12 @@ async function simulateOrder(
             embedding: p.embedding,
             probabilities: probabilities[j]?.probabilities ?? null,
           })),
-          { kind: 'single-label', labels, limit: take },
+          {
+            kind: 'single-label',
+            labels,
+            limit: take,
+            ...(options.diversity === undefined ? {} : { diversity: options.diversity }),
+          },
         );
         ranked = picks.map((p) => Number(p.sampleId));
       }
@@ -157,7 +170,13 @@ export async function simulateReview(
       return n < startPerClass;
     });
     const data = { items, labels, start, pool, test };
-    const run = { checkpoints, batch, seed, ...(options.signal ? { signal: options.signal } : {}) };
+    const run = {
+      checkpoints,
+      batch,
+      seed,
+      ...(options.diversity === undefined ? {} : { diversity: options.diversity }),
+      ...(options.signal ? { signal: options.signal } : {}),
+    };
     runs.labelNext.push(await simulateOrder(heads, 'labelNext', data, run));
     runs.random.push(await simulateOrder(heads, 'random', data, run));
   }
