@@ -50,10 +50,7 @@ import { projectOutOfFold } from './outOfFold';
 import { projectNearDuplicates } from './nearDuplicates';
 import type { DuplicateGroup } from '../core/analysis/nearDuplicates';
 import type { OutOfFoldResult } from '../core/analysis/outOfFold';
-import { projectLabelNext, type LabelNextResult } from './labelNext';
-import { projectClusters } from './clusters';
-import type { Clustering } from '../core/analysis/clusters';
-import * as reviewSimulation from './reviewSimulation';
+import { reviewJobs } from './reviewJobs';
 
 const db = lazyDatabase();
 const jobs = new JobRegistry();
@@ -473,34 +470,7 @@ const api = {
     );
   },
 
-  async labelNext(jobId: string, call: { limit?: number }): Promise<LabelNextResult> {
-    const open = openHeads();
-    return jobs.run(jobId, async (signal) =>
-      projectLabelNext(await db(), open, { ...call, signal }),
-    );
-  },
-
-  async clusters(jobId: string, call: { k?: number | 'auto' }): Promise<Clustering> {
-    const open = openHeads();
-    return jobs.run(jobId, async (signal) =>
-      projectClusters(await db(), open, { ...call, signal }),
-    );
-  },
-
-  async simulateReview(
-    jobId: string,
-    call: reviewSimulation.ReviewSimulationOptions,
-  ): Promise<reviewSimulation.ReviewSimulation> {
-    const open = openHeads();
-    return jobs.run(jobId, (signal) => reviewSimulation.simulateReview(open, { ...call, signal }));
-  },
-
-  async benchReview(
-    jobId: string,
-    call: { n?: number; dim?: number },
-  ): Promise<reviewSimulation.ReviewBench> {
-    return jobs.run(jobId, (signal) => reviewSimulation.benchReview({ ...call, signal }));
-  },
+  ...reviewJobs(jobs, db, openHeads),
 };
 
 export type EngineApi = typeof api;
