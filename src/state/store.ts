@@ -16,6 +16,11 @@ import { createHeadsSlice, type HeadsSlice } from './headsSlice';
 import { createTransferSlice, type TransferSlice } from './transferSlice';
 import { createBatchSlice, type BatchSlice } from './batchSlice';
 import { createReviewSlice, keepReviewInStep, type ReviewSlice } from './reviewSlice';
+import {
+  createUnlabelledReviewSlice,
+  keepUnlabelledReviewInStep,
+  type UnlabelledReviewSlice,
+} from './unlabelledReviewSlice';
 
 export type LoupeState = ProjectsSlice &
   BoardSlice &
@@ -25,7 +30,8 @@ export type LoupeState = ProjectsSlice &
   HeadsSlice &
   TransferSlice &
   BatchSlice &
-  ReviewSlice;
+  ReviewSlice &
+  UnlabelledReviewSlice;
 export type LoupeStore = StoreApi<LoupeState>;
 
 export type SliceCreator<T> = (
@@ -51,6 +57,7 @@ export function createLoupeStore(
     ...createTransferSlice(set, get, services),
     ...createBatchSlice(set, get, services),
     ...createReviewSlice(set, get, services),
+    ...createUnlabelledReviewSlice(set, get, services),
   });
   const store = options.persistPrefs
     ? createStore<LoupeState>()(
@@ -68,6 +75,7 @@ export function createLoupeStore(
     : createStore<LoupeState>()(slices);
   keepHeadsInStep(store);
   keepReviewInStep(store);
+  keepUnlabelledReviewInStep(store);
   return store;
 }
 

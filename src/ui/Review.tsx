@@ -4,12 +4,14 @@
  * label, each with its thumbnail, given and suggested label, `Move to {label}` and `Keep` — and
  * the `Near-duplicates` region (groups of nearly identical images, label conflicts flagged). An image
  * whose labels changed since the predictions were computed is left out until they are recomputed.
+ * Below them, the sections on unlabelled images (`Label next`, `Clusters`: UnlabelledReview.tsx).
  */
 import { useMemo } from 'react';
 import { labelKey, rankMislabels } from '../core/analysis/mislabels';
 import type { SampleMeta } from '../core/storage/schema';
 import { useLoupe } from '../state/react';
 import { useThumbnailUrl } from './useThumbnailUrl';
+import { ClustersSection, LabelNextSection } from './UnlabelledReview';
 
 /** Images listed in `Probable mislabels`. */
 const TOP_N = 20;
@@ -156,6 +158,8 @@ export function ReviewPanel() {
           </div>
         ))}
       </section>
+      <LabelNextSection />
+      <ClustersSection />
     </section>
   );
 }

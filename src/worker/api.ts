@@ -8,6 +8,10 @@ import type { Augmentation, AugmentView } from '../core/backbone/augment';
 import type { BackboneSpec, ClassPrediction } from '../core/backbone/types';
 import type { OutOfFoldResult } from '../core/analysis/outOfFold';
 import type { DuplicateGroup } from '../core/analysis/nearDuplicates';
+import type { Clustering } from '../core/analysis/clusters';
+import type { LabelNextItem } from '../core/analysis/labelNext';
+import type { LabelNextResult } from './labelNext';
+import type { ReviewBench, ReviewSimulation, ReviewSimulationOptions } from './reviewSimulation';
 import type { ImportItem, ImportProgress, ImportReport } from '../core/dataset/importer';
 import type { KnnExportDtype } from '../core/formats/knnExport';
 import type { DenseConfig, EpochLog, Prediction } from '../core/heads';
@@ -38,6 +42,12 @@ export type {
   KnnExportDtype,
   OutOfFoldResult,
   DuplicateGroup,
+  Clustering,
+  LabelNextItem,
+  LabelNextResult,
+  ReviewBench,
+  ReviewSimulation,
+  ReviewSimulationOptions,
 };
 
 /** The engine's backend, and how it was picked. */
@@ -194,6 +204,16 @@ export interface EngineClient {
   }): Promise<OutOfFoldResult>;
   /** Groups of near-identical embedded images (cosine >= threshold, default 0.95). */
   nearDuplicates(call: { threshold?: number; signal: AbortSignal }): Promise<DuplicateGroup[]>;
+  /** Unlabelled images ranked by uncertainty of the live KNN, with diversity (`Label next`). */
+  labelNext(call: { limit?: number; signal: AbortSignal }): Promise<LabelNextResult>;
+  /** The unlabelled images clustered by similarity (k automatic, or the given k). */
+  clusters(call: { k?: number | 'auto'; signal: AbortSignal }): Promise<Clustering>;
+  /** The eval's label-next simulation and cluster scores on the open (fully labelled) project. */
+  simulateReview(
+    call: ReviewSimulationOptions & { signal?: AbortSignal },
+  ): Promise<ReviewSimulation>;
+  /** Bench: clustering and label-next ranking timed on synthetic embeddings in the worker. */
+  benchReview(call: { n?: number; dim?: number; signal?: AbortSignal }): Promise<ReviewBench>;
 }
 
 /** A file to classify, with its relative path (folder/sub-folder/file). */

@@ -50,6 +50,7 @@ import { projectOutOfFold } from './outOfFold';
 import { projectNearDuplicates } from './nearDuplicates';
 import type { DuplicateGroup } from '../core/analysis/nearDuplicates';
 import type { OutOfFoldResult } from '../core/analysis/outOfFold';
+import { reviewJobs } from './reviewJobs';
 
 const db = lazyDatabase();
 const jobs = new JobRegistry();
@@ -469,6 +470,8 @@ const api = {
       projectNearDuplicates(await db(), open, { ...call, signal }),
     );
   },
+
+  ...reviewJobs(jobs, db, openHeads),
 };
 
 export type EngineApi = typeof api;

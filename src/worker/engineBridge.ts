@@ -74,5 +74,13 @@ export function createEngineClient(): EngineClient {
       withCancel(signal, (jobId) => worker().outOfFoldPredictions(jobId, call)),
     nearDuplicates: ({ signal, ...call }) =>
       withCancel(signal, (jobId) => worker().nearDuplicates(jobId, call)),
+    labelNext: ({ signal, ...call }) =>
+      withCancel(signal, (jobId) => worker().labelNext(jobId, call)),
+    clusters: ({ signal, ...call }) =>
+      withCancel(signal, (jobId) => worker().clusters(jobId, call)),
+    simulateReview: ({ signal, ...call }) =>
+      withCancel(signal, (jobId) => worker().simulateReview(jobId, call)),
+    benchReview: ({ signal, ...call }) =>
+      withCancel(signal, (jobId) => worker().benchReview(jobId, call)),
   };
 }
