@@ -16,6 +16,7 @@ import { createHeadsSlice, type HeadsSlice } from './headsSlice';
 import { createTransferSlice, type TransferSlice } from './transferSlice';
 import { createBatchSlice, type BatchSlice } from './batchSlice';
 import { createReviewSlice, keepReviewInStep, type ReviewSlice } from './reviewSlice';
+import { createDuplicatesSlice, type DuplicatesSlice } from './duplicatesSlice';
 
 export type LoupeState = ProjectsSlice &
   BoardSlice &
@@ -25,7 +26,8 @@ export type LoupeState = ProjectsSlice &
   HeadsSlice &
   TransferSlice &
   BatchSlice &
-  ReviewSlice;
+  ReviewSlice &
+  DuplicatesSlice;
 export type LoupeStore = StoreApi<LoupeState>;
 
 export type SliceCreator<T> = (
@@ -51,6 +53,7 @@ export function createLoupeStore(
     ...createTransferSlice(set, get, services),
     ...createBatchSlice(set, get, services),
     ...createReviewSlice(set, get, services),
+    ...createDuplicatesSlice(set, get, services),
   });
   const store = options.persistPrefs
     ? createStore<LoupeState>()(

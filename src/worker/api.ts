@@ -18,6 +18,7 @@ import type { ProjectRecord, SampleMeta, SampleSource } from '../core/storage/sc
 import type { BackendName, BackendReport } from './backends';
 import type { EmbedProgress, EmbedReport } from './embedPipeline';
 import type { DenseModelSummary, HeadEvaluation } from '../core/heads/savedModel';
+import type { MislabelSimulation, ReviewBench } from './reviewBench';
 
 export type {
   Augmentation,
@@ -38,6 +39,8 @@ export type {
   KnnExportDtype,
   OutOfFoldResult,
   DuplicateGroup,
+  MislabelSimulation,
+  ReviewBench,
 };
 
 /** The engine's backend, and how it was picked. */
@@ -190,8 +193,32 @@ export interface EngineClient {
     labelOrder: string[];
     signal: AbortSignal;
   }): Promise<OutOfFoldResult>;
-  /** Groups of near-identical embedded images (cosine >= threshold, default 0.95). */
-  nearDuplicates(call: { threshold?: number; signal: AbortSignal }): Promise<DuplicateGroup[]>;
+  /**
+   * Groups of near-identical embedded images (cosine >= threshold, default 0.95); `leakage` is set
+   * against the dense head's hold-out split for the labels in `labelOrder`.
+   */
+  nearDuplicates(call: {
+    threshold?: number;
+    labelOrder?: string[];
+    signal: AbortSignal;
+  }): Promise<DuplicateGroup[]>;
+  /**
+   * Measurement: flips a seeded share of a copy of the labelled examples' labels and scores the
+   * Probable-mislabels ranking against them (the project's data is not changed).
+   */
+  simulateMislabels(call: {
+    fraction: number;
+    seed: number;
+    labelOrder?: string[];
+    signal?: AbortSignal;
+  }): Promise<MislabelSimulation>;
+  /** Benchmark: out-of-fold KNN and near-duplicate search on `count` synthetic embeddings. */
+  benchReview(call: {
+    count: number;
+    dim?: number;
+    seed: number;
+    signal?: AbortSignal;
+  }): Promise<ReviewBench>;
 }
 
 /** A file to classify, with its relative path (folder/sub-folder/file). */

@@ -46,10 +46,12 @@ import { trainDense } from './trainDense';
 import { compareHeads, evaluateVariants } from './evaluateHeads';
 import { setAppBaseUrl } from '../core/sameOrigin';
 import { classifyFiles, type ClassifyCall, type ClassifyJob } from './classifyBatch';
-import { projectOutOfFold } from './outOfFold';
+import { storedProjectOutOfFold } from './outOfFold';
 import { projectNearDuplicates } from './nearDuplicates';
 import type { DuplicateGroup } from '../core/analysis/nearDuplicates';
 import type { OutOfFoldResult } from '../core/analysis/outOfFold';
+import { benchReview, simulateMislabels, type BenchCall, type SimulateCall } from './reviewBench';
+import type { MislabelSimulation, ReviewBench } from './reviewBench';
 
 const db = lazyDatabase();
 const jobs = new JobRegistry();
@@ -459,14 +461,29 @@ const api = {
     call: { labelOrder: string[] },
   ): Promise<OutOfFoldResult> {
     const open = openHeads();
-    return jobs.run(jobId, async (signal) => projectOutOfFold(open, { ...call, signal }));
+    return jobs.run(jobId, async (signal) =>
+      storedProjectOutOfFold(await db(), open, { ...call, signal }),
+    );
   },
 
-  async nearDuplicates(jobId: string, call: { threshold?: number }): Promise<DuplicateGroup[]> {
+  async nearDuplicates(
+    jobId: string,
+    call: { threshold?: number; labelOrder?: string[] },
+  ): Promise<DuplicateGroup[]> {
     const open = openHeads();
     return jobs.run(jobId, async (signal) =>
       projectNearDuplicates(await db(), open, { ...call, signal }),
     );
+  },
+
+  async simulateMislabels(jobId: string, call: SimulateCall): Promise<MislabelSimulation> {
+    const open = openHeads();
+    return jobs.run(jobId, async (signal) => simulateMislabels(open, { ...call, signal }));
+  },
+
+  async benchReview(jobId: string, call: BenchCall): Promise<ReviewBench> {
+    const open = openHeads();
+    return jobs.run(jobId, async (signal) => benchReview(open, { ...call, signal }));
   },
 };
 

@@ -74,5 +74,9 @@ export function createEngineClient(): EngineClient {
       withCancel(signal, (jobId) => worker().outOfFoldPredictions(jobId, call)),
     nearDuplicates: ({ signal, ...call }) =>
       withCancel(signal, (jobId) => worker().nearDuplicates(jobId, call)),
+    simulateMislabels: ({ signal, ...call }) =>
+      withCancel(signal, (jobId) => worker().simulateMislabels(jobId, call)),
+    benchReview: ({ signal, ...call }) =>
+      withCancel(signal, (jobId) => worker().benchReview(jobId, call)),
   };
 }

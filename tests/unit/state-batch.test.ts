@@ -52,6 +52,8 @@ function fakeEngine(labelIds: () => [string, string]): EngineClient {
     stats: unused,
     outOfFoldPredictions: unused,
     nearDuplicates: unused,
+    simulateMislabels: unused,
+    benchReview: unused,
     async classifyImages({ files, head, signal, onChunk, onProgress }) {
       classifyCalls.push({ files, head, signal });
       const [a, b] = labelIds();
