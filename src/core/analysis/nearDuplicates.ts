@@ -2,7 +2,7 @@
  * Near-duplicate search: every pair of images whose unit-normalised embeddings have a cosine
  * similarity at or above a floor (`similarPairs`), computed as chunked matrix products (one block
  * of rows against every later row, on the TF.js backend, each block tidied), so memory stays at
- * one [chunk, n] block; and `nearDuplicateGroups`, which links the pairs at a threshold into
+ * one [chunk, n] block besides the matrix and its transpose; and `nearDuplicateGroups`, which links the pairs at a threshold into
  * groups (duplicateGroups.ts) so a re-encoded or resized copy lands in its original's group. Any
  * threshold at or above the floor regroups the same pairs without another search.
  */
@@ -78,6 +78,9 @@ export async function similarPairs(
   if (n < 2 || dim === 0) return pairs;
   const chunk = Math.max(1, options.chunkRows ?? 512);
   const all = tf.tensor2d(packUnitRows(embeddings, dim), [n, dim]);
+  // Transposed once: matMul with an explicit [dim, n] operand is ~10x faster on wasm than with
+  // its transposeB flag.
+  const columns = tf.tidy(() => tf.transpose(all));
   try {
     for (let start = 0; start < n; start += chunk) {
       options.signal?.throwIfAborted();
@@ -86,9 +89,7 @@ export async function similarPairs(
       const block = tf.tidy(() =>
         tf.matMul(
           all.slice([start, 0], [end - start, dim]),
-          all.slice([start, 0], [n - start, dim]),
-          false,
-          true,
+          columns.slice([0, start], [dim, n - start]),
         ),
       );
       const sims = (await block.data()) as Float32Array;
@@ -104,6 +105,7 @@ export async function similarPairs(
     }
   } finally {
     all.dispose();
+    columns.dispose();
   }
   return pairs;
 }
