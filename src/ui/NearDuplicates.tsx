@@ -5,7 +5,7 @@
  * head's hold-out split) and, per group, `Keep one`, which asks for confirmation with the number
  * of images it deletes.
  */
-import { useState } from 'react';
+import { useId, useState } from 'react';
 import { labelKey } from '../core/analysis/mislabels';
 import { MIN_DUPLICATE_THRESHOLD } from '../core/analysis/duplicateGroups';
 import { projectDuplicateThreshold } from '../core/projectSettings';
@@ -29,6 +29,7 @@ export function NearDuplicates(props: {
   const setThreshold = useLoupe((s) => s.setDuplicateThreshold);
   const keepOnePlan = useLoupe((s) => s.keepOnePlan);
   const keepOne = useLoupe((s) => s.keepOneOfGroup);
+  const sliderId = useId();
   const [confirming, setConfirming] = useState<{ keep: string; remove: string[] } | null>(null);
 
   /** With the current labels: the group's labelled images do not all carry the same labels. */
@@ -51,9 +52,10 @@ export function NearDuplicates(props: {
         the evaluation part of the trained model&apos;s split is leakage (it inflates the scores).
       </p>
       {threshold !== null && (
-        <label className="review-threshold">
-          Similarity threshold{' '}
+        <p className="review-threshold">
+          <label htmlFor={sliderId}>Similarity threshold</label>{' '}
           <input
+            id={sliderId}
             type="range"
             min={MIN_DUPLICATE_THRESHOLD}
             max={1}
@@ -61,8 +63,8 @@ export function NearDuplicates(props: {
             value={threshold}
             onChange={(e) => void setThreshold(Number(e.currentTarget.value))}
           />{' '}
-          <output>{threshold.toFixed(3)}</output>
-        </label>
+          <output htmlFor={sliderId}>{threshold.toFixed(3)}</output>
+        </p>
       )}
       {duplicates && duplicates.length === 0 && !busy && (
         <p className="project-meta">No near-duplicates.</p>
