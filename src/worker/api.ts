@@ -194,7 +194,7 @@ export interface EngineClient {
     signal: AbortSignal;
   }): Promise<OutOfFoldResult>;
   /**
-   * Groups of near-identical embedded images (cosine >= threshold, default 0.93); `leakage` is set
+   * Groups of near-identical embedded images (cosine >= threshold, default 0.95); `leakage` is set
    * against the dense head's hold-out split for the labels in `labelOrder`.
    */
   nearDuplicates(call: {
