@@ -13,8 +13,11 @@ import { batchLength, unitRowsTensor } from './tensors';
 import type { EmbeddingBatch } from './types';
 import { l2NormalizeRowsInPlace } from './unitRows';
 
-/** Queries per matMul: bounds the [chunkRows, queries] similarity matrix. */
-const QUERY_ROWS = 256;
+/**
+ * Queries per matMul: bounds the [chunkRows, queries] similarity matrix (at most 16 MB). 1,024
+ * rather than 256 made a 1,024-query search of 2,048 rows ~30 % faster on wasm.
+ */
+const QUERY_ROWS = 1024;
 
 /** A stored row found by `search`. */
 export interface RowHit {
