@@ -1,8 +1,9 @@
 /**
  * Typed readers of a project's settings: the backbone it embeds with (a built-in or the user's
  * own), a backbone switch in progress, what the embedding scheduler works on, its head
- * settings, and the classifier choice and dense-training settings last used. Pure functions of
- * the stored record, shared by the store, the UI and the scripts.
+ * settings, the classifier choice and dense-training settings last used, and Review's
+ * near-duplicate threshold. Pure functions of the stored record, shared by the store, the UI and
+ * the scripts.
  */
 import { defaultBackboneSpec, getBuiltinSpec } from './backbone/specs';
 import type { BackboneSpec, PendingBackbone } from './backbone/types';
@@ -10,6 +11,7 @@ import { CROPS_PER_IMAGE, NO_AUGMENTATION, type Augmentation } from './backbone/
 import type { DenseConfig } from './heads/denseModel';
 import { normaliseHeadSettings, type HeadSettings } from './heads/settings';
 import type { ProjectRecord } from './storage/schema';
+import { validDuplicateThreshold } from './analysis/duplicateGroups';
 
 /** The backbone the project's active embeddings come from. */
 export function projectBackboneSpec(project: ProjectRecord): BackboneSpec {
@@ -83,4 +85,9 @@ export function projectAugmentation(project: ProjectRecord): Augmentation {
         ? crops
         : 0,
   };
+}
+
+/** Review's near-duplicate similarity threshold (the default when absent or invalid). */
+export function projectDuplicateThreshold(project: ProjectRecord): number {
+  return validDuplicateThreshold(project.settings.duplicateThreshold);
 }

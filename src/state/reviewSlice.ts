@@ -3,9 +3,14 @@
  * and near-duplicate groups (computed in the engine worker when Review opens and again, debounced,
  * after labels, samples or embeddings change; a newer run aborts the older one) and `Keep`, which
  * remembers an image with its current labels in the project's settings so it is not flagged again
- * until they change.
+ * until they change. The worker stores the predictions per project: they are read back when the
+ * project opens (for the sample detail and an instant Review) and, once known, kept up to date in
+ * the background after edits settle, also while Review is closed.
  */
 import * as projectsRepo from '../core/storage/projects';
+import { getOutOfFold } from '../core/storage/outOfFold';
+import { embeddingKey } from '../core/backbone/types';
+import { projectBackboneSpec, projectDuplicateThreshold } from '../core/projectSettings';
 import { labelKey } from '../core/analysis/mislabels';
 import type { DuplicateGroup, OutOfFoldResult } from '../worker/api';
 import type { LoupeStore, SliceCreator } from './store';
@@ -30,6 +35,8 @@ export interface ReviewSlice {
   applySuggestion(sampleId: string, from: string, to: string): Promise<void>;
   /** Marks an image reviewed with its current labels (stored in the project's settings). */
   keepSample(sampleId: string): Promise<void>;
+  /** Reads the open project's stored out-of-fold predictions (for its current embeddings). */
+  loadStoredOutOfFold(): Promise<void>;
 }
 
 /** Quiet period after a change before the predictions are recomputed. */
@@ -38,8 +45,6 @@ export const REVIEW_DEBOUNCE_MS = 400;
 export const createReviewSlice: SliceCreator<ReviewSlice> = (set, get, services) => {
   let controller: AbortController | null = null;
   let timer: ReturnType<typeof setTimeout> | null = null;
-  /** What the near-duplicate groups were computed for (project, embedded and sample counts). */
-  let duplicatesKey = '';
 
   return {
     reviewOpen: false,
@@ -73,15 +78,15 @@ export const createReviewSlice: SliceCreator<ReviewSlice> = (set, get, services)
           signal: mine.signal,
         });
         if (!mine.signal.aborted && get().project?.id === project.id) set({ outOfFold });
-        // Groups depend on which images are embedded, not on their labels (the view reads the
-        // current labels): label edits do not repeat the all-pairs search.
-        const key = `${project.id}:${get().embeddedCount}:${get().samples.length}`;
-        if (key !== duplicatesKey || !get().duplicates) {
-          const duplicates = await engine.nearDuplicates({ signal: mine.signal });
-          if (!mine.signal.aborted && get().project?.id === project.id) {
-            duplicatesKey = key;
-            set({ duplicates });
-          }
+        // The worker keeps the all-pairs search until the embedded images change: a label edit
+        // or another threshold only regroups and re-flags (leakage follows the current split).
+        if (get().reviewOpen) {
+          const duplicates = await engine.nearDuplicates({
+            threshold: projectDuplicateThreshold(get().project ?? project),
+            labelOrder: get().labels.map((l) => l.id),
+            signal: mine.signal,
+          });
+          if (!mine.signal.aborted && get().project?.id === project.id) set({ duplicates });
         }
       } catch (error) {
         if (!mine.signal.aborted)
@@ -95,7 +100,7 @@ export const createReviewSlice: SliceCreator<ReviewSlice> = (set, get, services)
     },
 
     scheduleReviewRefresh() {
-      if (!get().reviewOpen) return;
+      if (!get().reviewOpen && !get().outOfFold) return;
       if (timer) clearTimeout(timer);
       timer = setTimeout(() => void get().refreshReview(), REVIEW_DEBOUNCE_MS);
     },
@@ -127,22 +132,38 @@ export const createReviewSlice: SliceCreator<ReviewSlice> = (set, get, services)
         set({ reviewError: error instanceof Error ? error.message : String(error) });
       }
     },
+
+    async loadStoredOutOfFold() {
+      const project = get().project;
+      if (!project) return;
+      const record = await getOutOfFold(await services.db(), project.id);
+      const key = embeddingKey(projectBackboneSpec(project), project.settings.aspectMode);
+      if (!record || record.embeddingKey !== key) return;
+      if (get().project?.id !== project.id || get().outOfFold) return;
+      set({ outOfFold: record.result });
+      if (get().headsReady) get().scheduleReviewRefresh();
+    },
   };
 };
 
 /**
- * Keeps the review predictions in step: cleared when another project opens; recomputed (debounced)
- * while Review is open after the samples, the labels or the embedded count change, and once the
- * heads become ready.
+ * Keeps the review predictions in step: cleared when another project opens, whose stored
+ * predictions are then read; recomputed (debounced) after the samples, the labels or the embedded
+ * count change, and once the heads become ready, while Review is open, or while it is closed once
+ * predictions are known and no embedding is running.
  */
 export function keepReviewInStep(store: LoupeStore): void {
   store.subscribe((state, previous) => {
     if (state.project?.id !== previous.project?.id) {
       if (previous.reviewOpen || previous.outOfFold || previous.duplicates)
         store.setState({ outOfFold: null, duplicates: null, reviewOpen: false, reviewError: null });
+      if (state.project) void state.loadStoredOutOfFold().catch(() => undefined);
       return;
     }
-    if (!state.reviewOpen) return;
+    if (!state.reviewOpen) {
+      if (!state.outOfFold || state.embedProgress) return;
+      if (previous.embedProgress && state.headsReady) state.scheduleReviewRefresh();
+    }
     if (state.headsReady && !previous.headsReady) void state.refreshReview();
     else if (
       state.samples !== previous.samples ||

@@ -21,6 +21,7 @@ import {
   keepUnlabelledReviewInStep,
   type UnlabelledReviewSlice,
 } from './unlabelledReviewSlice';
+import { createDuplicatesSlice, type DuplicatesSlice } from './duplicatesSlice';
 
 export type LoupeState = ProjectsSlice &
   BoardSlice &
@@ -31,7 +32,8 @@ export type LoupeState = ProjectsSlice &
   TransferSlice &
   BatchSlice &
   ReviewSlice &
-  UnlabelledReviewSlice;
+  UnlabelledReviewSlice &
+  DuplicatesSlice;
 export type LoupeStore = StoreApi<LoupeState>;
 
 export type SliceCreator<T> = (
@@ -58,6 +60,7 @@ export function createLoupeStore(
     ...createBatchSlice(set, get, services),
     ...createReviewSlice(set, get, services),
     ...createUnlabelledReviewSlice(set, get, services),
+    ...createDuplicatesSlice(set, get, services),
   });
   const store = options.persistPrefs
     ? createStore<LoupeState>()(

@@ -2,16 +2,16 @@
  * The Review view: a `Review` toggle on the board toolbar and, while it is open, the `Probable
  * mislabels` region — labelled images whose out-of-fold KNN prediction disagrees most with their
  * label, each with its thumbnail, given and suggested label, `Move to {label}` and `Keep` — and
- * the `Near-duplicates` region (groups of nearly identical images, label conflicts flagged). An image
- * whose labels changed since the predictions were computed is left out until they are recomputed.
+ * the `Near-duplicates` region (NearDuplicates.tsx). An image whose labels changed since the
+ * predictions were computed is left out until they are recomputed.
  * Below them, the sections on unlabelled images (`Label next`, `Clusters`: UnlabelledReview.tsx).
  */
 import { useMemo } from 'react';
 import { labelKey, rankMislabels } from '../core/analysis/mislabels';
-import type { SampleMeta } from '../core/storage/schema';
 import { useLoupe } from '../state/react';
-import { useThumbnailUrl } from './useThumbnailUrl';
 import { ClustersSection, LabelNextSection } from './UnlabelledReview';
+import { NearDuplicates } from './NearDuplicates';
+import { ReviewThumb } from './ReviewThumb';
 
 /** Images listed in `Probable mislabels`. */
 const TOP_N = 20;
@@ -27,15 +27,6 @@ export function ReviewButton() {
   );
 }
 
-function ReviewThumb({ sample }: { sample: SampleMeta }) {
-  const url = useThumbnailUrl(sample.id);
-  return url ? (
-    <img src={url} alt={sample.name} className="review-thumb" />
-  ) : (
-    <span className="review-thumb thumb-placeholder" aria-hidden="true" />
-  );
-}
-
 export function ReviewPanel() {
   const open = useLoupe((s) => s.reviewOpen);
   const outOfFold = useLoupe((s) => s.outOfFold);
@@ -44,7 +35,6 @@ export function ReviewPanel() {
   const samples = useLoupe((s) => s.samples);
   const labels = useLoupe((s) => s.labels);
   const reviewed = useLoupe((s) => s.project?.settings.reviewedMislabels);
-  const duplicates = useLoupe((s) => s.duplicates);
   const applySuggestion = useLoupe((s) => s.applySuggestion);
   const keepSample = useLoupe((s) => s.keepSample);
 
@@ -62,14 +52,6 @@ export function ReviewPanel() {
   }, [outOfFold, byId, reviewed]);
 
   if (!open) return null;
-  /** With the current labels: the group's labelled images do not all carry the same labels. */
-  const conflicting = (ids: readonly string[]): boolean =>
-    new Set(
-      ids.flatMap((id) => {
-        const labelIds = byId.get(id)?.labelIds ?? [];
-        return labelIds.length > 0 ? [labelKey(labelIds)] : [];
-      }),
-    ).size > 1;
   const nameOf = (id: string): string => labels.find((l) => l.id === id)?.name ?? 'deleted label';
 
   return (
@@ -122,42 +104,7 @@ export function ReviewPanel() {
           })}
         </ul>
       </section>
-      <section aria-labelledby="review-duplicates" aria-busy={busy}>
-        <h3 id="review-duplicates">Near-duplicates</h3>
-        <p className="project-meta">
-          Images whose embeddings are nearly identical (cosine similarity 0.95 or more), such as
-          re-encoded or resized copies. A group whose images carry different labels is a conflict.
-        </p>
-        {duplicates && duplicates.length === 0 && !busy && (
-          <p className="project-meta">No near-duplicates.</p>
-        )}
-        {(duplicates ?? []).slice(0, TOP_N).map((group) => (
-          <div key={group.sampleIds.join(',')} className="review-group">
-            <p className="review-group-head">
-              {group.sampleIds.length} images, similarity {group.similarity.toFixed(3)}
-              {conflicting(group.sampleIds) && (
-                <strong className="review-conflict"> · conflicting labels</strong>
-              )}
-            </p>
-            <ul className="review-list">
-              {group.sampleIds.map((id) => {
-                const sample = byId.get(id);
-                if (!sample) return null;
-                const labelNames = sample.labelIds.map(nameOf).join(', ') || 'unlabelled';
-                return (
-                  <li key={id} aria-label={`${sample.name}: ${labelNames}`} className="review-item">
-                    <ReviewThumb sample={sample} />
-                    <span className="review-text">
-                      <span className="review-name">{sample.name}</span>
-                      <span>{labelNames}</span>
-                    </span>
-                  </li>
-                );
-              })}
-            </ul>
-          </div>
-        ))}
-      </section>
+      <NearDuplicates byId={byId} nameOf={nameOf} busy={busy} />
       <LabelNextSection />
       <ClustersSection />
     </section>

@@ -1,11 +1,14 @@
 /**
- * Detail of the one selected image: a larger preview, its facts, and what the base model sees
- * (top-3 ImageNet classes of the backbone's own head: a sanity check on weights and preprocessing).
+ * Detail of the one selected image: a larger preview, its facts, its own out-of-fold prediction
+ * from the stored predictions ("Labelled rose, predicted tulip 81%"; nothing before they are
+ * computed or after its labels changed), and what the base model sees (top-3 ImageNet classes of
+ * the backbone's own head: a sanity check on weights and preprocessing).
  */
 import { useEffect, useState } from 'react';
 import type { ClassPrediction } from '../core/backbone/types';
 import { useLoupe } from '../state/react';
 import { formatBytes } from '../core/imageio';
+import { samplePrediction } from '../core/analysis/storedOutOfFold';
 
 export function SampleDetail() {
   const selection = useLoupe((s) => s.selection);
@@ -13,6 +16,8 @@ export function SampleDetail() {
   const project = useLoupe((s) => s.project);
   const loadSampleBlob = useLoupe((s) => s.loadSampleBlob);
   const baseModelSees = useLoupe((s) => s.baseModelSees);
+  const outOfFold = useLoupe((s) => s.outOfFold);
+  const labels = useLoupe((s) => s.labels);
   const id = selection.size === 1 ? [...selection][0] : undefined;
   const sample = id ? samples.find((s) => s.id === id) : undefined;
   const [url, setUrl] = useState<string | null>(null);
@@ -52,6 +57,8 @@ export function SampleDetail() {
 
   if (!sample) return null;
   const classes = seen?.id === sample.id ? seen.classes : null;
+  const own = samplePrediction(outOfFold, sample);
+  const nameOf = (id: string): string => labels.find((l) => l.id === id)?.name ?? 'deleted label';
   return (
     <section className="panel sample-detail" aria-label="Image details">
       {url && <img src={url} alt={sample.name} />}
@@ -59,6 +66,12 @@ export function SampleDetail() {
       <p className="project-meta">
         {sample.width} × {sample.height} px · {formatBytes(sample.byteSize)} · {sample.mime}
       </p>
+      {own && (
+        <p className={own.agrees ? 'sample-prediction' : 'sample-prediction review-conflict'}>
+          Labelled {sample.labelIds.map(nameOf).join(', ')}, predicted {nameOf(own.predicted)}{' '}
+          {Math.round(own.probability * 100)}%
+        </p>
+      )}
       <section aria-label="Base model sees">
         <h3>Base model sees:</h3>
         {classes ? (

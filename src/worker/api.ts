@@ -22,6 +22,7 @@ import type { ProjectRecord, SampleMeta, SampleSource } from '../core/storage/sc
 import type { BackendName, BackendReport } from './backends';
 import type { EmbedProgress, EmbedReport } from './embedPipeline';
 import type { DenseModelSummary, HeadEvaluation } from '../core/heads/savedModel';
+import type { AnalysisBench, MislabelSimulation } from './reviewBench';
 
 export type {
   Augmentation,
@@ -48,6 +49,8 @@ export type {
   ReviewBench,
   ReviewSimulation,
   ReviewSimulationOptions,
+  MislabelSimulation,
+  AnalysisBench,
 };
 
 /** The engine's backend, and how it was picked. */
@@ -202,8 +205,15 @@ export interface EngineClient {
     labelOrder: string[];
     signal: AbortSignal;
   }): Promise<OutOfFoldResult>;
-  /** Groups of near-identical embedded images (cosine >= threshold, default 0.95). */
-  nearDuplicates(call: { threshold?: number; signal: AbortSignal }): Promise<DuplicateGroup[]>;
+  /**
+   * Groups of near-identical embedded images (cosine >= threshold, default 0.95); `leakage` is set
+   * against the dense head's hold-out split for the labels in `labelOrder`.
+   */
+  nearDuplicates(call: {
+    threshold?: number;
+    labelOrder?: string[];
+    signal: AbortSignal;
+  }): Promise<DuplicateGroup[]>;
   /** Unlabelled images ranked by uncertainty of the live KNN, with diversity (`Label next`). */
   labelNext(call: { limit?: number; signal: AbortSignal }): Promise<LabelNextResult>;
   /** The unlabelled images clustered by similarity (k automatic, or the given k). */
@@ -214,6 +224,23 @@ export interface EngineClient {
   ): Promise<ReviewSimulation>;
   /** Bench: clustering and label-next ranking timed on synthetic embeddings in the worker. */
   benchReview(call: { n?: number; dim?: number; signal?: AbortSignal }): Promise<ReviewBench>;
+  /**
+   * Measurement: flips a seeded share of a copy of the labelled examples' labels and scores the
+   * Probable-mislabels ranking against them (the project's data is not changed).
+   */
+  simulateMislabels(call: {
+    fraction: number;
+    seed: number;
+    labelOrder?: string[];
+    signal?: AbortSignal;
+  }): Promise<MislabelSimulation>;
+  /** Benchmark: out-of-fold KNN and near-duplicate search on `count` synthetic embeddings. */
+  benchAnalysis(call: {
+    count: number;
+    dim?: number;
+    seed: number;
+    signal?: AbortSignal;
+  }): Promise<AnalysisBench>;
 }
 
 /** A file to classify, with its relative path (folder/sub-folder/file). */

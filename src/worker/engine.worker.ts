@@ -46,7 +46,7 @@ import { trainDense } from './trainDense';
 import { compareHeads, evaluateVariants } from './evaluateHeads';
 import { setAppBaseUrl } from '../core/sameOrigin';
 import { classifyFiles, type ClassifyCall, type ClassifyJob } from './classifyBatch';
-import { projectOutOfFold } from './outOfFold';
+import { storedProjectOutOfFold } from './outOfFold';
 import { projectNearDuplicates } from './nearDuplicates';
 import type { DuplicateGroup } from '../core/analysis/nearDuplicates';
 import type { OutOfFoldResult } from '../core/analysis/outOfFold';
@@ -461,10 +461,15 @@ const api = {
     call: { labelOrder: string[] },
   ): Promise<OutOfFoldResult> {
     const open = openHeads();
-    return jobs.run(jobId, async (signal) => projectOutOfFold(open, { ...call, signal }));
+    return jobs.run(jobId, async (signal) =>
+      storedProjectOutOfFold(await db(), open, { ...call, signal }),
+    );
   },
 
-  async nearDuplicates(jobId: string, call: { threshold?: number }): Promise<DuplicateGroup[]> {
+  async nearDuplicates(
+    jobId: string,
+    call: { threshold?: number; labelOrder?: string[] },
+  ): Promise<DuplicateGroup[]> {
     const open = openHeads();
     return jobs.run(jobId, async (signal) =>
       projectNearDuplicates(await db(), open, { ...call, signal }),

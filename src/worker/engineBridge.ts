@@ -80,7 +80,11 @@ export function createEngineClient(): EngineClient {
       withCancel(signal, (jobId) => worker().clusters(jobId, call)),
     simulateReview: ({ signal, ...call }) =>
       withCancel(signal, (jobId) => worker().simulateReview(jobId, call)),
+    simulateMislabels: ({ signal, ...call }) =>
+      withCancel(signal, (jobId) => worker().simulateMislabels(jobId, call)),
     benchReview: ({ signal, ...call }) =>
       withCancel(signal, (jobId) => worker().benchReview(jobId, call)),
+    benchAnalysis: ({ signal, ...call }) =>
+      withCancel(signal, (jobId) => worker().benchAnalysis(jobId, call)),
   };
 }

@@ -1,8 +1,9 @@
 /**
- * The engine worker's jobs for Review's sections on unlabelled images, as methods the worker's
- * API spreads in: `labelNext` and `clusters` on the open project's heads, and the measurements
- * `simulateReview` (needs an open project) and `benchReview` (needs none). Each runs as a
- * cancellable job of the worker's registry.
+ * The engine worker's Review jobs, as methods the worker's API spreads in: `labelNext` and
+ * `clusters` on the open project's heads, and the measurements `simulateReview` and
+ * `simulateMislabels` (need an open project), `benchReview` (clustering, label next; needs none)
+ * and `benchAnalysis` (out-of-fold KNN, near-duplicates). Each runs as a cancellable job of the
+ * worker's registry.
  */
 import type { Clustering } from '../core/analysis/clusters';
 import type { LoupeDatabase } from '../core/storage/db';
@@ -10,6 +11,14 @@ import { projectClusters } from './clusters';
 import type { ProjectHeads } from './headsService';
 import type { JobRegistry } from './jobs';
 import { projectLabelNext, type LabelNextResult } from './labelNext';
+import {
+  benchAnalysis,
+  simulateMislabels,
+  type AnalysisBench,
+  type BenchCall,
+  type MislabelSimulation,
+  type SimulateCall,
+} from './reviewBench';
 import {
   benchReview,
   simulateReview,
@@ -45,6 +54,16 @@ export function reviewJobs(
 
     async benchReview(jobId: string, call: { n?: number; dim?: number }): Promise<ReviewBench> {
       return jobs.run(jobId, (signal) => benchReview({ ...call, signal }));
+    },
+
+    async simulateMislabels(jobId: string, call: SimulateCall): Promise<MislabelSimulation> {
+      const open = openHeads();
+      return jobs.run(jobId, async (signal) => simulateMislabels(open, { ...call, signal }));
+    },
+
+    async benchAnalysis(jobId: string, call: BenchCall): Promise<AnalysisBench> {
+      const open = openHeads();
+      return jobs.run(jobId, async (signal) => benchAnalysis(open, { ...call, signal }));
     },
   };
 }

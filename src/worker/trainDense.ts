@@ -6,10 +6,11 @@
  * refit on every labelled image (and its augmented copies) for the chosen number of epochs: the
  * refit is what is saved to IndexedDB, made the live one and exported; its metrics are the
  * held-out fit's. Older versions beyond the previous one are pruned. Aborting leaves the
- * previously saved model untouched.
+ * previously saved model untouched. `denseHoldoutParts`
+ * tells which part of that split each labelled image is in (Review's leakage flag).
  */
 import { augmentationViews, NO_AUGMENTATION, type Augmentation } from '../core/backbone/augment';
-import { EVAL_SEED, holdoutSplit } from '../core/eval/split';
+import { EVAL_SEED, holdoutSplit, type SplitItem } from '../core/eval/split';
 import {
   DENSE_DEFAULTS,
   indexItems,
@@ -53,6 +54,30 @@ function snapshot(items: readonly LabelledEmbedding[]): Record<string, string[]>
   return Object.fromEntries(items.map((i) => [i.id, [...i.labelIds].sort()]));
 }
 
+/**
+ * Positions (in content order) of the held-out part of the seeded 80/20 split. Split on positions
+ * in the content-sorted list, not on the random sample ids: the same images get the same split
+ * (and so the same model) in any project they are imported into.
+ */
+function heldOutPositions(indexed: readonly SplitItem[]): Set<number> {
+  return new Set(holdoutSplit(byPosition(indexed), { seed: EVAL_SEED }).validation.map(Number));
+}
+
+/**
+ * The part of the dense head's hold-out split each labelled example is in (sample id -> part),
+ * for the labels in `labelOrder`: the same split `trainDense` trains and scores on.
+ */
+export function denseHoldoutParts(
+  heads: ProjectHeads,
+  labelOrder: readonly string[],
+): Map<string, 'train' | 'validation'> {
+  const items = heads.labelled();
+  const held = heldOutPositions(indexItems(items, heads.kind, labelOrder).items);
+  return new Map(
+    items.map((item, position) => [item.id, held.has(position) ? 'validation' : 'train']),
+  );
+}
+
 /** Trains, scores, saves and adopts a dense head; null when aborted. */
 export async function trainDense(
   db: LoupeDatabase,
@@ -64,10 +89,7 @@ export async function trainDense(
   const items = heads.labelled();
   const { items: indexed, labels } = indexItems(items, kind, options.labelOrder);
   const usedLabels = labels.filter((l) => indexed.some((i) => i.labelIds.includes(l)));
-  // Split on positions in the content-sorted list, not on the random sample ids: the same images
-  // get the same split (and so the same model) in any project they are imported into.
-  const split = holdoutSplit(byPosition(indexed), { seed: EVAL_SEED });
-  const held = new Set(split.validation.map(Number));
+  const held = heldOutPositions(indexed);
   const train = items.filter((_, position) => !held.has(position));
   const validation = items.filter((_, position) => held.has(position));
   // Augmented copies of the training part only: a validation image never trains the scored model.

@@ -218,6 +218,7 @@ describe('project archive round trip', () => {
       thumbnails: 3,
       embeddings: 5,
       models: 1,
+      outOfFold: 0,
     });
     // The original is untouched.
     expect(await countByProject(db, seeded.project.id)).toEqual(await countByProject(db, first.id));
@@ -430,6 +431,7 @@ describe('name conflicts and replace', () => {
       thumbnails: 3,
       embeddings: 5,
       models: 1,
+      outOfFold: 0,
     });
   });
 

@@ -106,6 +106,7 @@ describe('saved models', () => {
       thumbnails: 3,
       embeddings: 5,
       models: 0,
+      outOfFold: 0,
     });
   });
 

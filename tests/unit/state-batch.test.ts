@@ -55,7 +55,9 @@ function fakeEngine(labelIds: () => [string, string]): EngineClient {
     labelNext: unused,
     clusters: unused,
     simulateReview: unused,
+    simulateMislabels: unused,
     benchReview: unused,
+    benchAnalysis: unused,
     async classifyImages({ files, head, signal, onChunk, onProgress }) {
       classifyCalls.push({ files, head, signal });
       const [a, b] = labelIds();

@@ -4,6 +4,7 @@ import { openLoupeDb } from '../../src/core/storage/db';
 import * as embeddingsRepo from '../../src/core/storage/embeddings';
 import * as labelsRepo from '../../src/core/storage/labels';
 import * as modelsRepo from '../../src/core/storage/models';
+import * as outOfFoldRepo from '../../src/core/storage/outOfFold';
 import * as projectsRepo from '../../src/core/storage/projects';
 import * as samplesRepo from '../../src/core/storage/samples';
 import { ALL_STORES, DB_VERSION } from '../../src/core/storage/schema';
@@ -42,8 +43,8 @@ describe('migration v1 -> v2', () => {
     const fixture = await buildV1Database();
     const db = await openLoupeDb();
     try {
-      expect(DB_VERSION).toBe(2);
-      expect(db.version).toBe(2);
+      expect(DB_VERSION).toBe(3);
+      expect(db.version).toBe(3);
       expect([...db.objectStoreNames].sort()).toEqual([...ALL_STORES].sort());
 
       expect(await db.getAll('projects')).toEqual([fixture.project]);
@@ -208,14 +209,14 @@ describe('migration v1 -> v2', () => {
     empty.close();
     const upgraded = await openLoupeDb({ name: 'empty' });
     try {
-      expect(upgraded.version).toBe(2);
+      expect(upgraded.version).toBe(3);
       expect([...upgraded.objectStoreNames].sort()).toEqual([...ALL_STORES].sort());
     } finally {
       upgraded.close();
     }
   });
 
-  it('does not migrate again when reopened at version 2', async () => {
+  it('does not migrate again when reopened at the current version', async () => {
     const fixture = await buildV1Database();
     const first = await openLoupeDb();
     await samplesRepo.setSampleLabels(first, ['sample-none'], ['label-dog']);
@@ -228,6 +229,34 @@ describe('migration v1 -> v2', () => {
       expect(await second.getAll('projects')).toEqual([fixture.project]);
     } finally {
       second.close();
+    }
+  });
+});
+
+describe('migration to v3', () => {
+  it('adds an empty outOfFold store that keeps one record per live project', async () => {
+    const fixture = await buildV1Database();
+    const db = await openLoupeDb();
+    try {
+      expect(await db.count('outOfFold')).toBe(0);
+      const projectId = fixture.project.id;
+      const record = {
+        projectId,
+        embeddingKey: 'mobilenet@1',
+        k: 5,
+        weighted: true,
+        folds: 5,
+        fingerprint: '2:00',
+        computedAt: 1,
+        result: { labels: ['label-cat'], predictions: [] },
+      };
+      expect(await outOfFoldRepo.putOutOfFold(db, record)).toBe(true);
+      expect(await outOfFoldRepo.getOutOfFold(db, projectId)).toEqual(record);
+      expect(await outOfFoldRepo.putOutOfFold(db, { ...record, projectId: 'gone' })).toBe(false);
+      await projectsRepo.deleteProject(db, projectId);
+      expect(await db.count('outOfFold')).toBe(0);
+    } finally {
+      db.close();
     }
   });
 });

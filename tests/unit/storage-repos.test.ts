@@ -118,6 +118,7 @@ describe('projects repository', () => {
       thumbnails: 3,
       embeddings: 3,
       models: 0,
+      outOfFold: 0,
     });
 
     const labels = await labelsRepo.listLabels(db, copy.id);
@@ -156,6 +157,7 @@ describe('projects repository', () => {
       thumbnails: 3,
       embeddings: 3,
       models: 1,
+      outOfFold: 0,
     });
     await labelsRepo.renameLabel(db, copyA, 'Renamed');
     expect((await labelsRepo.listLabels(db, project.id)).map((l) => l.name)).toEqual(['A', 'B']);
@@ -177,6 +179,7 @@ describe('projects repository', () => {
       thumbnails: 0,
       embeddings: 0,
       models: 0,
+      outOfFold: 0,
     });
     expect(await countByProject(db, kept.project.id)).toEqual(before);
     expect(before.samples).toBe(3);

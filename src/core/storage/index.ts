@@ -6,4 +6,5 @@ export * as labelsRepo from './labels';
 export * as samplesRepo from './samples';
 export * as embeddingsRepo from './embeddings';
 export * as modelsRepo from './models';
+export * as outOfFoldRepo from './outOfFold';
 export * from './restoreProject';

@@ -130,9 +130,9 @@ export async function touchProject(db: LoupeDatabase, id: string): Promise<void>
 export type AllStoresTx = IDBPTransaction<LoupeDB, StoreName[], 'readwrite'>;
 
 /**
- * Deletes everything that hangs off a project (labels, samples, thumbnails, embeddings, models),
- * but not the project record, inside the caller's transaction: `deleteProject`, and restoring an
- * archive over a project, which keeps the record's id.
+ * Deletes everything that hangs off a project (labels, samples, thumbnails, embeddings, models,
+ * stored out-of-fold predictions), but not the project record, inside the caller's transaction:
+ * `deleteProject`, and restoring an archive over a project, which keeps the record's id.
  */
 export async function deleteProjectContents(tx: AllStoresTx, projectId: string): Promise<void> {
   const deleteByIndex = async (
@@ -151,6 +151,7 @@ export async function deleteProjectContents(tx: AllStoresTx, projectId: string):
     deleteByIndex('thumbnails'),
     deleteByIndex('models'),
     ...embeddingKeys.map((k) => tx.objectStore('embeddings').delete(k)),
+    tx.objectStore('outOfFold').delete(projectId),
   ]);
 }
 

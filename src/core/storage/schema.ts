@@ -9,10 +9,11 @@ import type { DBSchema } from 'idb';
 import type { CustomBackboneSpec, PendingBackbone } from '../backbone/types';
 import type { DenseModelPayload } from '../heads/savedModel';
 import type { HeadSettings } from '../heads/settings';
+import type { OutOfFoldResult } from '../analysis/outOfFold';
 import type { AspectMode, ProjectKind } from '../kinds';
 
 export const DB_NAME = 'loupe';
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 
 import type { DenseConfig } from '../heads/denseModel';
 import type { Augmentation } from '../backbone/augment';
@@ -43,6 +44,8 @@ export interface ProjectSettings {
   denseConfig?: Partial<DenseConfig>;
   /** Augmented copies for training (absent = none; checked when read). */
   augmentation?: Augmentation;
+  /** Review's near-duplicate similarity threshold (absent = default; checked when read). */
+  duplicateThreshold?: number;
 }
 
 /** Split per image: `{ [sampleId]: splitName }` or `{ [splitName]: sampleIds[] }`. */
@@ -131,6 +134,22 @@ export type ModelRecord = DenseModelRecord;
 /** Every `headType` this version stores and reads. */
 export type ModelHeadType = ModelRecord['headType'];
 
+/**
+ * A project's out-of-fold predictions (one record per project, written by the engine worker) with
+ * what they were computed from: current while `fingerprint` (embedding key, KNN settings, label
+ * order and every labelled image with its labels) matches the project's data.
+ */
+export interface OutOfFoldRecord {
+  projectId: string;
+  embeddingKey: string;
+  k: number;
+  weighted: boolean;
+  folds: number;
+  fingerprint: string;
+  computedAt: number;
+  result: OutOfFoldResult;
+}
+
 export interface LoupeDB extends DBSchema {
   projects: { key: string; value: ProjectRecord; indexes: { byUpdatedAt: number } };
   labels: { key: string; value: LabelRecord; indexes: { byProject: string } };
@@ -146,9 +165,11 @@ export interface LoupeDB extends DBSchema {
     indexes: { bySample: string; byProjectKey: [string, string] };
   };
   models: { key: string; value: ModelRecord; indexes: { byProject: string } };
+  outOfFold: { key: string; value: OutOfFoldRecord };
 }
 
-export type StoreName = 'projects' | 'labels' | 'samples' | 'thumbnails' | 'embeddings' | 'models';
+export type StoreName =
+  'projects' | 'labels' | 'samples' | 'thumbnails' | 'embeddings' | 'models' | 'outOfFold';
 export const ALL_STORES: StoreName[] = [
   'projects',
   'labels',
@@ -156,4 +177,5 @@ export const ALL_STORES: StoreName[] = [
   'thumbnails',
   'embeddings',
   'models',
+  'outOfFold',
 ];
