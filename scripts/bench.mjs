@@ -13,6 +13,9 @@
 //
 // Usage: node scripts/bench.mjs [--n 500] [--backends wasm,webgl,cpu,webgpu] [--n-<backend> K]
 //                               [--naive-n 32] [--no-build] [--unsafe-webgpu] [--backbone v2|v1]
+//   --review: also time Review's analyses in the engine worker on 5,000 embeddings: out-of-fold
+//        KNN and the near-duplicate search (the project's own embeddings repeated with seeded
+//        noise), clustering and Label next (synthetic 768-d); --review-only runs just that;
 //   --backbone: the built-in backbone the bench projects (and the naive page) embed with: v2 =
 //        MobileNet v2 1.0, the default for new projects; v1 = MobileNet v1 0.75;
 //   --n: photos for the chosen backend (and wasm); other backends default to SMALL_N below, since
@@ -37,7 +40,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
+import { benchAnalysis } from './benchAnalysis.mjs';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.mjs';
+import { benchClusters } from './evalReview.mjs';
 import { build, preview } from 'vite';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -83,6 +88,8 @@ function parseOptions() {
       'no-build': { type: 'boolean', default: false },
       'unsafe-webgpu': { type: 'boolean', default: false },
       backbone: { type: 'string', default: 'v2' },
+      review: { type: 'boolean', default: false },
+      'review-only': { type: 'boolean', default: false },
       ...perBackend,
     },
   });
@@ -108,6 +115,8 @@ function parseOptions() {
     backends,
     nOverride,
     build: !values['no-build'],
+    review: values.review || values['review-only'],
+    reviewOnly: values['review-only'],
     browserArgs: values['unsafe-webgpu'] ? WEBGPU_ARGS : [],
   };
 }
@@ -390,6 +399,25 @@ function longTaskSummary(tasks, from, to) {
   };
 }
 
+/** Review's analyses at 5,000 embeddings, in a project of AUTO_N photos on the wasm backend. */
+async function runReview(env) {
+  const photos = listPhotos(AUTO_N);
+  const folder = photoTree(mkdtempSync(path.join(env.tmp, 'photos-')), photos);
+  const session = await launchBrowser(env);
+  try {
+    await session.page.addInitScript(instrumentPage, 'wasm');
+    await openApp(session.page, env.url);
+    await newProject(session.page);
+    await dropFolder(session.page, folder);
+    await waitForEmbeddings(session.page, 180_000);
+    const analysis = await benchAnalysis(session.page, log);
+    const clusters = await benchClusters(session.page, log);
+    return { analysis, clusters, pageErrors: session.pageErrors };
+  } finally {
+    await session.close();
+  }
+}
+
 /** Auto mode: which backend the app picks by itself, and its per-backend probe reports. */
 async function runAuto(env) {
   const photos = listPhotos(AUTO_N);
@@ -665,13 +693,23 @@ async function main() {
   }
   const { server, url } = await serve({ root: ROOT });
   let measured;
+  let review;
+  const env = { url, tmp, browserArgs: options.browserArgs };
   try {
-    measured = await measure(options, { url, tmp, browserArgs: options.browserArgs });
+    if (!options.reviewOnly) measured = await measure(options, env);
+    if (options.review) {
+      log('Review analyses on 5,000 embeddings');
+      review = await runReview(env);
+    }
   } finally {
     await server.close();
     cleanup();
   }
-  const result = summarise(measured, started, loadAtStart);
+  if (options.reviewOnly) {
+    console.log(JSON.stringify({ backbone: BACKBONE.id, review }, null, 2));
+    return;
+  }
+  const result = { ...summarise(measured, started, loadAtStart), ...(review ? { review } : {}) };
   console.log(JSON.stringify(result, null, 2));
   // Missed targets are results; no figure for the chosen backend or the baseline is a failure.
   if (result.pipelineImgPerSec == null || result.naiveImgPerSec == null) process.exitCode = 1;

@@ -14,6 +14,10 @@
 //   --variants: a comma-separated subset of the rows (default: the untrained-augmentation rows
 //     knn, logreg, dense, ensemble and their +tta); only the views the chosen rows need are embedded.
 //   --per-class 0: only the all-images setting.
+//   --review: also measure Review on the first backbone's project: `Probable mislabels` precision
+//     and recall with 10 % of a copy's labels flipped, the `Label next` vs random labelling
+//     curve, and cluster purity / NMI (scripts/evalMislabels.mjs, scripts/evalReview.mjs);
+//     `--variants none` skips the heads table.
 //   --backbones: built-in backbone ids, or v1 / v2 for MobileNet v1 0.75 / v2 1.0.
 //   --dense-config: dense settings over the defaults for the dense and ensemble rows; a JSON array
 //     of settings runs each of those rows once per entry (named `dense {"hiddenUnits":0}` etc.).
@@ -23,6 +27,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openAppSession } from './chromium.mjs';
+import { evalMislabels } from './evalMislabels.mjs';
+import { evalLabelNextAndClusters } from './evalReview.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const FLOWERS = path.resolve(ROOT, '..', 'shared', 'datasets', 'flowers5-dev');
@@ -47,10 +53,11 @@ const { values: args } = parseArgs({
     variants: { type: 'string', default: DEFAULT_VARIANTS.join(',') },
     backbones: { type: 'string', default: 'v2,v1' },
     'dense-config': { type: 'string' },
+    review: { type: 'boolean', default: false },
   },
 });
 const log = (...m) => console.error('[eval]', ...m);
-const variants = args.variants.split(',').map((v) => v.trim());
+const variants = args.variants === 'none' ? [] : args.variants.split(',').map((v) => v.trim());
 const unknown = variants.filter((v) => !VARIANTS.includes(v));
 if (unknown.length > 0) {
   console.error(`eval: unknown variant(s) ${unknown.join(', ')}; known: ${VARIANTS.join(', ')}`);
@@ -225,9 +232,22 @@ try {
     backend ??= await page.evaluate(
       () => window.__loupe.store.getState().engineStatus?.backend ?? null,
     );
-    report[backboneId] = { images, embedSeconds, results: await evaluate(page, backboneId) };
+    const review =
+      args.review && backboneId === backbones[0]
+        ? {
+            mislabels: await evalMislabels(page, log),
+            labelNextAndClusters: await evalLabelNextAndClusters(page, log),
+          }
+        : undefined;
+    if (review) log(backboneId, 'review', JSON.stringify(review));
+    report[backboneId] = {
+      images,
+      embedSeconds,
+      ...(review ? { review } : {}),
+      results: await evaluate(page, backboneId),
+    };
   }
-  const markdown = table(report);
+  const markdown = variants.length > 0 ? table(report) : '';
   console.error(markdown);
   console.log(
     JSON.stringify(
