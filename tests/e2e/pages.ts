@@ -59,17 +59,31 @@ export class BoardPage {
   async pickFiles(label: string, files: string[]): Promise<void> {
     await this.page.getByLabel(`Add images to ${label}`, { exact: true }).setInputFiles(files);
   }
-  /** A real drop: Chromium builds the DataTransfer from the paths (files or folders) itself. */
+  /**
+   * A real drop: Chromium builds the DataTransfer from the paths (files or folders) itself.
+   * Notices above the board appear and fade, shifting the layout: the drop point is measured
+   * again until the element under it belongs to the target, so the drop cannot land on the
+   * region that moved into its place.
+   */
   async dropPaths(target: Locator, paths: string[]): Promise<void> {
     await target.scrollIntoViewIfNeeded();
-    const box = await target.boundingBox();
-    if (!box) throw new Error('drop target is not visible');
-    const x = box.x + box.width / 2;
-    const y = box.y + Math.min(box.height / 2, 40);
+    let point: { x: number; y: number } | null = null;
+    for (let attempt = 0; attempt < 50 && !point; attempt++) {
+      const box = await target.boundingBox();
+      if (!box) throw new Error('drop target is not visible');
+      const p = { x: box.x + box.width / 2, y: box.y + Math.min(box.height / 2, 40) };
+      const inside = await target.evaluate((el, { x, y }) => {
+        const hit = document.elementFromPoint(x, y);
+        return hit !== null && el.contains(hit);
+      }, p);
+      if (inside) point = p;
+      else await this.page.waitForTimeout(100);
+    }
+    if (!point) throw new Error('the drop target stayed covered for 5 s');
     const cdp = await this.page.context().newCDPSession(this.page);
     const data = { items: [], files: paths, dragOperationsMask: 1 };
     for (const type of ['dragEnter', 'dragOver', 'drop'] as const) {
-      await cdp.send('Input.dispatchDragEvent', { type, x, y, data });
+      await cdp.send('Input.dispatchDragEvent', { type, ...point, data });
     }
     await cdp.detach();
   }
