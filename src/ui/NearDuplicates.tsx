@@ -14,6 +14,7 @@ import { useLoupe } from '../state/react';
 import { forgetThumbnails } from '../state/thumbnails';
 import { Dialog } from './Dialog';
 import { ReviewThumb } from './ReviewThumb';
+import { useListKeys } from './useListKeys';
 
 /** Groups listed. */
 const TOP_N = 20;
@@ -81,22 +82,7 @@ export function NearDuplicates(props: {
               Keep one
             </button>
           </p>
-          <ul className="review-list">
-            {group.sampleIds.map((id) => {
-              const sample = byId.get(id);
-              if (!sample) return null;
-              const labelNames = sample.labelIds.map(nameOf).join(', ') || 'unlabelled';
-              return (
-                <li key={id} aria-label={`${sample.name}: ${labelNames}`} className="review-item">
-                  <ReviewThumb sample={sample} />
-                  <span className="review-text">
-                    <span className="review-name">{sample.name}</span>
-                    <span>{labelNames}</span>
-                  </span>
-                </li>
-              );
-            })}
-          </ul>
+          <GroupList ids={group.sampleIds} byId={byId} nameOf={nameOf} />
         </div>
       ))}
       <Dialog title="Keep one image" open={confirming !== null} onClose={() => setConfirming(null)}>
@@ -123,5 +109,37 @@ export function NearDuplicates(props: {
         </div>
       </Dialog>
     </section>
+  );
+}
+
+/** One group's images: a keyboard list (arrows, 1-9 label the focused image). */
+function GroupList(props: {
+  ids: string[];
+  byId: ReadonlyMap<string, SampleMeta>;
+  nameOf: (id: string) => string;
+}) {
+  const { listRef, itemProps } = useListKeys(props.ids);
+  return (
+    <ul className="review-list" ref={listRef}>
+      {props.ids.map((id) => {
+        const sample = props.byId.get(id);
+        if (!sample) return null;
+        const labelNames = sample.labelIds.map(props.nameOf).join(', ') || 'unlabelled';
+        return (
+          <li
+            key={id}
+            {...itemProps(id)}
+            aria-label={`${sample.name}: ${labelNames}`}
+            className="review-item"
+          >
+            <ReviewThumb sample={sample} />
+            <span className="review-text">
+              <span className="review-name">{sample.name}</span>
+              <span>{labelNames}</span>
+            </span>
+          </li>
+        );
+      })}
+    </ul>
   );
 }

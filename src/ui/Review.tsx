@@ -12,6 +12,7 @@ import { useLoupe } from '../state/react';
 import { ClustersSection, LabelNextSection } from './UnlabelledReview';
 import { NearDuplicates } from './NearDuplicates';
 import { ReviewThumb } from './ReviewThumb';
+import { useListKeys } from './useListKeys';
 
 /** Images listed in `Probable mislabels`. */
 const TOP_N = 20;
@@ -50,6 +51,7 @@ export function ReviewPanel() {
       { ...(reviewed ? { reviewed } : {}), limit: TOP_N },
     );
   }, [outOfFold, byId, reviewed]);
+  const { listRef, itemProps } = useListKeys(candidates.map((c) => c.sampleId));
 
   if (!open) return null;
   const nameOf = (id: string): string => labels.find((l) => l.id === id)?.name ?? 'deleted label';
@@ -68,7 +70,7 @@ export function ReviewPanel() {
         {outOfFold && candidates.length === 0 && !busy && (
           <p className="project-meta">No labelled image disagrees with its prediction.</p>
         )}
-        <ul className="review-list">
+        <ul className="review-list" ref={listRef}>
           {candidates.map((c) => {
             const sample = byId.get(c.sampleId);
             if (!sample) return null;
@@ -77,6 +79,7 @@ export function ReviewPanel() {
             return (
               <li
                 key={c.sampleId}
+                {...itemProps(c.sampleId)}
                 aria-label={`${sample.name}: labelled ${given}, predicted ${suggested}`}
                 className="review-item"
               >

@@ -13,6 +13,7 @@ import type { LabelRecord, SampleMeta } from '../core/storage/schema';
 import { useLoupe } from '../state/react';
 import { Dialog } from './Dialog';
 import { useThumbnailUrl } from './useThumbnailUrl';
+import { useListKeys } from './useListKeys';
 
 /** Images shown per cluster strip. */
 const STRIP = 12;
@@ -288,17 +289,7 @@ export function ClustersSection() {
           <p className="review-group-head">
             Cluster {index + 1} · {ids.length} image{ids.length === 1 ? '' : 's'}
           </p>
-          <ul className="review-strip">
-            {ids.slice(0, STRIP).map((id) => {
-              const sample = unlabelled.get(id);
-              return sample ? (
-                <li key={id} aria-label={sample.name} className="review-strip-item">
-                  <Thumb sample={sample} className="review-strip-thumb" />
-                </li>
-              ) : null;
-            })}
-            {ids.length > STRIP && <li className="project-meta">+{ids.length - STRIP} more</li>}
-          </ul>
+          <ClusterStrip ids={ids} unlabelled={unlabelled} />
           <div className="review-cluster-actions">
             <button type="button" onClick={() => setNaming(ids)}>
               Make label from cluster
@@ -313,5 +304,25 @@ export function ClustersSection() {
       ))}
       <MakeLabelDialog sampleIds={naming} onClose={() => setNaming(null)} />
     </section>
+  );
+}
+
+/** A cluster's first images: a keyboard list (arrows, 1-9 label the focused image). */
+function ClusterStrip(props: { ids: string[]; unlabelled: ReadonlyMap<string, SampleMeta> }) {
+  const { ids, unlabelled } = props;
+  const shown = ids.slice(0, STRIP).filter((id) => unlabelled.has(id));
+  const { listRef, itemProps } = useListKeys(shown);
+  return (
+    <ul className="review-strip" ref={listRef}>
+      {shown.map((id) => {
+        const sample = unlabelled.get(id);
+        return sample ? (
+          <li key={id} {...itemProps(id)} aria-label={sample.name} className="review-strip-item">
+            <Thumb sample={sample} className="review-strip-thumb" />
+          </li>
+        ) : null;
+      })}
+      {ids.length > STRIP && <li className="project-meta">+{ids.length - STRIP} more</li>}
+    </ul>
   );
 }

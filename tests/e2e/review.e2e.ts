@@ -63,6 +63,12 @@ describe('review', () => {
       await board.expectCount('sunflower', 13);
       await board.expectCount('daisy', 13);
       await board.region('sunflower').getByRole('img', { name: names[0] }).waitFor();
+      // The other one from the keyboard: focus it in the list, press sunflower's number.
+      const second = mislabels.getByRole('listitem', { name: new RegExp(`^${names[1]}`) });
+      await second.focus();
+      await page.keyboard.press(String(CLASSES.indexOf('sunflower') + 1));
+      await board.expectCount('sunflower', 14);
+      await board.expectCount('daisy', 12);
 
       // A resized, re-encoded copy of a photo (other bytes) joins its original in Near-duplicates.
       const original = photos('daisy', 0, 1)[0]!;
