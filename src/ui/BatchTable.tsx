@@ -1,8 +1,9 @@
 /**
  * The batch results table: relative path, predicted label(s) and confidence (`unknown` when the
  * project's threshold rejected the prediction), sortable by each column and filterable by
- * predicted label, with a checkbox per row to select it. Virtualised: only the rows in view (plus a few) are in the DOM, with spacer
- * rows above and below, so thousands of results scroll smoothly. Thumbnails exist for those rows
+ * predicted label and by a confidence range (e.g. only the doubtful ones, below 60 %), with a
+ * checkbox per row to select it. Virtualised: only the rows in view (plus a few) are in the DOM,
+ * with spacer rows above and below, so thousands of results scroll smoothly. Thumbnails exist for those rows
  * only: an object URL of the file, revoked when the row leaves the view.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
@@ -28,18 +29,26 @@ export function BatchTable(props: {
     ascending: true,
   });
   const [filter, setFilter] = useState(ALL);
+  /** Confidence range shown, in percent (inclusive). */
+  const [range, setRange] = useState({ min: 0, max: 100 });
   const scrollRef = useRef<HTMLDivElement>(null);
   const nameOf = useMemo(() => new Map(labels.map((l) => [l.id, l.name])), [labels]);
   const predictedText = (row: BatchRow): string =>
     row.predicted.map((id) => nameOf.get(id) ?? 'deleted label').join(', ');
 
   const shown = useMemo(() => {
-    const kept = props.rows.filter((r) =>
-      filter === ALL
-        ? true
-        : filter === UNKNOWN
-          ? r.predicted.length === 0
-          : r.predicted.includes(filter),
+    const inRange = (r: BatchRow): boolean => {
+      const percent = r.confidence * 100;
+      return percent >= range.min - 1e-9 && percent <= range.max + 1e-9;
+    };
+    const kept = props.rows.filter(
+      (r) =>
+        inRange(r) &&
+        (filter === ALL
+          ? true
+          : filter === UNKNOWN
+            ? r.predicted.length === 0
+            : r.predicted.includes(filter)),
     );
     const text = (r: BatchRow): string => r.predicted.map((id) => nameOf.get(id) ?? '').join(', ');
     const compare = (a: BatchRow, b: BatchRow): number =>
@@ -50,7 +59,7 @@ export function BatchTable(props: {
           : a.path.localeCompare(b.path, undefined, { numeric: true });
     const sorted = [...kept].sort(compare);
     return sort.ascending ? sorted : sorted.reverse();
-  }, [props.rows, filter, sort, nameOf]);
+  }, [props.rows, filter, range, sort, nameOf]);
 
   // eslint-disable-next-line react-hooks/incompatible-library -- the virtualizer is used as documented
   const virtualizer = useVirtualizer({
@@ -82,19 +91,44 @@ export function BatchTable(props: {
 
   return (
     <>
-      <label className="batch-filter">
-        Show{' '}
-        <select value={filter} onChange={(e) => setFilter(e.target.value)}>
-          <option value={ALL}>All labels</option>
-          {labels.map((l) => (
-            <option key={l.id} value={l.id}>
-              {l.name}
-            </option>
-          ))}
-          <option value={UNKNOWN}>unknown</option>
-        </select>{' '}
+      <div className="batch-filters">
+        <label className="batch-filter">
+          Show{' '}
+          <select value={filter} onChange={(e) => setFilter(e.target.value)}>
+            <option value={ALL}>All labels</option>
+            {labels.map((l) => (
+              <option key={l.id} value={l.id}>
+                {l.name}
+              </option>
+            ))}
+            <option value={UNKNOWN}>unknown</option>
+          </select>
+        </label>{' '}
+        <label className="batch-filter">
+          confidence from{' '}
+          <input
+            type="number"
+            aria-label="Minimum confidence (%)"
+            min={0}
+            max={100}
+            value={range.min}
+            onChange={(e) => setRange({ ...range, min: clampPercent(e.target.valueAsNumber, 0) })}
+          />
+        </label>{' '}
+        <label className="batch-filter">
+          to{' '}
+          <input
+            type="number"
+            aria-label="Maximum confidence (%)"
+            min={0}
+            max={100}
+            value={range.max}
+            onChange={(e) => setRange({ ...range, max: clampPercent(e.target.valueAsNumber, 100) })}
+          />
+          %
+        </label>{' '}
         <span className="project-meta">{shown.length} rows</span>
-      </label>
+      </div>
       <div
         ref={scrollRef}
         className="batch-scroll"
@@ -171,4 +205,9 @@ function BatchThumb(props: { file: Blob | undefined }) {
   return url ? (
     <img src={url} alt="" width={ROW_HEIGHT - 6} height={ROW_HEIGHT - 6} decoding="async" />
   ) : null;
+}
+
+/** A percent input's value in [0, 100]; `fallback` while the field is empty. */
+function clampPercent(value: number, fallback: number): number {
+  return Number.isFinite(value) ? Math.min(100, Math.max(0, value)) : fallback;
 }

@@ -121,6 +121,13 @@ describe('batch classification', () => {
       expect(Number(row[3]) + Number(row[4])).toBeCloseTo(1, 3);
     }
 
+    // The confidence range keeps only the rows inside it (here: 80 % and more).
+    const sure = rows.filter((r) => Number(r[2]) >= 0.8).length;
+    await results.getByLabel('Minimum confidence (%)').fill('80');
+    await expect.poll(() => table.getByRole('row').count()).toBe(sure + 1);
+    await results.getByLabel('Minimum confidence (%)').fill('0');
+    await expect.poll(() => table.getByRole('row').count()).toBe(7);
+
     // The try panel (same head, KNN) predicts the same labels for three batch images.
     const checked = [
       rows.find((r) => r[0]!.includes('向日葵'))!,
