@@ -13,6 +13,10 @@
 //
 // Usage: node scripts/bench.mjs [--n 500] [--backends wasm,webgl,cpu,webgpu] [--n-<backend> K]
 //                               [--naive-n 32] [--no-build] [--unsafe-webgpu] [--backbone v2|v1]
+//   Always: the JavaScript the page's main thread loads before the project list (index.html's
+//        scripts and module preloads, raw and gzip bytes) and the time to an interactive project
+//        list (the `New project` button) on a first visit (fresh profile) and a second (reload);
+//   --startup-only: just that;
 //   --review: also time Review's analyses in the engine worker on 5,000 embeddings: out-of-fold
 //        KNN and the near-duplicate search (the project's own embeddings repeated with seeded
 //        noise), clustering and Label next (synthetic 768-d); --review-only runs just that;
@@ -39,6 +43,7 @@ import { constants as osConstants, cpus, loadavg, tmpdir, totalmem } from 'node:
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { benchAnalysis } from './benchAnalysis.mjs';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.mjs';
@@ -90,6 +95,7 @@ function parseOptions() {
       backbone: { type: 'string', default: 'v2' },
       review: { type: 'boolean', default: false },
       'review-only': { type: 'boolean', default: false },
+      'startup-only': { type: 'boolean', default: false },
       ...perBackend,
     },
   });
@@ -117,6 +123,7 @@ function parseOptions() {
     build: !values['no-build'],
     review: values.review || values['review-only'],
     reviewOnly: values['review-only'],
+    startupOnly: values['startup-only'],
     browserArgs: values['unsafe-webgpu'] ? WEBGPU_ARGS : [],
   };
 }
@@ -397,6 +404,44 @@ function longTaskSummary(tasks, from, to) {
     longestMs: Math.max(0, ...inside.map(([, d]) => d)),
     list: inside.slice(0, 20),
   };
+}
+
+/** The JavaScript index.html makes the main thread load: its module scripts and preloads. */
+function mainThreadJs() {
+  const dist = path.join(ROOT, 'dist');
+  const html = readFileSync(path.join(dist, 'index.html'), 'utf8');
+  const files = [
+    ...html.matchAll(/<script[^>]+src="([^"]+)"|<link[^>]+rel="modulepreload"[^>]+href="([^"]+)"/g),
+  ].map((m) => m[1] ?? m[2]);
+  const sizes = files.map((f) => {
+    const bytes = readFileSync(path.join(dist, f));
+    return { file: f, bytes: bytes.length, gzipBytes: gzipSync(bytes).length };
+  });
+  const sum = (key) => sizes.reduce((n, s) => n + s[key], 0);
+  return {
+    files: sizes,
+    kB: round(sum('bytes') / 1000, 1),
+    gzipKB: round(sum('gzipBytes') / 1000, 1),
+  };
+}
+
+/** Time to an interactive project list: a fresh profile's first visit, then a reload. */
+async function runStartup(env) {
+  const session = await launchBrowser(env);
+  try {
+    const visit = async (load) => {
+      const t0 = Date.now();
+      await load();
+      await session.page.getByRole('button', { name: 'New project' }).waitFor();
+      await session.page.getByRole('button', { name: 'New project' }).click({ trial: true });
+      return Date.now() - t0;
+    };
+    const firstVisitMs = await visit(() => session.page.goto(`${env.url}/#/`));
+    const secondVisitMs = await visit(() => session.page.reload());
+    return { firstVisitMs, secondVisitMs, pageErrors: session.pageErrors };
+  } finally {
+    await session.close();
+  }
 }
 
 /** Review's analyses at 5,000 embeddings, in a project of AUTO_N photos on the wasm backend. */
@@ -694,8 +739,15 @@ async function main() {
   const { server, url } = await serve({ root: ROOT });
   let measured;
   let review;
+  let startup;
   const env = { url, tmp, browserArgs: options.browserArgs };
   try {
+    startup = { mainThreadJs: mainThreadJs(), ...(await runStartup(env)) };
+    log('startup', JSON.stringify(startup));
+    if (options.startupOnly) {
+      console.log(JSON.stringify({ startup }, null, 2));
+      return;
+    }
     if (!options.reviewOnly) measured = await measure(options, env);
     if (options.review) {
       log('Review analyses on 5,000 embeddings');
@@ -706,10 +758,14 @@ async function main() {
     cleanup();
   }
   if (options.reviewOnly) {
-    console.log(JSON.stringify({ backbone: BACKBONE.id, review }, null, 2));
+    console.log(JSON.stringify({ backbone: BACKBONE.id, startup, review }, null, 2));
     return;
   }
-  const result = { ...summarise(measured, started, loadAtStart), ...(review ? { review } : {}) };
+  const result = {
+    ...summarise(measured, started, loadAtStart),
+    startup,
+    ...(review ? { review } : {}),
+  };
   console.log(JSON.stringify(result, null, 2));
   // Missed targets are results; no figure for the chosen backend or the baseline is a failure.
   if (result.pipelineImgPerSec == null || result.naiveImgPerSec == null) process.exitCode = 1;

@@ -5,14 +5,14 @@
  * the new embeddings in the background; the current ones stay in use until it completes.
  */
 import { useEffect, useState } from 'react';
-import { probeBackbone } from '../core/backbone/registry';
+import { probeBackbone } from '../core/backbone/probe';
 import {
+  customBackboneId,
   darknetTinySpec,
   mobileNetV1Spec,
   mobileNetV2HubSpec,
   mobileNetV2Spec,
 } from '../core/backbone/specs';
-import { customBackboneId } from '../core/backbone/layersBackbone';
 import { sameOriginProblem } from '../core/sameOrigin';
 import type { BackboneSpec } from '../core/backbone/types';
 import type { AspectMode } from '../core/storage/schema';

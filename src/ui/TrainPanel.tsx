@@ -5,7 +5,7 @@
 import { useLoupe } from '../state/react';
 import { changesSince } from '../state/headsSlice';
 import type { EpochLog } from '../core/heads/dense';
-import { DENSE_DEFAULTS } from '../core/heads/dense';
+import { DENSE_DEFAULTS } from '../core/heads/denseConfig';
 import { CROPS_PER_IMAGE, type Augmentation } from '../core/backbone/augment';
 
 export function TrainPanel() {

@@ -130,17 +130,4 @@ export async function inspectLayersModel(source: ModelSource): Promise<LayersMod
   }
 }
 
-/** A stable id for a custom backbone: name, layer and (ideally) a hash of the model files. */
-export function customBackboneId(
-  name: string,
-  embeddingLayer: string,
-  contentHash?: string,
-): string {
-  const slug = (s: string): string =>
-    s
-      .toLowerCase()
-      .replace(/[^a-z0-9._-]+/g, '-')
-      .replace(/^-+|-+$/g, '');
-  const hash = contentHash ? `-${contentHash.slice(0, 12)}` : '';
-  return `custom:${slug(name) || 'model'}:${slug(embeddingLayer)}${hash}`;
-}
+export { customBackboneId } from './specs';

@@ -10,7 +10,7 @@ import { modelUrl } from './specs';
 import type { ClassPrediction, ModelSource } from './types';
 
 /** The command that puts the built-in weights under public/models. */
-export const FIX_MODELS_COMMAND = 'npm run models';
+export { FIX_MODELS_COMMAND } from './specs';
 
 /** Thrown when a model's files cannot be fetched (404, offline, or an HTML fallback page). */
 export class BackboneWeightsMissingError extends Error {

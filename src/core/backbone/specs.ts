@@ -3,7 +3,8 @@
  * model; MobileNet v1 0.75 for older projects; the optional TF Hub MobileNet v2 graph model),
  * served same-origin from models/... next to index.html. No TF.js here, so the page can list and choose
  * backbones without loading a model runtime; `registry.ts` turns a spec into a loaded backbone.
- * `modelUrl` is how every model URL is resolved and checked before a fetch.
+ * `modelUrl` is how every model URL is resolved and checked before a fetch; `customBackboneId`
+ * names a user's own model.
  */
 import { resolveSameOrigin } from '../sameOrigin';
 import type {
@@ -19,6 +20,9 @@ import type {
  * so the app works under any sub-path.
  */
 export const MODELS_BASE_URL = 'models/';
+
+/** The command that installs the built-in weights (named when they are missing). */
+export const FIX_MODELS_COMMAND = 'npm run models';
 
 /** Earlier builds wrote built-in model URLs from the site root; stored specs may still hold them. */
 const LEGACY_MODELS_BASE_URL = '/models/';
@@ -122,4 +126,19 @@ export function getBuiltinSpec(id: string): BackboneSpec | undefined {
 
 export function defaultBackboneSpec(): BackboneSpec {
   return getBuiltinSpec(DEFAULT_BACKBONE_ID) ?? mobileNetV2Spec();
+}
+
+/** A stable id for a custom backbone: name, layer and (ideally) a hash of the model files. */
+export function customBackboneId(
+  name: string,
+  embeddingLayer: string,
+  contentHash?: string,
+): string {
+  const slug = (s: string): string =>
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-')
+      .replace(/^-+|-+$/g, '');
+  const hash = contentHash ? `-${contentHash.slice(0, 12)}` : '';
+  return `custom:${slug(name) || 'model'}:${slug(embeddingLayer)}${hash}`;
 }

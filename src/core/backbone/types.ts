@@ -5,7 +5,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { AspectMode } from '../kinds';
-import { PREPROCESS_VERSION } from './preprocess';
+import { PREPROCESS_VERSION } from './draw';
 
 export type { AspectMode };
 

@@ -1,7 +1,7 @@
 /**
  * The dense head's network and its arithmetic, shared by training and prediction:
  *   input d -> [Dense(hiddenUnits, relu) -> Dropout] -> Dense(C) logits -> softmax | sigmoid.
- * Owns the configuration (and its defaults and checks), building the seeded tfjs-layers model,
+ * Builds the seeded tfjs-layers model (its configuration, defaults and checks are denseConfig.ts),
  * the forward pass (dropout only while training), the per-item losses and accuracy, and the
  * scaling of L2-normalised inputs.
  *
@@ -18,71 +18,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { deriveSeed } from '../random';
 import type { ProjectKind } from '../kinds';
+import type { DenseConfig } from './denseConfig';
 import { packUnitRows } from './unitRows';
 
-export interface DenseConfig {
-  /** Units of the hidden ReLU layer; 0 = no hidden layer (logistic regression). */
-  hiddenUnits: number;
-  /** Dropout rate after the hidden layer, in [0, 1). */
-  dropout: number;
-  /** Maximum number of epochs. */
-  epochs: number;
-  batchSize: number;
-  /** Adam learning rate. */
-  learningRate: number;
-  seed: number;
-  /** 'balanced', 'none', or one weight per class (multi-label: per label, for positives). */
-  classWeights: 'balanced' | 'none' | readonly number[];
-  /** Epochs without a validation-loss improvement before stopping; 0 = run every epoch. */
-  patience: number;
-  /** Hold-out share used for validation when no validation set is given; 0 = none. */
-  validationFraction: number;
-  /**
-   * After L2 normalisation, leave inputs unit-length ('unit') or multiply them by sqrt(d)
-   * ('sqrt-dim': features of RMS 1; faster to train, more prone to overfit).
-   */
-  inputScale: 'sqrt-dim' | 'unit';
-  /**
-   * After early stopping has chosen the epoch count on the validation part, train a fresh model
-   * (same seed) on all items for that many epochs, so no labelled item is wasted. Costs up to twice
-   * the time; `validationIds` is then empty (every item trained the final model). Only with the
-   * automatic hold-out: an explicit `validation` set is never trained on.
-   */
-  refit: boolean;
-  /** Below this top probability, predict unknown; null = never. */
-  unknownThreshold: number | null;
-}
-
-/**
- * Defaults chosen by pooled cross-validated accuracy on real photo embeddings, with all images and
- * with 10 and 20 per class; `npm run eval` measures them against KNN and the logistic probe.
- */
-export const DENSE_DEFAULTS: Readonly<DenseConfig> = {
-  hiddenUnits: 256,
-  dropout: 0.5,
-  epochs: 50,
-  batchSize: 32,
-  learningRate: 1e-3,
-  seed: 42,
-  classWeights: 'balanced',
-  patience: 8,
-  validationFraction: 0.2,
-  inputScale: 'unit',
-  refit: true,
-  unknownThreshold: null,
-};
-
-export function checkDenseConfig(config: DenseConfig): DenseConfig {
-  const int = (v: number, min: number): boolean => Number.isInteger(v) && v >= min;
-  if (!int(config.hiddenUnits, 0)) throw new Error('dense: hiddenUnits must be an integer >= 0');
-  if (!(config.dropout >= 0 && config.dropout < 1))
-    throw new Error('dense: dropout must be in [0, 1)');
-  if (!int(config.epochs, 1)) throw new Error('dense: epochs must be an integer >= 1');
-  if (!int(config.batchSize, 1)) throw new Error('dense: batchSize must be an integer >= 1');
-  if (!(config.learningRate > 0)) throw new Error('dense: learningRate must be > 0');
-  if (!int(config.patience, 0)) throw new Error('dense: patience must be an integer >= 0');
-  return config;
-}
+export { DENSE_DEFAULTS, checkDenseConfig, type DenseConfig } from './denseConfig';
 
 export function buildDenseModel(
   dim: number,
