@@ -85,6 +85,8 @@ export function BoardContent() {
     const onPaste = (e: ClipboardEvent): void => {
       const target = e.target as HTMLElement | null;
       if (target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA')) return;
+      // A paste inside the try panel tries the image; it is not added to the project.
+      if (target?.closest?.('[data-paste-target="try"]')) return;
       const files = Array.from(e.clipboardData?.files ?? []);
       if (files.length === 0) return;
       e.preventDefault();

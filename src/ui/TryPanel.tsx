@@ -41,7 +41,22 @@ export function TryPanel() {
     : [];
 
   return (
-    <section className="panel" aria-label="Try the classifier" {...drop.handlers}>
+    <section
+      className="panel"
+      aria-label="Try the classifier"
+      // Focusable by a click (not a tab stop), so a paste after clicking the panel lands here and
+      // tries the image instead of adding it to the project.
+      tabIndex={-1}
+      data-paste-target="try"
+      onPaste={(e) => {
+        const file = Array.from(e.clipboardData.files).find((f) => f.type.startsWith('image/'));
+        if (!file) return;
+        e.preventDefault();
+        e.stopPropagation();
+        tryFile(file);
+      }}
+      {...drop.handlers}
+    >
       <h2>Try it</h2>
       <div role="radiogroup" aria-label="Classifier" className="segmented">
         {(['knn', 'dense'] as const).map((c) => (
@@ -88,7 +103,9 @@ export function TryPanel() {
         preview && <img className="try-preview" src={preview} alt="Image being classified" />
       )}
       {!result && !webcam && (
-        <p className="project-meta">Drop, paste or choose an image to classify it.</p>
+        <p className="project-meta">
+          Drop or choose an image to classify it, or click here and paste one.
+        </p>
       )}
       {result && !prediction && (
         <p className="project-meta">

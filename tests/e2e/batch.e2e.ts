@@ -142,6 +142,23 @@ describe('batch classification', () => {
         .textContent();
       expect(top, row[0]).toMatch(new RegExp(`^${row[1]}\\s`));
     }
+    // A paste after clicking the try panel tries the image; it is not added to the project.
+    const tryPanel = page.getByRole('region', { name: 'Try the classifier' });
+    const predictions = page.getByRole('list', { name: 'Predictions' });
+    const triesBefore = Number(await predictions.getAttribute('data-tries'));
+    await tryPanel.getByRole('heading', { name: 'Try it' }).click();
+    const pasted = readFileSync(photos('sunflower', 60, 1)[0]!).toString('base64');
+    await page.evaluate((b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], '', { type: 'image/jpeg' }));
+      const target = document.activeElement ?? document.body;
+      target.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true }));
+    }, pasted);
+    await expect
+      .poll(async () => Number(await predictions.getAttribute('data-tries')))
+      .toBeGreaterThan(triesBefore);
+
     // Nothing was added to the project.
     expect(await page.getByTestId('embedded-count').textContent()).toBe('16');
 
