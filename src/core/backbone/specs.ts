@@ -1,8 +1,9 @@
 /**
  * Built-in backbone specs: plain JSON descriptors (default: MobileNet v2 1.0 @ 224 as a layers
  * model; MobileNet v1 0.75 for older projects; the optional TF Hub MobileNet v2 graph model),
- * served same-origin from models/... next to index.html. No TF.js here, so the page can list and choose
- * backbones without loading a model runtime; `registry.ts` turns a spec into a loaded backbone.
+ * served same-origin from models/... next to index.html. No TF.js here, so the page can list and
+ * choose backbones without loading a model runtime; `registry.ts` turns a spec into a loaded
+ * backbone.
  * `modelUrl` is how every model URL is resolved and checked before a fetch; `customBackboneId`
  * names a user's own model.
  */
