@@ -12,6 +12,7 @@ import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react'
 import type { LabelRecord, SampleMeta } from '../core/storage/schema';
 import { useLoupe } from '../state/react';
 import { Dialog } from './Dialog';
+import { nextGridIndex } from './gridKeys';
 import { useThumbnailUrl } from './useThumbnailUrl';
 import { useListKeys } from './useListKeys';
 
@@ -93,18 +94,10 @@ export function LabelNextSection() {
       assign(index, label.id);
       return;
     }
-    const moves: Record<string, number> = {
-      ArrowDown: index + 1,
-      ArrowRight: index + 1,
-      ArrowUp: index - 1,
-      ArrowLeft: index - 1,
-      Home: 0,
-      End: items.length - 1,
-    };
-    const to = moves[event.key];
-    if (to === undefined || event.target !== event.currentTarget) return;
+    const to = nextGridIndex(event.key, index, items.length, 1);
+    if (to === null || event.target !== event.currentTarget) return;
     event.preventDefault();
-    focusItem(items[Math.max(0, Math.min(items.length - 1, to))]?.sampleId);
+    focusItem(items[to]?.sampleId);
   };
 
   const byId = new Map(labels.map((l) => [l.id, l]));

@@ -5,6 +5,7 @@
  * item. Items carry their sample id in `data-sample-id`.
  */
 import { useRef, useState, type KeyboardEvent, type RefObject } from 'react';
+import { nextGridIndex, nextUnmoved } from './gridKeys';
 import { useLabelKeys } from './useLabelKeys';
 
 export interface ListItemProps {
@@ -34,26 +35,17 @@ export function useListKeys(ids: readonly string[]): {
       return;
     }
     const index = ids.indexOf(id);
-    if (/^[1-9]$/.test(event.key)) {
-      // The relabel runs in the background (the store reports a failure); focus moves on now.
-      if (assign(event.key, [id]) === null) return;
+    // The relabel runs in the background (the store reports a failure); focus moves on now.
+    if (assign(event.key, [id]) !== null) {
       event.preventDefault();
       event.stopPropagation();
-      focusItem(ids[index + 1] ?? ids[index - 1]);
+      focusItem(nextUnmoved(ids, index, new Set([id])) ?? undefined);
       return;
     }
-    const moves: Record<string, number> = {
-      ArrowDown: index + 1,
-      ArrowRight: index + 1,
-      ArrowUp: index - 1,
-      ArrowLeft: index - 1,
-      Home: 0,
-      End: ids.length - 1,
-    };
-    const to = moves[event.key];
-    if (to === undefined) return;
+    const to = nextGridIndex(event.key, index, ids.length, 1);
+    if (to === null) return;
     event.preventDefault();
-    focusItem(ids[Math.max(0, Math.min(ids.length - 1, to))]);
+    focusItem(ids[to]);
   };
 
   return {
