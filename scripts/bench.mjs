@@ -46,7 +46,7 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { benchAnalysis } from './benchAnalysis.mjs';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.mjs';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, useBuiltinBackbone } from './chromium.mjs';
 import { benchClusters } from './evalReview.mjs';
 import { build, preview } from 'vite';
 
@@ -343,17 +343,7 @@ async function newProject(page) {
   await name.fill('Bench');
   await name.press('Enter');
   await page.getByRole('toolbar', { name: 'Board actions' }).waitFor();
-  await page.evaluate(async (id) => {
-    const { store, builtinBackbone, backboneSpec } = window.__loupe;
-    if (backboneSpec()?.id === id) return;
-    const { aspectMode } = store.getState().project.settings;
-    await store.getState().setBackbone({ spec: builtinBackbone(id), aspectMode });
-  }, BACKBONE.id);
-  // With nothing to embed, the switch completes once the engine has loaded the new backbone.
-  await page.waitForFunction((id) => window.__loupe.backboneSpec()?.id === id, BACKBONE.id, {
-    timeout: 300_000,
-    polling: 500,
-  });
+  await useBuiltinBackbone(page, BACKBONE.id);
   return page.evaluate(() => {
     const { store } = window.__loupe;
     const bench = window.__bench;

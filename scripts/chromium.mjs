@@ -1,5 +1,6 @@
 // The one Chromium launch used by e2e tests, the benchmark and the eval script: Debian's
-// /usr/bin/chromium (never a downloaded browser), headless, no network chatter, SwiftShader WebGL.
+// /usr/bin/chromium (never a downloaded browser), headless, no network chatter, SwiftShader WebGL;
+// plus `useBuiltinBackbone`, the backbone switch the eval and bench scripts share.
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export const CHROMIUM_ARGS = [
@@ -51,4 +52,23 @@ export async function openAppSession({ outDir, noBuild, profilePrefix, log }) {
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Switches the open project (a page with `?debug=1`) to the built-in backbone `id` and waits until
+ * it is active; with nothing to embed, that is once the engine has loaded it.
+ */
+export async function useBuiltinBackbone(page, id) {
+  await page.evaluate(async (id) => {
+    const { store, builtinBackbone, backboneSpec } = window.__loupe;
+    const spec = builtinBackbone(id);
+    if (!spec) throw new Error(`unknown backbone ${id}`);
+    if (backboneSpec()?.id === id) return;
+    const { aspectMode } = store.getState().project.settings;
+    await store.getState().setBackbone({ spec, aspectMode });
+  }, id);
+  await page.waitForFunction((id) => window.__loupe.backboneSpec()?.id === id, id, {
+    timeout: 300_000,
+    polling: 500,
+  });
 }

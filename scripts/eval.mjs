@@ -26,7 +26,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { openAppSession } from './chromium.mjs';
+import { openAppSession, useBuiltinBackbone } from './chromium.mjs';
 import { evalMislabels } from './evalMislabels.mjs';
 import { evalLabelNextAndClusters } from './evalReview.mjs';
 
@@ -108,19 +108,7 @@ async function loadDataset(page, backboneId) {
   );
   await page.goto(`${baseUrl}/?debug=1#/p/${projectId}`);
   await page.getByRole('toolbar', { name: 'Board actions' }).waitFor();
-  await page.evaluate(async (id) => {
-    const { store, builtinBackbone, backboneSpec } = window.__loupe;
-    const spec = builtinBackbone(id);
-    if (!spec) throw new Error(`unknown backbone ${id}`);
-    if (backboneSpec()?.id === id) return;
-    const { aspectMode } = store.getState().project.settings;
-    await store.getState().setBackbone({ spec, aspectMode });
-  }, backboneId);
-  // With nothing to embed, the switch completes once the engine has loaded the new backbone.
-  await page.waitForFunction((id) => window.__loupe.backboneSpec()?.id === id, backboneId, {
-    timeout: 300_000,
-    polling: 500,
-  });
+  await useBuiltinBackbone(page, backboneId);
   log(backboneId, 'dropping', FLOWERS);
   const box = await page.getByRole('toolbar', { name: 'Board actions' }).boundingBox();
   const cdp = await context.newCDPSession(page);
