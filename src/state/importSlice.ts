@@ -78,6 +78,11 @@ export const createImportSlice: SliceCreator<ImportSlice> = (set, get, services)
       if (!project) return Promise.resolve();
       set({ importQueueLength: get().importQueueLength + 1 });
       const run = async (): Promise<void> => {
+        const bytes = items.reduce((n, item) => n + item.file.size, 0);
+        if (!(await get().ensureRoomFor({ kind: 'files', files: items.length, bytes }))) {
+          set({ importQueueLength: get().importQueueLength - 1 });
+          return;
+        }
         controller = new AbortController();
         // Progress callbacks cross the worker boundary on their own message port, so the last one
         // can arrive after the import's result: once this run is over, late ones are ignored

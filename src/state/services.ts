@@ -5,6 +5,7 @@
  */
 import type { LoupeDatabase } from '../core/storage/db';
 import type { DataClient, EngineClient, ImportCall, ImportReport } from '../worker/api';
+import type { StorageApi } from '../core/storageStatus';
 
 export interface Services {
   db(): Promise<LoupeDatabase>;
@@ -13,4 +14,6 @@ export interface Services {
   engine?: EngineClient;
   /** The data worker (archives, dataset zips). Absent in unit tests that need none. */
   data?: DataClient;
+  /** `navigator.storage` (usage, quota); tests inject a fake. Absent = the browser's own. */
+  storage?: StorageApi;
 }

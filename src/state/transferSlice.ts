@@ -114,6 +114,9 @@ export const createTransferSlice: SliceCreator<TransferSlice> = (set, get, servi
     async inspectArchive(file) {
       if (!services.data) return null;
       const data = services.data;
+      if (!(await get().ensureRoomFor({ kind: 'archive', name: file.name, bytes: file.size }))) {
+        return null;
+      }
       const summary = await run(
         'Reading archive',
         (signal, onProgress) => data.inspectArchive({ file, signal, onProgress }),

@@ -1,5 +1,6 @@
 /** The project list: empty state, create, open, rename, duplicate, delete, storage status. */
 import { useEffect, useState } from 'react';
+import { formatBytes } from '../core/imageio';
 import { useLoupe } from '../state/react';
 import type { ProjectSummary } from '../core/storage/projects';
 import { Dialog } from './Dialog';
@@ -64,6 +65,7 @@ function ProjectRow(props: {
 }) {
   const { project } = props;
   const duplicate = useLoupe((s) => s.duplicateProject);
+  const size = useLoupe((s) => s.projectSizes[project.id]);
   return (
     <li className="project-row">
       <a className="project-open" href={`#/p/${project.id}`}>
@@ -72,6 +74,7 @@ function ProjectRow(props: {
       <span className="project-meta">
         {plural(project.imageCount, 'image')} · {plural(project.labelCount, 'label')} ·{' '}
         {project.kind === 'multi-label' ? 'multi-label' : 'single-label'}
+        {size !== undefined && <> · {formatBytes(size)}</>}
       </span>
       <span className="row-actions">
         <button

@@ -1,7 +1,7 @@
 /**
  * The `Storage` status (on the project list): this site's usage and quota, and whether the browser keeps the data
- * persistently; when it does not, what that means and a button to ask again. Re-read when the
- * number of images or projects changes (imports, deletes).
+ * persistently; when it does not, what that means and a button to ask again. Re-read, with each
+ * project's size (shown on its row), when the number of images or projects changes.
  */
 import { useCallback, useEffect, useState } from 'react';
 import {
@@ -20,7 +20,11 @@ export function StorageStatus() {
   const [asked, setAsked] = useState(false);
   const images = useLoupe((s) => s.projects.reduce((n, p) => n + p.imageCount, 0));
   const projects = useLoupe((s) => s.projects.length);
-  const refresh = useCallback(async () => setFacts(await readStorageFacts(storageApi())), []);
+  const loadProjectSizes = useLoupe((s) => s.loadProjectSizes);
+  const refresh = useCallback(async () => {
+    void loadProjectSizes();
+    setFacts(await readStorageFacts(storageApi()));
+  }, [loadProjectSizes]);
   useEffect(() => {
     // Debounced: an import changes the image count many times a second.
     const timer = setTimeout(() => void refresh(), 500);

@@ -1,7 +1,7 @@
 // Storage quota exhaustion in real Chromium: the origin's quota is lowered through the DevTools
 // protocol (Storage.overrideQuotaForOrigin) so IndexedDB itself refuses writes mid-import. The
 // import stops with a clear message, the images stored before stay, and after a reload the
-// project is intact.
+// project is intact. An import the browser's estimate says will not fit is refused up front.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launch, type Session } from './browser';
 import { photos, ProjectsPage } from './pages';
@@ -51,5 +51,29 @@ describe('storage quota', () => {
     expect(await board.projectName.inputValue()).toBe('Quota');
     expect(session.pageErrors).toEqual([]);
     expect(session.crossOrigin()).toEqual([]);
+  });
+
+  it('an import that will not fit the free storage is refused before it starts', async () => {
+    // A fresh profile: the quota above is full by now.
+    const own = await launch(baseUrl, { serviceWorkers: 'block' });
+    const { page } = own;
+    // The browser says 100 KB are free: three photos (plus thumbnails and embeddings) need more.
+    await page.addInitScript(() => {
+      Object.defineProperty(StorageManager.prototype, 'estimate', {
+        value: () => Promise.resolve({ usage: 1e9 - 100_000, quota: 1e9 }),
+      });
+    });
+    const projects = new ProjectsPage(page);
+    await projects.goto(baseUrl);
+    const board = await projects.newProject('No room');
+    await board.addLabel('daisy');
+    await board.pickFiles('daisy', photos('daisy', 0, 3));
+    await page
+      .getByRole('alert')
+      .filter({ hasText: /These 3 files need about [\d.]+ KB of storage; 97.7 KB is free\./ })
+      .waitFor();
+    await board.expectCount('daisy', 0);
+    expect(own.pageErrors).toEqual([]);
+    await own.close();
   });
 });

@@ -33,7 +33,8 @@ import type {
   ThumbnailRecord,
 } from '../storage/schema';
 import { encodeBinaryJson, type BinaryBlob } from './binaryJson';
-import { ArchiveError, throwIfAborted } from './errors';
+import { assertArchiveFits, CheckedZipWriter, type ArchiveEntryPlan } from './archiveFits';
+import { ArchiveError, resolveLimits, throwIfAborted, type ArchiveLimits } from './errors';
 import { jsonBytes, type JsonObject, type JsonValue } from './json';
 import {
   ARCHIVE_MIME,
@@ -51,7 +52,7 @@ import {
   SAMPLES_PATH,
 } from './layout';
 import { extensionForMime, splitExtension } from './paths';
-import { BlobZipWriter } from './zipWriter';
+import type { BlobZipWriter, Zip64Threshold } from './zipWriter';
 
 export interface ArchiveProgress {
   /** Entries written so far. */
@@ -67,6 +68,10 @@ export interface ExportArchiveOptions {
   source?: string;
   /** Clock for `manifest.createdAt` and zip entry times (tests). */
   now?: () => number;
+  /** The import limits the archive must meet (defaults: the reader's). */
+  limits?: Partial<ArchiveLimits>;
+  /** Tests only: write ZIP64 records past this size / count instead of 4 GiB / 65,535. */
+  zip64Threshold?: Zip64Threshold;
 }
 
 export interface ArchiveCounts {
@@ -124,6 +129,38 @@ async function readSnapshot(db: LoupeDatabase, projectId: string): Promise<Snaps
   };
 }
 
+/**
+ * What can be known of the archive before writing it: its entry count (model weights aside) and
+ * its largest binary entries (images, embedding matrices), so an archive the reader would refuse
+ * is refused before any of it is written. JSON documents are checked as they are written.
+ */
+async function planArchive(
+  db: LoupeDatabase,
+  s: Snapshot,
+): Promise<{ entries: number; largest: ArchiveEntryPlan[] }> {
+  const thumbnails = s.samples.filter((x) => s.thumbnails.has(x.id)).length;
+  const largest: ArchiveEntryPlan[] = [];
+  const biggestImage = s.samples.reduce<SampleRecord | null>(
+    (best, x) => (best && best.blob.size >= x.blob.size ? best : x),
+    null,
+  );
+  if (biggestImage) {
+    largest.push({
+      path: `images/${biggestImage.name}`,
+      bytes: biggestImage.blob.size,
+      json: false,
+    });
+  }
+  for (const [key, sampleIds] of s.embeddingKeys) {
+    const first = await db.getFromIndex('embeddings', 'byProjectKey', [s.project.id, key]);
+    const dim = first?.vector.length ?? 0;
+    largest.push({ path: `embeddings (${key})`, bytes: sampleIds.size * dim * 4, json: false });
+  }
+  const entries =
+    3 + s.samples.length + thumbnails + s.embeddingKeys.size + 2 * s.models.length + 2;
+  return { entries, largest };
+}
+
 function imageExtension(sample: SampleRecord): string {
   const fromMime = extensionForMime(sample.mime, '');
   if (fromMime) return fromMime;
@@ -154,8 +191,14 @@ export async function exportProjectArchive(
 ): Promise<Blob> {
   throwIfAborted(options.signal);
   const snapshot = await readSnapshot(db, projectId);
+  const limits = resolveLimits(options.limits);
+  assertArchiveFits(await planArchive(db, snapshot), limits);
   const createdAt = options.now?.() ?? Date.now();
-  const writer = new BlobZipWriter(createdAt);
+  const writer = new CheckedZipWriter(
+    createdAt,
+    limits,
+    options.zip64Threshold ? { zip64Threshold: options.zip64Threshold } : {},
+  );
   try {
     return await writeArchive(db, snapshot, writer, createdAt, options);
   } catch (error) {

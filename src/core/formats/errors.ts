@@ -11,7 +11,7 @@ export type ArchiveErrorCode =
   | 'truncated'
   /** A zip whose structure or checksums are inconsistent. */
   | 'corrupt'
-  /** Encrypted, multi-disk, ZIP64 or non-deflate entries. */
+  /** Encrypted, multi-disk or non-deflate entries. */
   | 'unsupported-zip'
   /** Suspicious compression ratio, overlapping entries, or an entry inflating past its size. */
   | 'zip-bomb'
@@ -87,11 +87,18 @@ export interface ArchiveLimits {
 }
 
 const MiB = 1024 * 1024;
+const TiB = 1024 * 1024 * MiB;
 
+/**
+ * The archive and total limits are far past what a browser's storage holds (archives are ZIP64 when
+ * they need it), so every project the app can store exports to an archive it reads back; the
+ * zip-bomb guards are the per-entry cap, the compression ratio and inflating under the declared
+ * size. The entry, JSON and per-entry limits are checked by export too, before anything is written.
+ */
 export const DEFAULT_ARCHIVE_LIMITS: Readonly<ArchiveLimits> = {
-  maxArchiveBytes: 4 * 1024 * MiB,
-  maxTotalBytes: 2 * 1024 * MiB,
-  maxEntries: 500_000,
+  maxArchiveBytes: TiB,
+  maxTotalBytes: TiB,
+  maxEntries: 2_000_000,
   maxJsonBytes: 50 * MiB,
   maxEntryBytes: 512 * MiB,
   maxCompressionRatio: 100,

@@ -3,11 +3,16 @@
  * vetted (names, sizes, compression ratio, overlap, totals) before a single byte is inflated;
  * entries are then read one at a time with Blob.slice, inflated with fflate's streaming `Inflate`
  * under a hard cap (the declared size) and CRC-checked. Stored entries can be handed out as
- * zero-copy Blob slices. Only what the caller asks for is ever read.
+ * zero-copy Blob slices. Only what the caller asks for is ever read. ZIP64 archives (the ZIP64 end
+ * record and locator, ZIP64 extra fields) read like any other; multi-part ones are refused.
  */
 import { Inflate } from 'fflate';
 import { ArchiveError, type ArchiveLimits } from './errors';
 import { assertSafeEntryName } from './paths';
+import { entrySizes, readDirectoryEnd } from './zip64';
+import { corrupt, readBytes, u16, u32, type ZipSource } from './zipBytes';
+
+export type { ZipSource } from './zipBytes';
 
 export interface ZipEntry {
   name: string;
@@ -33,24 +38,9 @@ export interface ZipIndex {
 const SIG_LOCAL = 0x04034b50;
 const SIG_CENTRAL = 0x02014b50;
 const SIG_END = 0x06054b50;
-const SIG_ZIP64_LOCATOR = 0x07064b50;
 const EOCD_SIZE = 22;
 const MAX_COMMENT = 0xffff;
 const INFLATE_CHUNK = 16 * 1024;
-
-async function readBytes(file: Blob, start: number, end: number): Promise<Uint8Array<ArrayBuffer>> {
-  return new Uint8Array(await file.slice(start, end).arrayBuffer());
-}
-
-function u16(b: Uint8Array, i: number): number {
-  return (b[i] ?? 0) | ((b[i + 1] ?? 0) << 8);
-}
-
-function u32(b: Uint8Array, i: number): number {
-  return (
-    ((b[i] ?? 0) | ((b[i + 1] ?? 0) << 8) | ((b[i + 2] ?? 0) << 16) | ((b[i + 3] ?? 0) << 24)) >>> 0
-  );
-}
 
 const CRC_TABLE = (() => {
   const table = new Uint32Array(256);
@@ -71,9 +61,6 @@ export function crc32(bytes: Uint8Array, previous = 0): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-const corrupt = (message: string, path?: string): ArchiveError =>
-  new ArchiveError('corrupt', `The archive is damaged: ${message}.`, path);
-
 function decodeName(bytes: Uint8Array, utf8: boolean): string {
   if (utf8) {
     try {
@@ -90,7 +77,9 @@ function decodeName(bytes: Uint8Array, utf8: boolean): string {
   return new TextDecoder('latin1').decode(bytes);
 }
 
-async function findEnd(file: Blob): Promise<{ tail: Uint8Array; at: number; tailStart: number }> {
+async function findEnd(
+  file: ZipSource,
+): Promise<{ tail: Uint8Array; at: number; tailStart: number }> {
   const size = file.size;
   const tailStart = Math.max(0, size - EOCD_SIZE - MAX_COMMENT);
   const tail = await readBytes(file, tailStart, size);
@@ -116,7 +105,7 @@ async function findEnd(file: Blob): Promise<{ tail: Uint8Array; at: number; tail
 }
 
 /** Reads and vets the central directory. Nothing is inflated here. */
-export async function readZipIndex(file: Blob, limits: ArchiveLimits): Promise<ZipIndex> {
+export async function readZipIndex(file: ZipSource, limits: ArchiveLimits): Promise<ZipIndex> {
   if (file.size > limits.maxArchiveBytes) {
     throw new ArchiveError(
       'too-large',
@@ -135,16 +124,17 @@ export async function readZipIndex(file: Blob, limits: ArchiveLimits): Promise<Z
   }
   const { tail, at, tailStart } = await findEnd(file);
   const endOffset = tailStart + at;
-  if (at >= 20 && u32(tail, at - 20) === SIG_ZIP64_LOCATOR) {
-    throw new ArchiveError('unsupported-zip', 'ZIP64 archives are not supported.');
-  }
   if (u16(tail, at + 4) !== 0 || u16(tail, at + 6) !== 0) {
     throw new ArchiveError('unsupported-zip', 'Multi-part (split) zip archives are not supported.');
   }
-  const declaredCount = u16(tail, at + 10);
-  const cdSize = u32(tail, at + 12);
-  const cdOffset = u32(tail, at + 16);
-  if (cdOffset + cdSize > endOffset) {
+  const {
+    count: declaredCount,
+    cdSize,
+    cdOffset,
+    directoryEnd,
+    zip64,
+  } = await readDirectoryEnd(file, tail, at, endOffset);
+  if (cdOffset + cdSize > directoryEnd) {
     throw new ArchiveError(
       'truncated',
       'The archive is incomplete or damaged: its file list points past the end of the file.',
@@ -166,16 +156,19 @@ export async function readZipIndex(file: Blob, limits: ArchiveLimits): Promise<Z
     const flags = u16(cd, p + 8);
     const method = u16(cd, p + 10);
     const crc = u32(cd, p + 16);
-    const compressedSize = u32(cd, p + 20);
-    const size = u32(cd, p + 24);
     const nameLength = u16(cd, p + 28);
     const extraLength = u16(cd, p + 30);
     const commentLength = u16(cd, p + 32);
-    const localHeaderOffset = u32(cd, p + 42);
     const next = p + 46 + nameLength + extraLength + commentLength;
     if (next > cd.length) throw corrupt('file list entry runs past its end');
     const rawName = cd.slice(p + 46, p + 46 + nameLength);
     const name = decodeName(rawName, (flags & 0x800) !== 0);
+    const { size, compressedSize, localHeaderOffset } = entrySizes(
+      cd,
+      p,
+      cd.subarray(p + 46 + nameLength, p + 46 + nameLength + extraLength),
+      name,
+    );
     p = next;
 
     assertSafeEntryName(name);
@@ -192,9 +185,6 @@ export async function readZipIndex(file: Blob, limits: ArchiveLimits): Promise<Z
         `${name} uses compression method ${method}; only stored and deflate are supported.`,
         name,
       );
-    }
-    if (size === 0xffffffff || compressedSize === 0xffffffff || localHeaderOffset === 0xffffffff) {
-      throw new ArchiveError('unsupported-zip', 'ZIP64 archives are not supported.', name);
     }
     if (method === 0 && size !== compressedSize) {
       throw corrupt(`${name} is stored but its sizes disagree`, name);
@@ -252,7 +242,9 @@ export async function readZipIndex(file: Blob, limits: ArchiveLimits): Promise<Z
     }
     entries.set(name, entry);
   }
-  if (all.length % 0x10000 !== declaredCount) throw corrupt('the file count does not match');
+  if ((zip64 ? all.length : all.length % 0x10000) !== declaredCount) {
+    throw corrupt('the file count does not match');
+  }
   // Overlapping entries (several names sharing one compressed stream) are a zip bomb technique.
   const sorted = [...all].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
   for (let i = 1; i < sorted.length; i++) {
@@ -275,7 +267,11 @@ export async function readZipIndex(file: Blob, limits: ArchiveLimits): Promise<Z
 }
 
 /** Byte range of an entry's (possibly compressed) data, after checking its local header. */
-async function dataRange(file: Blob, index: ZipIndex, entry: ZipEntry): Promise<[number, number]> {
+async function dataRange(
+  file: ZipSource,
+  index: ZipIndex,
+  entry: ZipEntry,
+): Promise<[number, number]> {
   const nameBytes = entry.rawName;
   const headerEnd = entry.localHeaderOffset + 30 + nameBytes.length;
   if (headerEnd > file.size) {
@@ -361,7 +357,7 @@ export interface EntryData {
  * against the declared size first; `onTooLarge` builds that error (e.g. 'json-too-large').
  */
 export async function readEntry(
-  file: Blob,
+  file: ZipSource,
   index: ZipIndex,
   entry: ZipEntry,
   maxBytes: number,
