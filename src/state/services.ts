@@ -5,6 +5,8 @@
  */
 import type { LoupeDatabase } from '../core/storage/db';
 import type { DataClient, EngineClient, ImportCall, ImportReport } from '../worker/api';
+import type { TabChannel } from '../core/sync/tabMessages';
+import type { LockRequester } from '../core/sync/jobLock';
 
 export interface Services {
   db(): Promise<LoupeDatabase>;
@@ -13,4 +15,8 @@ export interface Services {
   engine?: EngineClient;
   /** The data worker (archives, dataset zips). Absent in unit tests that need none. */
   data?: DataClient;
+  /** Change events and job progress to and from other tabs. Absent: a lone tab. */
+  tabs?: TabChannel;
+  /** Web Locks (one job per project across tabs). Absent: every job runs here. */
+  locks?: LockRequester | undefined;
 }

@@ -1,6 +1,6 @@
 /**
  * One zustand store built from eight slices (projects, board, import, prefs, engine, heads,
- * transfer, batch, review). Components read it with selectors; actions call the storage repositories and the
+ * transfer, batch, review, tabs). Components read it with selectors; actions call the storage repositories and the
  * worker bridges through `Services`. Only small UI preferences are persisted (localStorage via
  * `persist`); data lives in IndexedDB.
  */
@@ -22,6 +22,7 @@ import {
   type UnlabelledReviewSlice,
 } from './unlabelledReviewSlice';
 import { createDuplicatesSlice, type DuplicatesSlice } from './duplicatesSlice';
+import { createTabsSlice, keepTabsInStep, type TabsSlice } from './tabSync';
 
 export type LoupeState = ProjectsSlice &
   BoardSlice &
@@ -33,7 +34,8 @@ export type LoupeState = ProjectsSlice &
   BatchSlice &
   ReviewSlice &
   UnlabelledReviewSlice &
-  DuplicatesSlice;
+  DuplicatesSlice &
+  TabsSlice;
 export type LoupeStore = StoreApi<LoupeState>;
 
 export type SliceCreator<T> = (
@@ -61,6 +63,7 @@ export function createLoupeStore(
     ...createReviewSlice(set, get, services),
     ...createUnlabelledReviewSlice(set, get, services),
     ...createDuplicatesSlice(set, get, services),
+    ...createTabsSlice(set, get, services),
   });
   const store = options.persistPrefs
     ? createStore<LoupeState>()(
@@ -79,6 +82,7 @@ export function createLoupeStore(
   keepHeadsInStep(store);
   keepReviewInStep(store);
   keepUnlabelledReviewInStep(store);
+  keepTabsInStep(store, services);
   return store;
 }
 
