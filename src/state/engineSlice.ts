@@ -125,6 +125,9 @@ export const createEngineSlice: SliceCreator<EngineSlice> = (set, get, services)
         signal: controller.signal,
       });
       if (!lease) return;
+      // After a wait the other tab has most likely embedded everything already.
+      await refreshCount();
+      if (get().embeddedCount >= get().samples.length) return;
       const job = lease;
       const report = await engine.embedProject({
         projectId: project.id,
