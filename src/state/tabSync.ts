@@ -223,14 +223,26 @@ export function keepTabsInStep(store: LoupeStore, services: Services): () => voi
     if (message.type === 'change') coalescer.push(message);
     else onJob(message);
   });
-  // Another project's jobs are no news on this one.
   const unsubscribeStore = store.subscribe((state, previous) => {
+    // Another project's jobs are no news on this one.
     if (state.project?.id !== previous.project?.id) {
       store.setState({
         remoteJobs: {},
         ...(state.project ? { projectDeletedElsewhere: null } : {}),
       });
+      return;
     }
+    // A job running here took the lock: the tab that reported it is gone (closed mid-job).
+    const local: Record<JobKind, boolean> = {
+      embedding: state.embedProgress !== null,
+      training: state.training !== null,
+      evaluation: state.comparing,
+    };
+    const stale = JOB_KINDS.filter((job) => local[job] && state.remoteJobs[job]);
+    if (stale.length === 0) return;
+    const remoteJobs = { ...state.remoteJobs };
+    for (const job of stale) delete remoteJobs[job];
+    store.setState({ remoteJobs });
   });
   return () => {
     coalescer.cancel();

@@ -280,5 +280,12 @@ describe('two stores on one database (two tabs)', () => {
     const taken = await next;
     expect(taken).not.toBeNull();
     taken?.end();
+
+    // A tab that closes mid-job sends no end; once this tab runs the job, the report goes.
+    const comparing = await claimJob(a.services, id, 'evaluation', { wait: false });
+    comparing?.progress(1, 5);
+    await vi.waitFor(() => expect(b.store.getState().remoteJobs.evaluation).toBeDefined());
+    b.store.setState({ comparing: true });
+    expect(b.store.getState().remoteJobs.evaluation).toBeUndefined();
   });
 });
