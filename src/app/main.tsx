@@ -18,12 +18,16 @@ import '../ui/styles.css';
 import { whenIdle } from '../state/busy';
 import { ServiceWorkerContext } from '../ui/serviceWorkerStatus';
 import { registerServiceWorker } from './serviceWorker';
+import { openTabChannel } from '../core/sync/tabMessages';
+import { platformLocks } from '../core/sync/jobLock';
 
 const services: Services = {
   db: lazyDatabase({ onVersionChange: () => window.location.reload() }),
   runImport,
   engine: createEngineClient(),
   data: createDataClient(),
+  tabs: openTabChannel(),
+  locks: platformLocks(),
 };
 
 const store = createLoupeStore(services, { persistPrefs: true });

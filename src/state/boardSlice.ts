@@ -9,6 +9,7 @@ import type { DeleteLabelMode } from '../core/storage/labels';
 import type { LabelRecord, ProjectRecord, SampleMeta } from '../core/storage/schema';
 import type { SliceCreator } from './store';
 import { loadThumbnailUrl } from './thumbnails';
+import { announce } from './tabSync';
 
 export type SelectMode = 'replace' | 'toggle' | 'range';
 
@@ -73,8 +74,11 @@ export const createBoardSlice: SliceCreator<BoardSlice> = (set, get, services) =
   const refreshSamples = async (): Promise<void> => {
     set({ samples: await samplesRepo.listSampleMeta(await services.db(), projectId()) });
   };
-  const touch = async (): Promise<void> => {
-    await projectsRepo.touchProject(await services.db(), projectId());
+  /** Every board edit ends here, after its write: other tabs hear of it. */
+  const touch = async (kind: 'samples' | 'labels' = 'samples'): Promise<void> => {
+    const id = projectId();
+    await projectsRepo.touchProject(await services.db(), id);
+    announce(services, id, kind);
   };
 
   return {
@@ -137,18 +141,18 @@ export const createBoardSlice: SliceCreator<BoardSlice> = (set, get, services) =
     async addLabel(name) {
       const label = await labelsRepo.addLabel(await services.db(), projectId(), name ?? '');
       set({ labels: [...get().labels, label] });
-      await touch();
+      await touch('labels');
       return label;
     },
     async renameLabel(id, name) {
       const label = await labelsRepo.renameLabel(await services.db(), id, name);
       set({ labels: get().labels.map((l) => (l.id === id ? label : l)) });
-      await touch();
+      await touch('labels');
     },
     async mergeLabels(sourceId, targetId) {
       await labelsRepo.mergeLabels(await services.db(), sourceId, targetId);
       await Promise.all([refreshLabels(), refreshSamples()]);
-      await touch();
+      await touch('labels');
     },
     async deleteLabel(id, mode) {
       await labelsRepo.deleteLabel(await services.db(), id, mode);
@@ -157,7 +161,7 @@ export const createBoardSlice: SliceCreator<BoardSlice> = (set, get, services) =
       const alive = new Set(get().samples.map((s) => s.id));
       for (const s of selection) if (!alive.has(s)) selection.delete(s);
       set({ selection, activeLabelId: get().activeLabelId === id ? null : get().activeLabelId });
-      await touch();
+      await touch('labels');
     },
     async moveSamples(ids, labelId) {
       const labelIds = labelId ? [labelId] : [];
@@ -184,6 +188,7 @@ export const createBoardSlice: SliceCreator<BoardSlice> = (set, get, services) =
       }
       const project = await projectsRepo.updateProject(await services.db(), projectId(), { kind });
       set({ project });
+      announce(services, project.id, 'project');
       await get().openHeads();
       return true;
     },

@@ -12,6 +12,7 @@ import { updateProject } from '../core/storage/projects';
 import type { ProjectRecord } from '../core/storage/schema';
 import type { BackendName, EmbedProgress, EngineStatus } from '../worker/api';
 import type { SliceCreator } from './store';
+import { announce, claimJob, type JobLease } from './tabSync';
 
 export interface EngineSlice {
   engineStatus: EngineStatus | null;
@@ -89,6 +90,7 @@ export const createEngineSlice: SliceCreator<EngineSlice> = (set, get, services)
       },
     });
     await pruneEmbeddings(database, project.id, key);
+    announce(services, project.id, 'project');
     if (get().project?.id === project.id) {
       set({ project: updated });
       await get().openHeads();
@@ -114,15 +116,31 @@ export const createEngineSlice: SliceCreator<EngineSlice> = (set, get, services)
     }
     await ensureEngine(spec);
     controller = new AbortController();
+    let lease: JobLease | null = null;
     try {
+      // One embedding job per project across tabs: while another tab runs it, wait (its progress
+      // shows here); when it ends or its tab closes, this one finishes whatever is left.
+      lease = await claimJob(services, project.id, 'embedding', {
+        wait: true,
+        signal: controller.signal,
+      });
+      if (!lease) return;
+      // After a wait the other tab has most likely embedded everything already.
+      await refreshCount();
+      if (get().embeddedCount >= get().samples.length) return;
+      const job = lease;
       const report = await engine.embedProject({
         projectId: project.id,
         spec,
         aspectMode,
         signal: controller.signal,
-        onProgress: (p) => set({ embedProgress: p }),
+        onProgress: (p) => {
+          set({ embedProgress: p });
+          job.progress(p.done, p.total);
+        },
         onBatch: (ids) => {
           set({ embeddedCount: get().embeddedCount + ids.length });
+          announce(services, project.id, 'embeddings', ids);
           void get().refreshTry();
         },
       });
@@ -130,6 +148,7 @@ export const createEngineSlice: SliceCreator<EngineSlice> = (set, get, services)
       if (report.cancelled) dirty = false;
       else if (pendingBackbone(project) && report.failed.length === 0) await promote(project, key);
     } finally {
+      lease?.end();
       controller = null;
       set({ embedProgress: null });
       await refreshCount();
@@ -174,6 +193,7 @@ export const createEngineSlice: SliceCreator<EngineSlice> = (set, get, services)
         settings: { ...project.settings, pendingBackbone: same ? undefined : target },
       });
       set({ project: updated, engineError: null });
+      announce(services, project.id, 'project');
       get().cancelEmbedding();
       await running;
       await get().scheduleEmbedding();

@@ -26,6 +26,7 @@ import {
   projectHeadSettings,
 } from '../core/projectSettings';
 import type { SliceCreator } from './store';
+import { announce, claimJob } from './tabSync';
 
 export type ClassifierChoice = 'knn' | 'dense';
 
@@ -101,6 +102,12 @@ export function changesSince(summary: DenseModelSummary, samples: readonly Sampl
   return changes;
 }
 
+/** Why Train / Compare heads did not start: the project's job runs in another tab. */
+export const ELSEWHERE = {
+  training: 'A model is training on this project in another tab; it appears here once saved.',
+  evaluation: 'Classifiers are being compared on this project in another tab.',
+} as const;
+
 function projectKind(kind: string | undefined): ProjectKind {
   return kind === 'multi-label' ? 'multi-label' : 'single-label';
 }
@@ -132,6 +139,7 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
     set({ project: { ...project, settings } });
     try {
       await projectsRepo.updateProject(await services.db(), project.id, { settings });
+      announce(services, project.id, 'project');
     } catch (error) {
       report(error);
     }
@@ -238,6 +246,7 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
           throw error;
         }
         if (get().project?.id === project.id) set({ project: updated });
+        announce(services, project.id, 'project');
         if (!services.engine || !get().headsReady) return;
         const knnK = await engine().setHeadSettings(headSettings);
         set({ knnK });
@@ -332,6 +341,14 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
       const maxEpochs = get().denseConfig.epochs ?? 50;
       const augmentation = get().augmentation;
       const augmented = augmentationViews(augmentation).length > 0;
+      // One training per project across tabs: the other tab's model reaches this one when saved.
+      const lease = await claimJob(services, project.id, 'training', { wait: false });
+      if (!lease) {
+        trainController = null;
+        report(new Error(ELSEWHERE.training));
+        return;
+      }
+      lease.progress(0, maxEpochs);
       set({
         training: { epochs: [], maxEpochs, preparing: augmented ? { done: 0, total: 0 } : null },
         headsError: null,
@@ -354,9 +371,11 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
           onEpoch: (log) => {
             const training = get().training;
             if (training) set({ training: { ...training, epochs: [...training.epochs, log] } });
+            lease.progress(log.epoch, maxEpochs);
           },
         });
         if (summary) {
+          announce(services, project.id, 'models');
           set({ modelSummary: summary });
           get().setClassifier('dense');
           await get().refreshTry();
@@ -364,6 +383,7 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
       } catch (error) {
         report(error);
       } finally {
+        lease.end();
         trainController = null;
         set({ training: null });
       }
@@ -374,9 +394,16 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
     },
 
     async compareHeads() {
-      if (compareController) return;
+      const project = get().project;
+      if (compareController || !project) return;
       const controller = new AbortController();
       compareController = controller;
+      const lease = await claimJob(services, project.id, 'evaluation', { wait: false });
+      if (!lease) {
+        compareController = null;
+        report(new Error(ELSEWHERE.evaluation));
+        return;
+      }
       set({ comparing: true, headsError: null });
       try {
         const augmentation = get().augmentation;
@@ -390,6 +417,7 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
       } catch (error) {
         if (!compareController?.signal.aborted) report(error);
       } finally {
+        lease.end();
         compareController = null;
         set({ comparing: false });
       }

@@ -6,6 +6,7 @@ import { labelsFromFolders, type PathedFile } from '../core/dataset/folders';
 import { screenFiles, SYSTEM_FILE_REASON } from '../core/dataset/screen';
 import { ensureLabels } from '../core/storage/labels';
 import type { SliceCreator } from './store';
+import { announce } from './tabSync';
 
 export interface Notice {
   id: string;
@@ -109,7 +110,16 @@ export const createImportSlice: SliceCreator<ImportSlice> = (set, get, services)
             onProgress: (p) => {
               if (running) set({ importProgress: p });
             },
-            onChunk: (added) => appender.push(added),
+            onChunk: (added) => {
+              appender.push(added);
+              // The chunk is committed: other tabs read it from the database.
+              announce(
+                services,
+                project.id,
+                'samples',
+                added.map((s) => s.id),
+              );
+            },
             mergeDuplicateLabels: project.kind === 'multi-label',
           });
           report.rejected.unshift(...rejectedUpFront);

@@ -3,6 +3,7 @@ import * as projects from '../core/storage/projects';
 import type { ProjectSummary } from '../core/storage/projects';
 import type { ProjectKind } from '../core/storage/schema';
 import type { SliceCreator } from './store';
+import { announce } from './tabSync';
 
 export interface ProjectsSlice {
   projects: ProjectSummary[];
@@ -23,22 +24,26 @@ export const createProjectsSlice: SliceCreator<ProjectsSlice> = (set, get, servi
   },
   async createProject(name = 'Untitled project', kind = 'single-label') {
     const created = await projects.createProject(await services.db(), name, kind);
+    announce(services, created.id, 'project');
     await get().loadProjects();
     return created.id;
   },
   async renameProject(id, name) {
     const updated = await projects.updateProject(await services.db(), id, { name });
+    announce(services, id, 'project');
     if (get().project?.id === id) set({ project: updated });
     await get().loadProjects();
   },
   async duplicateProject(id) {
     const copy = await projects.duplicateProject(await services.db(), id);
+    announce(services, copy.id, 'project');
     await get().loadProjects();
     return copy.id;
   },
   async deleteProject(id) {
     if (get().project?.id === id) get().closeProject();
     await projects.deleteProject(await services.db(), id);
+    announce(services, id, 'project');
     await get().loadProjects();
   },
 });

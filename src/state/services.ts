@@ -6,6 +6,8 @@
 import type { LoupeDatabase } from '../core/storage/db';
 import type { DataClient, EngineClient, ImportCall, ImportReport } from '../worker/api';
 import type { StorageApi } from '../core/storageStatus';
+import type { TabChannel } from '../core/sync/tabMessages';
+import type { LockRequester } from '../core/sync/jobLock';
 
 export interface Services {
   db(): Promise<LoupeDatabase>;
@@ -16,4 +18,8 @@ export interface Services {
   data?: DataClient;
   /** `navigator.storage` (usage, quota); tests inject a fake. Absent = the browser's own. */
   storage?: StorageApi;
+  /** Change events and job progress to and from other tabs. Absent: a lone tab. */
+  tabs?: TabChannel;
+  /** Web Locks (one job per project across tabs). Absent: every job runs here. */
+  locks?: LockRequester | undefined;
 }

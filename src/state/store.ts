@@ -1,6 +1,6 @@
 /**
  * One zustand store built from eight slices (projects, board, import, prefs, engine, heads,
- * transfer, batch, review). Components read it with selectors; actions call the storage repositories and the
+ * transfer, batch, review, tabs). Components read it with selectors; actions call the storage repositories and the
  * worker bridges through `Services`. Only small UI preferences are persisted (localStorage via
  * `persist`); data lives in IndexedDB.
  */
@@ -23,6 +23,7 @@ import {
 } from './unlabelledReviewSlice';
 import { createDuplicatesSlice, type DuplicatesSlice } from './duplicatesSlice';
 import { createStorageSlice, type StorageSlice } from './storageSlice';
+import { createTabsSlice, keepTabsInStep, type TabsSlice } from './tabSync';
 
 export type LoupeState = ProjectsSlice &
   BoardSlice &
@@ -35,7 +36,8 @@ export type LoupeState = ProjectsSlice &
   ReviewSlice &
   UnlabelledReviewSlice &
   DuplicatesSlice &
-  StorageSlice;
+  StorageSlice &
+  TabsSlice;
 export type LoupeStore = StoreApi<LoupeState>;
 
 export type SliceCreator<T> = (
@@ -64,6 +66,7 @@ export function createLoupeStore(
     ...createUnlabelledReviewSlice(set, get, services),
     ...createDuplicatesSlice(set, get, services),
     ...createStorageSlice(set, get, services),
+    ...createTabsSlice(set, get, services),
   });
   const store = options.persistPrefs
     ? createStore<LoupeState>()(
@@ -82,6 +85,7 @@ export function createLoupeStore(
   keepHeadsInStep(store);
   keepReviewInStep(store);
   keepUnlabelledReviewInStep(store);
+  keepTabsInStep(store, services);
   return store;
 }
 

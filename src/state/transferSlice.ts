@@ -5,6 +5,7 @@
  */
 import { projectBackboneSpec } from '../core/projectSettings';
 import type { SliceCreator } from './store';
+import { announce } from './tabSync';
 import type { ArchiveSummary, KnnExportDtype, TransferProgress } from '../worker/api';
 
 export type ExportKind = 'tfjs' | 'knn' | 'archive' | 'dataset';
@@ -135,6 +136,9 @@ export const createTransferSlice: SliceCreator<TransferSlice> = (set, get, servi
       );
       if (!project) return null;
       set({ pendingArchive: null });
+      // A replaced project keeps its id: an open board elsewhere reloads it.
+      for (const kind of ['project', 'samples', 'models', 'embeddings'] as const)
+        announce(services, project.id, kind);
       await get().loadProjects();
       get().pushNotice({
         kind: 'info',

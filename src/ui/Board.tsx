@@ -14,6 +14,7 @@ export function Board({ projectId }: { projectId: string }) {
   const openProject = useLoupe((s) => s.openProject);
   const closeProject = useLoupe((s) => s.closeProject);
   const [missing, setMissing] = useState(false);
+  const deletedElsewhere = useLoupe((s) => s.projectDeletedElsewhere === projectId);
 
   useEffect(() => {
     let alive = true;
@@ -25,7 +26,7 @@ export function Board({ projectId }: { projectId: string }) {
     };
   }, [projectId, openProject, closeProject]);
 
-  if (missing) {
+  if (missing || deletedElsewhere) {
     return (
       <main className="page">
         <p role="alert">This project does not exist on this device (it may have been deleted).</p>

@@ -1,13 +1,14 @@
 /**
  * Status bar: backend in use, threads (or why single-threaded) and offline readiness from the
  * service worker, `Reload to update` when a new version waits, embedding progress with cancel,
- * and cache counters (debug view).
+ * jobs running in another tab, and cache counters (debug view).
  */
 import { useContext, useSyncExternalStore } from 'react';
 import { useLoupe } from '../state/react';
 import { offlineStatus, ServiceWorkerContext, threadsStatus } from './serviceWorkerStatus';
 import { TaskBar } from './TaskBar';
 import { UpdateButton } from './UpdateButton';
+import { RemoteJobs } from './RemoteJobs';
 
 export function EmbeddingProgressBar() {
   const progress = useLoupe((s) => s.embedProgress);
@@ -54,6 +55,7 @@ export function StatusBar() {
           <span data-testid="computed-count">{computed}</span>
         </span>
       )}
+      <RemoteJobs />
     </footer>
   );
 }
