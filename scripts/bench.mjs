@@ -790,6 +790,7 @@ async function main() {
         flowers: FLOWERS,
         log,
         shots,
+        profile: options.profile,
       });
       const machine = { cores: cpus().length, loadAverage1mAtStart: round(loadAtStart, 2) };
       const seconds = Math.round((Date.now() - started) / 1000);
