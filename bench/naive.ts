@@ -4,9 +4,14 @@
  * at a time (fetch -> createImageBitmap -> fromPixels -> resize -> [-1, 1] -> predict -> data),
  * no worker, no batching. Same model and embedding as the app: global average pooling over
  * `?layer=` (default `out_relu`) of `models/<?model=>/model.json` (default MobileNet v2 1.0).
- * `?n=32` images from photos.json; the result lands in `window.__naive`.
+ * `?n=32` images from photos.json; the result lands in `window.__naive`. `?backend=wasm` runs on
+ * the wasm backend, single-threaded (multithreading reported absent).
  */
 import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 
 interface NaiveResult {
   backend: string;
@@ -43,6 +48,17 @@ async function embed(model: tf.LayersModel, url: string): Promise<Float32Array> 
 
 async function run(): Promise<NaiveResult> {
   const n = Number(new URLSearchParams(location.search).get('n') ?? 32);
+  if (new URLSearchParams(location.search).get('backend') === 'wasm') {
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    // tfjs wants every binary named; with multithreading reported absent it never loads the
+    // threaded one.
+    setWasmPaths({
+      'tfjs-backend-wasm.wasm': wasmPlain,
+      'tfjs-backend-wasm-simd.wasm': wasmSimd,
+      'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
+    });
+    if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not start');
+  }
   await tf.ready();
   const photos = ((await (await fetch('/photos.json')).json()) as string[]).slice(0, n);
   const t0 = performance.now();

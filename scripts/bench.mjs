@@ -7,7 +7,9 @@
 //      long tasks and peak JS heap (page + workers) until every image is embedded; then, with no
 //      import running, the full pipeline (`engine.embedProject`, aspect mode 'squash' so all N are
 //      recomputed) and the raw forward pass (`engine.measureForward`) on the same images;
-//   3. naive: a per-image `model.predict` loop on the main thread, tfjs's default backend.
+//   3. naive: a per-image `model.predict` loop on the main thread, tfjs's default backend, and the
+//      same loop on wasm single-threaded: `ratios.dropToEmbeddedVsNaive` is the wasm drop's
+//      drop-to-all-embedded rate over that loop's rate.
 // Prints one JSON object on stdout (progress goes to stderr). Exits non-zero only when the bench
 // itself breaks, or when the chosen backend or the naive baseline could not be measured.
 //
@@ -27,6 +29,11 @@
 //   --no-build: reuse dist/ and .bench/naive-dist/ when they exist;
 //   --unsafe-webgpu: launch Chromium with --enable-unsafe-webgpu (WebGPU is off headless; here it
 //        is SwiftShader at ~0.3 img/s, so by default it is checked without the flag: available:false).
+//   --scale [N]: just the scale run (scripts/benchScale.mjs): N files (default 5,000) dropped at
+//        once on the wasm backend, then scroll, Train, Compare heads and both exports; per phase its
+//        time, long tasks, frame gaps, peak heap (page + workers) and browser RSS; with --profile,
+//        a main-thread CPU profile of the import/embedding and training phases (.tmp/*.cpuprofile)
+//        and the heaviest functions of each busy stretch over 50 ms.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -46,6 +53,7 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { benchAnalysis } from './benchAnalysis.mjs';
+import { runScale } from './benchScale.mjs';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, useBuiltinBackbone } from './chromium.mjs';
 import { benchClusters } from './evalReview.mjs';
 import { build, preview } from 'vite';
@@ -85,7 +93,15 @@ function withTimeout(promise, ms, what) {
 
 function parseOptions() {
   const perBackend = Object.fromEntries(ALL_BACKENDS.map((b) => [`n-${b}`, { type: 'string' }]));
+  // `--scale` alone means 5,000 files; `--scale 1000` sets the count.
+  const argv = process.argv.slice(2);
+  const at = argv.indexOf('--scale');
+  if (at >= 0) {
+    const count = /^\d+$/.test(argv[at + 1] ?? '') ? argv[at + 1] : '5000';
+    argv.splice(at, count === argv[at + 1] ? 2 : 1, '--scale-n', count);
+  }
   const { values } = parseArgs({
+    args: argv,
     options: {
       n: { type: 'string', default: '500' },
       backends: { type: 'string', default: ALL_BACKENDS.join(',') },
@@ -96,6 +112,8 @@ function parseOptions() {
       review: { type: 'boolean', default: false },
       'review-only': { type: 'boolean', default: false },
       'startup-only': { type: 'boolean', default: false },
+      'scale-n': { type: 'string' },
+      profile: { type: 'boolean', default: false },
       ...perBackend,
     },
   });
@@ -124,6 +142,8 @@ function parseOptions() {
     review: values.review || values['review-only'],
     reviewOnly: values['review-only'],
     startupOnly: values['startup-only'],
+    profile: values.profile,
+    scale: values['scale-n'] === undefined ? null : positive(values['scale-n'], 'scale'),
     browserArgs: values['unsafe-webgpu'] ? WEBGPU_ARGS : [],
   };
 }
@@ -600,7 +620,7 @@ async function runBackend(env, backend, n) {
 }
 
 /** The naive baseline page: copies the model and `n` photos beside it, then reads its result. */
-async function runNaive(env, n) {
+async function runNaive(env, n, backend = null) {
   const photos = listPhotos(n);
   cpSync(modelDir(), path.join(NAIVE_DIST, 'models', BACKBONE.folder), { recursive: true });
   rmSync(path.join(NAIVE_DIST, 'photos'), { recursive: true, force: true });
@@ -610,7 +630,7 @@ async function runNaive(env, n) {
   const { server, url } = await serve({ configFile: false, build: { outDir: NAIVE_DIST } });
   const session = await launchBrowser(env);
   try {
-    const model = `n=${n}&model=${BACKBONE.folder}&layer=${BACKBONE.layer}`;
+    const model = `n=${n}&model=${BACKBONE.folder}&layer=${BACKBONE.layer}${backend ? `&backend=${backend}` : ''}`;
     await session.page.goto(`${url}/naive.html?${model}`);
     const handle = await session.page.waitForFunction(() => window.__naive, null, {
       timeout: 120_000 + n * 5_000,
@@ -665,18 +685,31 @@ async function measure(options, env) {
     log(`naive baseline failed: ${error.stack ?? error}`);
     naive = { error: String(error.message ?? error) };
   }
-  return { auto, backends, naive, environment };
+  log(`naive baseline on wasm, single-threaded: ${options.naiveN} photos`);
+  let naiveWasm;
+  try {
+    naiveWasm = await runNaive(env, options.naiveN, 'wasm');
+  } catch (error) {
+    log(`naive wasm baseline failed: ${error.stack ?? error}`);
+    naiveWasm = { error: String(error.message ?? error) };
+  }
+  return { auto, backends, naive, naiveWasm, environment };
 }
 
 function target(value, threshold, pass) {
   return { value: round(value), target: threshold, pass: value != null && pass(value) };
 }
 
-function summarise({ auto, backends, naive, environment }, started, loadAtStart) {
+function summarise({ auto, backends, naive, naiveWasm, environment }, started, loadAtStart) {
   const chosen = backends[auto.backend] ?? {};
   const finite = (x) => (Number.isFinite(x) ? x : null);
   const pipelineVsRaw = finite(chosen.pipelineImgPerSec / chosen.rawForwardImgPerSec);
   const pipelineVsNaive = finite(chosen.pipelineImgPerSec / naive.imgPerSec);
+  // A real drop on wasm (import, decode, thumbnail, embed: drop to the last embedding) against the
+  // naive loop on wasm single-threaded, both measured in this run.
+  const wasm = backends.wasm ?? {};
+  const dropRate = wasm.n / (wasm.detail?.dropToAllEmbeddedMs / 1000);
+  const dropToEmbeddedVsNaive = finite(dropRate / naiveWasm?.imgPerSec);
   return {
     backbone: BACKBONE.id,
     chosenBackend: auto.backend,
@@ -688,15 +721,23 @@ function summarise({ auto, backends, naive, environment }, started, loadAtStart)
     longestTaskMs: chosen.longestTaskMs ?? null,
     peakHeapMB: chosen.peakHeapMB ?? null,
     n: chosen.n ?? null,
-    ratios: { pipelineVsRaw: round(pipelineVsRaw, 3), pipelineVsNaive: round(pipelineVsNaive) },
+    ratios: {
+      pipelineVsRaw: round(pipelineVsRaw, 3),
+      pipelineVsNaive: round(pipelineVsNaive),
+      dropToEmbeddedVsNaive: round(dropToEmbeddedVsNaive),
+    },
+    wasmDropToAllEmbeddedImgPerSec: round(finite(dropRate)),
+    naiveWasmImgPerSec: naiveWasm?.imgPerSec ?? null,
     targets: {
       pipelineAtLeast0_9xRaw: target(pipelineVsRaw, '>= 0.9', (v) => v >= 0.9),
       pipelineAtLeast5xNaive: target(pipelineVsNaive, '>= 5', (v) => v >= 5),
+      dropToEmbeddedAtLeast1_2xNaiveWasm: target(dropToEmbeddedVsNaive, '>= 1.2', (v) => v >= 1.2),
       noLongTasksWhileEmbedding: target(chosen.longTasksOver50ms, '== 0', (v) => v === 0),
     },
     backends,
     auto,
     naive,
+    naiveWasm,
     machine: {
       cores: cpus().length,
       cpu: cpus()[0]?.model ?? null,
@@ -732,6 +773,30 @@ async function main() {
   let startup;
   const env = { url, tmp, browserArgs: options.browserArgs };
   try {
+    if (options.scale !== null) {
+      const helpers = {
+        launchBrowser,
+        instrumentPage,
+        openApp,
+        newProject,
+        dropFolder,
+        startHeapSampler,
+        waitForEmbeddings,
+      };
+      const shots = path.join(ROOT, '.tmp');
+      mkdirSync(shots, { recursive: true });
+      const scale = await runScale(env, helpers, {
+        n: options.scale,
+        flowers: FLOWERS,
+        log,
+        shots,
+        profile: options.profile,
+      });
+      const machine = { cores: cpus().length, loadAverage1mAtStart: round(loadAtStart, 2) };
+      const seconds = Math.round((Date.now() - started) / 1000);
+      console.log(JSON.stringify({ backbone: BACKBONE.id, scale, machine, seconds }, null, 2));
+      return;
+    }
     startup = { mainThreadJs: mainThreadJs(), ...(await runStartup(env)) };
     log('startup', JSON.stringify(startup));
     if (options.startupOnly) {

@@ -100,6 +100,17 @@ export async function getThumbnail(
   return db.get('thumbnails', sampleId);
 }
 
+/** Several thumbnails in one read transaction, in the order of `sampleIds` (undefined: none). */
+export async function getThumbnails(
+  db: LoupeDatabase,
+  sampleIds: readonly string[],
+): Promise<(ThumbnailRecord | undefined)[]> {
+  const tx = db.transaction('thumbnails', 'readonly');
+  const records = await Promise.all(sampleIds.map((id) => tx.store.get(id)));
+  await tx.done;
+  return records;
+}
+
 export async function hasHash(
   db: LoupeDatabase,
   projectId: string,
