@@ -24,6 +24,7 @@ import {
 import { createDuplicatesSlice, type DuplicatesSlice } from './duplicatesSlice';
 import { createStorageSlice, type StorageSlice } from './storageSlice';
 import { createTabsSlice, keepTabsInStep, type TabsSlice } from './tabSync';
+import { createCaptureSlice, type CaptureSlice } from './captureSlice';
 
 export type LoupeState = ProjectsSlice &
   BoardSlice &
@@ -37,7 +38,8 @@ export type LoupeState = ProjectsSlice &
   UnlabelledReviewSlice &
   DuplicatesSlice &
   StorageSlice &
-  TabsSlice;
+  TabsSlice &
+  CaptureSlice;
 export type LoupeStore = StoreApi<LoupeState>;
 
 export type SliceCreator<T> = (
@@ -67,6 +69,7 @@ export function createLoupeStore(
     ...createDuplicatesSlice(set, get, services),
     ...createStorageSlice(set, get, services),
     ...createTabsSlice(set, get, services),
+    ...createCaptureSlice(set, get, services),
   });
   const store = options.persistPrefs
     ? createStore<LoupeState>()(

@@ -12,6 +12,12 @@ import type { BatchRow } from '../worker/api';
 import { useLoupe } from '../state/react';
 
 const ROW_HEIGHT = 30;
+/**
+ * The comparisons `localeCompare` makes, built once: `localeCompare` with options builds a
+ * collator per call, which made re-sorting 5,000 rows take ~400 ms on every streamed update.
+ */
+const PLAIN = new Intl.Collator();
+const NUMERIC = new Intl.Collator(undefined, { numeric: true });
 const UNKNOWN = '\u0000unknown';
 const ALL = '';
 
@@ -55,8 +61,8 @@ export function BatchTable(props: {
       sort.key === 'confidence'
         ? a.confidence - b.confidence
         : sort.key === 'predicted'
-          ? text(a).localeCompare(text(b)) || a.path.localeCompare(b.path)
-          : a.path.localeCompare(b.path, undefined, { numeric: true });
+          ? PLAIN.compare(text(a), text(b)) || PLAIN.compare(a.path, b.path)
+          : NUMERIC.compare(a.path, b.path);
     const sorted = [...kept].sort(compare);
     return sort.ascending ? sorted : sorted.reverse();
   }, [props.rows, filter, range, sort, nameOf]);

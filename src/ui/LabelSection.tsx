@@ -1,6 +1,6 @@
 /**
  * One label (or the inbox): its number key (1-9, by board position), name, count, pickers, drop
- * zone and its thumbnail grid.
+ * zone, `Capture from webcam` (labels only) and its thumbnail grid.
  */
 import { memo, useState } from 'react';
 import type { LabelRecord, SampleMeta } from '../core/storage/schema';
@@ -8,6 +8,7 @@ import type { DropTarget } from '../state/importSlice';
 import { useLoupe } from '../state/react';
 import { filesFromInput } from './fileCollection';
 import { ThumbnailGrid } from './ThumbnailGrid';
+import { CaptureDialog } from './CaptureDialog';
 import { LABEL_KEYS } from './useLabelKeys';
 import { useFileDrop } from './useFileDrop';
 
@@ -28,6 +29,7 @@ export const LabelSection = memo(function LabelSection(props: {
   const position = useLoupe((s) => (label ? s.labels.findIndex((l) => l.id === label.id) : -1));
   const target: DropTarget = label ? { kind: 'label', labelId: label.id } : { kind: 'inbox' };
   const drop = useFileDrop((files) => void addFiles(files, target, 'drop'));
+  const [capturing, setCapturing] = useState(false);
 
   return (
     <section
@@ -83,6 +85,11 @@ export const LabelSection = memo(function LabelSection(props: {
               }}
             />
           </label>
+          {label && (
+            <button type="button" className="small" onClick={() => setCapturing(true)}>
+              Capture from webcam
+            </button>
+          )}
           {samples.length > 0 && (
             <button
               type="button"
@@ -113,6 +120,9 @@ export const LabelSection = memo(function LabelSection(props: {
         <p className="drop-hint">Drop images or a folder here, or use “Add images”.</p>
       ) : (
         <ThumbnailGrid samples={samples} getOrderedIds={props.getOrderedIds} label={name} />
+      )}
+      {label && (
+        <CaptureDialog label={label} open={capturing} onClose={() => setCapturing(false)} />
       )}
     </section>
   );

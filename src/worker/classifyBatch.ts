@@ -2,14 +2,15 @@
  * Batch classification in the engine worker: files the user picked or dropped (never stored) go
  * through the same preprocessing (`imageToPixels` + `pixelsToTensor`) and backbone as embedding,
  * batch by batch, and the open project's chosen head (KNN or dense, with its "unknown" threshold)
- * predicts each batch. The next batch is decoded while the current one runs through the model;
- * only one decoded batch waits at a time, so memory stays flat however many files there are. A
- * file that cannot be read or decoded is reported with its reason and the run goes on. With the
- * project's test-time flip, each image's embedding is the mean of its own and its mirror's, as for
- * the try image.
+ * predicts each batch. As in the embedding pipeline, the next batches are decoded while the
+ * current one runs through the model (in the preprocessing worker when the engine passes
+ * `prepare`, so on another core); at most `prefetch` decoded batches wait, so memory stays flat
+ * however many files there are. A file that cannot be read or decoded is reported with its
+ * reason and the run goes on. With the project's test-time flip, each image's embedding is the
+ * mean of its own and its mirror's, as for the try image.
  */
 import * as tf from '@tensorflow/tfjs';
-import { flipHorizontally, imageToPixels, pixelsToTensor } from '../core/backbone/preprocess';
+import { flipHorizontally, pixelsToTensor } from '../core/backbone/preprocess';
 import type { Pixels } from '../core/backbone/draw';
 import type { AspectMode, Backbone } from '../core/backbone/types';
 import type {
@@ -20,6 +21,7 @@ import type {
   BatchRow,
   EmbeddingTarget,
 } from './api';
+import { decodeFiles, type DecodedFiles, type DecodeFile } from './decodeFiles';
 import type { ProjectHeads } from './headsService';
 
 /** What the page sends to the engine's `classifyImages`, less the signal and the callbacks. */
@@ -36,39 +38,14 @@ export interface ClassifyJob {
   onChunk: (chunk: BatchChunk) => void;
   onProgress: (p: BatchProgress) => void;
   /** Decodes one file to input pixels; `imageToPixels` (tests pass a fake: Node cannot decode). */
-  decode?: (file: Blob, size: number, mode: AspectMode) => Promise<Pixels>;
-}
-
-interface DecodedFiles {
-  paths: string[];
-  pixels: Pixels[];
-  failed: { path: string; reason: string }[];
-}
-
-async function decodeFiles(
-  files: readonly BatchFile[],
-  size: number,
-  mode: AspectMode,
-  decode: NonNullable<ClassifyJob['decode']>,
-): Promise<DecodedFiles> {
-  const out: DecodedFiles = { paths: [], pixels: [], failed: [] };
-  const decoded = await Promise.all(
-    files.map(async (f) => {
-      try {
-        return { path: f.path, pixels: await decode(f.file, size, mode) };
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        out.failed.push({ path: f.path, reason: reason || 'not a readable image' });
-        return null;
-      }
-    }),
-  );
-  for (const d of decoded) {
-    if (!d) continue;
-    out.paths.push(d.path);
-    out.pixels.push(d.pixels);
-  }
-  return out;
+  decode?: DecodeFile;
+  /**
+   * Prepares a batch of files (decode + preprocess). Defaults to `decodeFiles` in this thread;
+   * the engine passes the preprocessing worker's, so batches are prepared on another core.
+   */
+  prepare?: (files: BatchFile[], size: number, mode: AspectMode) => Promise<DecodedFiles>;
+  /** Batches prepared ahead of inference (default 2, as the embedding pipeline). */
+  prefetch?: number;
 }
 
 /** One embedding per image; with `flip`, the mean of the image's and its mirror's. */
@@ -126,24 +103,33 @@ export async function classifyFiles(job: ClassifyJob): Promise<BatchReport> {
   emit();
   const flip = job.heads.settings.flipTta;
   const { inputSize } = job.backbone;
-  const decode = (start: number): Promise<DecodedFiles> | null => {
-    if (start >= total) return null;
-    const files = job.files.slice(start, start + job.batchSize);
-    const p = decodeFiles(files, inputSize, job.aspectMode, job.decode ?? imageToPixels);
-    p.catch(() => undefined); // awaited below; avoid an unhandled rejection meanwhile
-    return p;
+  const prepare =
+    job.prepare ??
+    ((files: BatchFile[], size: number, mode: AspectMode) =>
+      decodeFiles(files, size, mode, job.decode));
+  const ahead: Promise<DecodedFiles>[] = [];
+  const prefetch = Math.max(1, job.prefetch ?? 2);
+  let queued = 0;
+  const fill = (): void => {
+    while (ahead.length < prefetch && queued < total) {
+      const files = job.files.slice(queued, queued + job.batchSize);
+      queued += files.length;
+      const p = prepare(files, inputSize, job.aspectMode);
+      p.catch(() => undefined); // awaited below; avoid an unhandled rejection meanwhile
+      ahead.push(p);
+    }
   };
-  let next = decode(0);
-  for (let start = 0; next; start += job.batchSize) {
-    const current = await next;
+  fill();
+  for (let current = ahead.shift(); current; current = ahead.shift()) {
+    const batch = await current;
     if (job.signal.aborted) {
       report.cancelled = true;
       break;
     }
-    next = decode(start + job.batchSize);
+    fill();
     const rows: BatchRow[] = [];
-    if (current.pixels.length > 0) {
-      const vectors = await embedPixels(job.backbone, current.pixels, flip);
+    if (batch.pixels.length > 0) {
+      const vectors = await embedPixels(job.backbone, batch.pixels, flip);
       const predicted = await job.heads.predictWith(job.head, vectors);
       if (!predicted) {
         throw new Error(
@@ -152,7 +138,7 @@ export async function classifyFiles(job: ClassifyJob): Promise<BatchReport> {
             : 'Label some images first: the KNN head is made of them.',
         );
       }
-      for (const [i, path] of current.paths.entries()) {
+      for (const [i, path] of batch.paths.entries()) {
         const p = predicted.predictions[i];
         if (!p) continue;
         rows.push({
@@ -166,11 +152,11 @@ export async function classifyFiles(job: ClassifyJob): Promise<BatchReport> {
       }
     }
     report.classified += rows.length;
-    report.failed += current.failed.length;
-    job.onChunk({ rows, failed: current.failed });
+    report.failed += batch.failed.length;
+    job.onChunk({ rows, failed: batch.failed });
     emit();
   }
-  if (next) await next.catch(() => undefined);
+  await Promise.allSettled(ahead);
   report.elapsedMs = performance.now() - started;
   return report;
 }

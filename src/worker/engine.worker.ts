@@ -444,15 +444,13 @@ const api = {
     const open = openHeads();
     return jobs.run(jobId, async (signal) => {
       const [backbone, batchSize] = [await backboneFor(call.spec), pipelineBatchSize()];
-      return classifyFiles({
-        ...call,
-        backbone,
-        heads: open,
-        batchSize,
-        signal,
-        onChunk,
-        onProgress,
-      });
+      const job = { ...call, backbone, heads: open, batchSize, signal, onChunk, onProgress };
+      // Files are decoded on another core while this one runs the model, as for embedding.
+      return typeof Worker === 'undefined'
+        ? classifyFiles(job)
+        : preprocessor.use((remote) =>
+            classifyFiles({ ...job, prepare: (...args) => remote.prepareFiles(...args) }),
+          );
     });
   },
 

@@ -19,16 +19,17 @@ export interface Session {
 
 export async function launch(
   baseUrl: string,
-  options: { serviceWorkers?: 'allow' | 'block' } = {},
+  options: { serviceWorkers?: 'allow' | 'block'; extraArgs?: string[] } = {},
 ): Promise<Session> {
+  const { extraArgs = [], ...contextOptions } = options;
   const profile = mkdtempSync(path.join(tmpdir(), 'loupe-e2e-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM_PATH,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
     headless: true,
     viewport: { width: 1280, height: 900 },
     acceptDownloads: true,
-    ...options,
+    ...contextOptions,
   });
   const requests: string[] = [];
   const pageErrors: string[] = [];

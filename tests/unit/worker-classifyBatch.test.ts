@@ -1,8 +1,9 @@
 // Batch classification in the engine worker, on fake-indexeddb and the tfjs cpu backend with a
 // tiny fake backbone (the flattened pixels are the embedding) and a fake decoder: rows come from
 // the live head the call names, unreadable files are reported and the run goes on, the test-time
-// flip path gives the same answers for symmetric images, tensors are all released, and an
-// aborted job stops.
+// flip path gives the same answers for symmetric images, tensors are all released, an aborted
+// job stops, and batches prepared elsewhere (the preprocessing worker) arrive in order, at most
+// `prefetch` ahead.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Pixels } from '../../src/core/backbone/draw';
@@ -15,6 +16,7 @@ import { createProject } from '../../src/core/storage/projects';
 import { insertSamples } from '../../src/core/storage/samples';
 import type { BatchChunk, BatchFile, BatchProgress } from '../../src/worker/api';
 import { classifyFiles } from '../../src/worker/classifyBatch';
+import { decodeFiles } from '../../src/worker/decodeFiles';
 import { ProjectHeads } from '../../src/worker/headsService';
 import { embedding, newSample } from '../fixtures/records';
 
@@ -159,5 +161,40 @@ describe('classifyFiles', () => {
         decode: fakeDecode,
       }),
     ).rejects.toThrow(/Train the dense head first/);
+  });
+
+  it('prepares batches through `prepare`, at most `prefetch` ahead of the model, in order', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const prepared: string[][] = [];
+    const chunks: BatchChunk[] = [];
+    const report = await classifyFiles({
+      files: FILES,
+      backbone,
+      aspectMode: 'centre-crop',
+      heads,
+      head: 'knn',
+      batchSize: 1,
+      prefetch: 2,
+      signal: new AbortController().signal,
+      onChunk: (c) => chunks.push(c),
+      onProgress: () => {},
+      async prepare(files, size, mode) {
+        prepared.push(files.map((f) => f.path));
+        most = Math.max(most, ++inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        inFlight--;
+        return decodeFiles(files, size, mode, fakeDecode);
+      },
+    });
+    expect(prepared.flat()).toEqual(FILES.map((f) => f.path));
+    expect(most).toBe(2);
+    expect(chunks.flatMap((c) => c.rows.map((r) => r.path))).toEqual([
+      'x/red1.png',
+      'x/sub/blue1.png',
+      'x/red2.png',
+      'x/sub/blue2.png',
+    ]);
+    expect(report).toMatchObject({ classified: 4, failed: 1 });
   });
 });
