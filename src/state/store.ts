@@ -22,6 +22,7 @@ import {
   type UnlabelledReviewSlice,
 } from './unlabelledReviewSlice';
 import { createDuplicatesSlice, type DuplicatesSlice } from './duplicatesSlice';
+import { createExplainSlice, type ExplainSlice } from './explainSlice';
 
 export type LoupeState = ProjectsSlice &
   BoardSlice &
@@ -33,7 +34,8 @@ export type LoupeState = ProjectsSlice &
   BatchSlice &
   ReviewSlice &
   UnlabelledReviewSlice &
-  DuplicatesSlice;
+  DuplicatesSlice &
+  ExplainSlice;
 export type LoupeStore = StoreApi<LoupeState>;
 
 export type SliceCreator<T> = (
@@ -61,6 +63,7 @@ export function createLoupeStore(
     ...createReviewSlice(set, get, services),
     ...createUnlabelledReviewSlice(set, get, services),
     ...createDuplicatesSlice(set, get, services),
+    ...createExplainSlice(set, get, services),
   });
   const store = options.persistPrefs
     ? createStore<LoupeState>()(

@@ -8,9 +8,9 @@
  *   A, channel weights = the spatial mean of that gradient, map = ReLU(sum_c weight_c * A_c).
  * - occlusion sensitivity otherwise (the KNN head, graph-model backbones): a mid-grey patch slides
  *   over a grid of positions; every occluded copy goes through the backbone in batches, and a
- *   cell's value is how much the label's score drops when its patch is hidden. The KNN score of a
- *   label is the mean cosine similarity to the label's k most similar examples (k of the head): a
- *   continuous stand-in for the vote, which moves in steps of 1/k and would hide most drops.
+ *   cell's value is how much the label's score drops when its patch is hidden. The KNN score is
+ *   a similarity margin (see `knnScorer`): a continuous stand-in for the vote, which moves in
+ *   steps of 1/k and would hide most drops.
  * The caller hands in the input tensor (the same preprocessing as prediction) and disposes it;
  * everything made here is disposed here. The test-time flip is not applied: the map explains the
  * image as it is shown.
@@ -90,7 +90,7 @@ export async function explainImage(job: ExplainJob): Promise<Explanation> {
   const result =
     featureMaps && dense
       ? { method: 'grad-cam' as const, ...gradCam(featureMaps, dense, job.input, indices) }
-      : { method: 'occlusion' as const, ...(await occlusion(job, indices, labelIds)) };
+      : { method: 'occlusion' as const, ...(await occlusion(job, indices, predicted.labels)) };
   return {
     method: result.method,
     rows: result.rows,
@@ -154,15 +154,19 @@ function denseScorer(dense: DenseHead, indices: readonly number[]): Scorer {
 }
 
 /**
- * KNN scores: per label, the mean cosine similarity to its `k` most similar labelled examples.
- * The example matrices are made once per explanation and disposed by `dispose`.
+ * KNN scores. A label's similarity is the mean cosine similarity to its `k` most similar labelled
+ * examples; its score is that minus the best other label's similarity (a margin, like the dense
+ * head's softmax it is relative: hiding any part of a photo lowers every similarity a little, and
+ * only the margin tells which part mattered for this label). The example matrices are made once
+ * per explanation and disposed by `dispose`.
  */
 function knnScorer(
   heads: ProjectHeads,
-  labelIds: readonly string[],
+  allLabels: readonly string[],
+  indices: readonly number[],
 ): { score: Scorer; dispose: () => void } {
   const examples = heads.knnExamples();
-  const matrices = labelIds.map((id) => {
+  const matrices = allLabels.map((id) => {
     const rows = examples.filter((e) => e.labelIds.includes(id)).map((e) => e.embedding);
     const dim = rows[0]?.length ?? 0;
     if (rows.length === 0) return null;
@@ -179,12 +183,22 @@ function knnScorer(
       const q = tf.div(embeddings, tf.maximum(tf.norm(embeddings, 'euclidean', 1, true), 1e-12));
       const n = embeddings.shape[0];
       const columns = matrices.map((m) => {
-        if (!m) return tf.zeros([n, 1]);
+        if (!m) return tf.fill([n, 1], -1);
         const sims = tf.matMul(q, m, false, true);
         const k = Math.max(1, Math.min(heads.k, m.shape[0]));
         return tf.mean(tf.topk(sims, k).values, 1, true);
       });
-      return tf.concat(columns, 1);
+      const similarity = tf.concat(columns, 1);
+      const margins = indices.map((index) => {
+        const own = tf.slice(similarity, [0, index], [n, 1]);
+        if (columns.length < 2) return own;
+        const others = tf.concat(
+          columns.filter((_, j) => j !== index),
+          1,
+        );
+        return tf.sub(own, tf.max(others, 1, true));
+      });
+      return tf.concat(margins, 1);
     });
     try {
       return (await out.data()) as Float32Array;
@@ -199,7 +213,7 @@ function knnScorer(
 async function occlusion(
   job: ExplainJob,
   indices: readonly number[],
-  labelIds: readonly string[],
+  allLabels: readonly string[],
 ): Promise<Maps> {
   const { backbone, input } = job;
   const size = backbone.inputSize;
@@ -208,7 +222,7 @@ async function occlusion(
   const patches = occlusionPatches(size, OCCLUSION_GRID);
   const labels = indices.length;
   const dense = job.heads.denseHead;
-  const knn = job.head === 'knn' ? knnScorer(job.heads, labelIds) : null;
+  const knn = job.head === 'knn' ? knnScorer(job.heads, allLabels, indices) : null;
   const score = knn?.score ?? (dense ? denseScorer(dense, indices) : null);
   if (!score) throw new Error('Train the dense head first: it is the one explained.');
   try {

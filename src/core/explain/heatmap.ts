@@ -98,7 +98,7 @@ export function heatColour(value: number): [number, number, number, number] {
 }
 
 /** The grid as RGBA pixels, one pixel per cell (the page scales it up smoothly). */
-export function heatmapRgba(grid: HeatGrid): Uint8ClampedArray {
+export function heatmapRgba(grid: HeatGrid): Uint8ClampedArray<ArrayBuffer> {
   const out = new Uint8ClampedArray(grid.rows * grid.cols * 4);
   for (let i = 0; i < grid.rows * grid.cols; i++) out.set(heatColour(grid.values[i] ?? 0), i * 4);
   return out;
