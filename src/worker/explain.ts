@@ -153,52 +153,40 @@ function denseScorer(dense: DenseHead, indices: readonly number[]): Scorer {
   };
 }
 
+/** Temperature of the KNN soft vote (cosine similarities of neighbours differ by a few 0.01). */
+const KNN_TEMPERATURE = 0.05;
+
 /**
- * KNN scores. A label's similarity is the mean cosine similarity to its `k` most similar labelled
- * examples; its score is that minus the best other label's similarity (a margin, like the dense
- * head's softmax it is relative: hiding any part of a photo lowers every similarity a little, and
- * only the margin tells which part mattered for this label). The example matrices are made once
- * per explanation and disposed by `dispose`.
+ * KNN scores: a soft vote, each label's share of softmax(similarity / T) over every labelled
+ * example, a continuous stand-in for the k-nearest vote. Like the dense head's softmax it is
+ * relative: hiding any part of a photo lowers every similarity a little, and only the shares tell
+ * which part mattered for this label. The example matrix is made once per explanation and
+ * disposed by `dispose`.
  */
 function knnScorer(
   heads: ProjectHeads,
   allLabels: readonly string[],
   indices: readonly number[],
 ): { score: Scorer; dispose: () => void } {
-  const examples = heads.knnExamples();
-  const matrices = allLabels.map((id) => {
-    const rows = examples.filter((e) => e.labelIds.includes(id)).map((e) => e.embedding);
-    const dim = rows[0]?.length ?? 0;
-    if (rows.length === 0) return null;
-    return tf.tidy(() => {
-      const m = tf.tensor2d(
-        rows.flatMap((r) => Array.from(r)),
-        [rows.length, dim],
-      );
-      return tf.div(m, tf.maximum(tf.norm(m, 'euclidean', 1, true), 1e-12)) as tf.Tensor2D;
-    });
+  const examples = heads.knnExamples().filter((e) => e.labelIds.length > 0);
+  const dim = examples[0]?.embedding.length ?? 0;
+  const [matrix, members] = tf.tidy(() => {
+    const m = tf.tensor2d(
+      examples.flatMap((e) => Array.from(e.embedding)),
+      [examples.length, dim],
+    );
+    const wanted = indices.map((i) => allLabels[i] ?? '');
+    const y = tf.tensor2d(
+      examples.flatMap((e) => wanted.map((id) => (e.labelIds.includes(id) ? 1 : 0))),
+      [examples.length, wanted.length],
+    );
+    return [tf.div(m, tf.maximum(tf.norm(m, 'euclidean', 1, true), 1e-12)), y] as const;
   });
   const score: Scorer = async (embeddings) => {
     const out = tf.tidy(() => {
       const q = tf.div(embeddings, tf.maximum(tf.norm(embeddings, 'euclidean', 1, true), 1e-12));
-      const n = embeddings.shape[0];
-      const columns = matrices.map((m) => {
-        if (!m) return tf.fill([n, 1], -1);
-        const sims = tf.matMul(q, m, false, true);
-        const k = Math.max(1, Math.min(heads.k, m.shape[0]));
-        return tf.mean(tf.topk(sims, k).values, 1, true);
-      });
-      const similarity = tf.concat(columns, 1);
-      const margins = indices.map((index) => {
-        const own = tf.slice(similarity, [0, index], [n, 1]);
-        if (columns.length < 2) return own;
-        const others = tf.concat(
-          columns.filter((_, j) => j !== index),
-          1,
-        );
-        return tf.sub(own, tf.max(others, 1, true));
-      });
-      return tf.concat(margins, 1);
+      const weights = tf.softmax(tf.div(tf.matMul(q, matrix, false, true), KNN_TEMPERATURE));
+      return tf.matMul(weights, members);
     });
     try {
       return (await out.data()) as Float32Array;
@@ -206,7 +194,7 @@ function knnScorer(
       out.dispose();
     }
   };
-  return { score, dispose: () => tf.dispose(matrices.filter((m) => m !== null)) };
+  return { score, dispose: () => tf.dispose([matrix, members]) };
 }
 
 /** Occlusion sensitivity: the drop of each label's score when each grid patch is hidden. */
