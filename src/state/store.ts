@@ -25,6 +25,7 @@ import { createDuplicatesSlice, type DuplicatesSlice } from './duplicatesSlice';
 import { createStorageSlice, type StorageSlice } from './storageSlice';
 import { createTabsSlice, keepTabsInStep, type TabsSlice } from './tabSync';
 import { createCaptureSlice, type CaptureSlice } from './captureSlice';
+import { createExplainSlice, type ExplainSlice } from './explainSlice';
 
 export type LoupeState = ProjectsSlice &
   BoardSlice &
@@ -39,7 +40,8 @@ export type LoupeState = ProjectsSlice &
   DuplicatesSlice &
   StorageSlice &
   TabsSlice &
-  CaptureSlice;
+  CaptureSlice &
+  ExplainSlice;
 export type LoupeStore = StoreApi<LoupeState>;
 
 export type SliceCreator<T> = (
@@ -70,6 +72,7 @@ export function createLoupeStore(
     ...createStorageSlice(set, get, services),
     ...createTabsSlice(set, get, services),
     ...createCaptureSlice(set, get, services),
+    ...createExplainSlice(set, get, services),
   });
   const store = options.persistPrefs
     ? createStore<LoupeState>()(

@@ -9,6 +9,7 @@ import type { ClassPrediction } from '../core/backbone/types';
 import { useLoupe } from '../state/react';
 import { formatBytes } from '../core/imageio';
 import { samplePrediction } from '../core/analysis/storedOutOfFold';
+import { ExplainOverlay } from './ExplainOverlay';
 
 export function SampleDetail() {
   const selection = useLoupe((s) => s.selection);
@@ -18,6 +19,7 @@ export function SampleDetail() {
   const baseModelSees = useLoupe((s) => s.baseModelSees);
   const outOfFold = useLoupe((s) => s.outOfFold);
   const labels = useLoupe((s) => s.labels);
+  const modelSummary = useLoupe((s) => s.modelSummary);
   const id = selection.size === 1 ? [...selection][0] : undefined;
   const sample = id ? samples.find((s) => s.id === id) : undefined;
   const [url, setUrl] = useState<string | null>(null);
@@ -61,7 +63,14 @@ export function SampleDetail() {
   const nameOf = (id: string): string => labels.find((l) => l.id === id)?.name ?? 'deleted label';
   return (
     <section className="panel sample-detail" aria-label="Image details">
-      {url && <img src={url} alt={sample.name} />}
+      {url && (
+        <ExplainOverlay
+          target={{ kind: 'sample', sampleId: sample.id }}
+          src={url}
+          alt={sample.name}
+          version={modelSummary}
+        />
+      )}
       <h2>{sample.name}</h2>
       <p className="project-meta">
         {sample.width} × {sample.height} px · {formatBytes(sample.byteSize)} · {sample.mime}

@@ -8,6 +8,7 @@ import { useEffect, useRef, useState } from 'react';
 import { useLoupe } from '../state/react';
 import type { Prediction } from '../core/heads/types';
 import { useFileDrop } from './useFileDrop';
+import { ExplainOverlay } from './ExplainOverlay';
 
 export function TryPanel() {
   const classifier = useLoupe((s) => s.classifier);
@@ -100,7 +101,14 @@ export function TryPanel() {
       {webcam ? (
         <Webcam />
       ) : (
-        preview && <img className="try-preview" src={preview} alt="Image being classified" />
+        preview && (
+          <ExplainOverlay
+            target={{ kind: 'try' }}
+            src={preview}
+            alt="Image being classified"
+            version={result}
+          />
+        )
       )}
       {!result && !webcam && (
         <p className="project-meta">

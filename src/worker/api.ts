@@ -241,6 +241,36 @@ export interface EngineClient {
     seed: number;
     signal?: AbortSignal;
   }): Promise<AnalysisBench>;
+  /**
+   * Explain a prediction: a heatmap of the regions that drive a head's score for a label (default:
+   * the head's predicted label) on one image (a Blob, or a stored sample), over the backbone's
+   * square input after the project's aspect mode. Grad-CAM for the dense head on a layers
+   * backbone, occlusion sensitivity otherwise (or as `method` forces).
+   */
+  explain(
+    call: EmbeddingTarget & {
+      image: Blob | { sampleId: string };
+      head: 'knn' | 'dense';
+      labelIds?: string[];
+      method?: ExplainMethod;
+      signal?: AbortSignal;
+    },
+  ): Promise<Explanation>;
+}
+
+export type ExplainMethod = 'grad-cam' | 'occlusion';
+
+/** Heatmaps of one image: row-major grids over the model's square input, values in [0, 1]. */
+export interface Explanation {
+  method: ExplainMethod;
+  rows: number;
+  cols: number;
+  /** The head's predicted (most probable) label on the image. */
+  predicted: string | null;
+  /** One grid per explained label (labels the head does not know are left out). */
+  heatmaps: { labelId: string; values: number[] }[];
+  /** Time in the worker, from the preprocessed input to the grids. */
+  ms: number;
 }
 
 /** A file to classify, with its relative path (folder/sub-folder/file). */

@@ -39,6 +39,7 @@ import type {
   LabelChange,
   OpenedHeads,
   TryPredictions,
+  Explanation,
 } from './api';
 import type { DenseModelSummary } from '../core/heads/savedModel';
 import { ProjectHeads } from './headsService';
@@ -51,6 +52,7 @@ import { projectNearDuplicates } from './nearDuplicates';
 import type { DuplicateGroup } from '../core/analysis/nearDuplicates';
 import type { OutOfFoldResult } from '../core/analysis/outOfFold';
 import { reviewJobs } from './reviewJobs';
+import { explainCall, type ExplainCall } from './explain';
 
 const db = lazyDatabase();
 const jobs = new JobRegistry();
@@ -475,6 +477,12 @@ const api = {
   },
 
   ...reviewJobs(jobs, db, openHeads),
+
+  /** A heatmap of what drives a head's prediction on one image (explain.ts). */
+  async explain(jobId: string, call: ExplainCall): Promise<Explanation> {
+    const open = openHeads();
+    return jobs.run(jobId, async (signal) => explainCall(await db(), open, call, signal));
+  },
 };
 
 export type EngineApi = typeof api;

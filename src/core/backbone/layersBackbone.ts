@@ -31,6 +31,8 @@ export class LayersBackbone extends LazyBackbone {
   protected readonly fixCommand: string | null;
   protected full: tf.LayersModel | null = null;
   private embedder: tf.LayersModel | null = null;
+  /** See `featureMapModel` (undefined: not built yet). */
+  private featureMaps: tf.LayersModel | null | undefined = undefined;
 
   constructor(
     spec: LayersBackboneSpec,
@@ -83,6 +85,24 @@ export class LayersBackbone extends LazyBackbone {
     return this.embedder;
   }
 
+  /**
+   * Input -> the embedding layer's own output before pooling, when that is a 4-D feature map (the
+   * last convolutional activation, e.g. `out_relu`), else null; shares the backbone's weights.
+   * Built on first use. Throws before `load()`.
+   */
+  featureMapModel(): tf.LayersModel | null {
+    const embedder = this.embeddingModel();
+    if (this.featureMaps === undefined) {
+      const layer = this.full?.getLayer(this.spec.embeddingLayer);
+      const output = layer?.output;
+      this.featureMaps =
+        output && !Array.isArray(output) && output.shape.length === 4
+          ? tf.model({ inputs: embedder.inputs, outputs: output, name: 'loupe_feature_maps' })
+          : null;
+    }
+    return this.featureMaps;
+  }
+
   embed(batch: tf.Tensor4D): tf.Tensor2D {
     const model = this.embeddingModel();
     assertBatch(batch, this.inputSize, this.id);
@@ -95,6 +115,7 @@ export class LayersBackbone extends LazyBackbone {
     // disposing both would throw) and only adds a weightless pooling layer: dispose the full model.
     this.full?.dispose();
     this.embedder = null;
+    this.featureMaps = undefined;
     this.full = null;
   }
 }

@@ -114,6 +114,19 @@ export class DenseHead implements Head {
     }
   }
 
+  /**
+   * Logits for raw embeddings, as a tensor the caller disposes: the same unit rows and scale as
+   * `probabilities`, built from differentiable ops so a gradient can flow back (Grad-CAM).
+   */
+  logits(embeddings: tf.Tensor2D): tf.Tensor2D {
+    const model = this.alive();
+    const scale = inputScaleOf(this.cfg, this.dim);
+    return tf.tidy(() => {
+      const x = unitRowsTensor(embeddings, this.dim);
+      return model.apply(scale === 1 ? x : tf.mul(x, scale), { training: false }) as tf.Tensor2D;
+    });
+  }
+
   async predict(embeddings: EmbeddingBatch): Promise<Prediction[]> {
     const numLabels = this.labelList.length;
     const n = embeddings instanceof tf.Tensor ? (embeddings.shape[0] ?? 0) : embeddings.length;
