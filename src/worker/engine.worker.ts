@@ -6,7 +6,7 @@
  */
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
-import { backboneFor, pipelineBatchSize, timeForward } from './backboneCache';
+import { backboneFor, pipelineBatchSize, setBackboneSources, timeForward } from './backboneCache';
 import {
   flipHorizontally,
   imageToPixels,
@@ -51,8 +51,11 @@ import { projectNearDuplicates } from './nearDuplicates';
 import type { DuplicateGroup } from '../core/analysis/nearDuplicates';
 import type { OutOfFoldResult } from '../core/analysis/outOfFold';
 import { reviewJobs } from './reviewJobs';
+import { modelFilesSource, storeModelFiles } from './modelFiles';
+import type { ModelFilesInfo } from './api';
 
 const db = lazyDatabase();
+setBackboneSources(async (spec) => modelFilesSource(await db(), spec));
 const jobs = new JobRegistry();
 let computedThisSession = 0;
 let heads: ProjectHeads | null = null;
@@ -477,6 +480,11 @@ const api = {
   },
 
   ...reviewJobs(jobs, db, openHeads),
+
+  /** Checks, describes and stores model files picked for a custom backbone. */
+  async storeModelFiles(call: { files: File[]; folder?: string }): Promise<ModelFilesInfo> {
+    return storeModelFiles(await db(), call);
+  },
 };
 
 export type EngineApi = typeof api;

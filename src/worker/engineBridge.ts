@@ -86,5 +86,6 @@ export function createEngineClient(): EngineClient {
       withCancel(signal, (jobId) => worker().benchReview(jobId, call)),
     benchAnalysis: ({ signal, ...call }) =>
       withCancel(signal, (jobId) => worker().benchAnalysis(jobId, call)),
+    storeModelFiles: (call) => worker().storeModelFiles(call),
   };
 }

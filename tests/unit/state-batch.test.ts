@@ -58,6 +58,7 @@ function fakeEngine(labelIds: () => [string, string]): EngineClient {
     simulateMislabels: unused,
     benchReview: unused,
     benchAnalysis: unused,
+    storeModelFiles: unused,
     async classifyImages({ files, head, signal, onChunk, onProgress }) {
       classifyCalls.push({ files, head, signal });
       const [a, b] = labelIds();
