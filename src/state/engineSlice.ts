@@ -10,7 +10,7 @@ import { embeddingKey } from '../core/backbone/types';
 import { countEmbeddings, pruneEmbeddings } from '../core/storage/embeddings';
 import { updateProject } from '../core/storage/projects';
 import type { ProjectRecord } from '../core/storage/schema';
-import type { BackendName, EmbedProgress, EngineStatus } from '../worker/api';
+import type { BackendName, EmbedProgress, EngineStatus, ModelFilesInfo } from '../worker/api';
 import type { SliceCreator } from './store';
 import { announce, claimJob, type JobLease } from './tabSync';
 
@@ -36,6 +36,8 @@ export interface EngineSlice {
   cancelEmbedding(): void;
   /** The open project's backbone's own top-3 ImageNet classes for one sample. */
   baseModelSees(sampleId: string, signal?: AbortSignal): Promise<ClassPrediction[]>;
+  /** Checks and stores model files picked for a custom backbone (throws what is wrong). */
+  storeModelFiles(files: File[], folder?: string): Promise<ModelFilesInfo>;
 }
 
 export const createEngineSlice: SliceCreator<EngineSlice> = (set, get, services) => {
@@ -231,6 +233,10 @@ export const createEngineSlice: SliceCreator<EngineSlice> = (set, get, services)
     cancelEmbedding() {
       dirty = false;
       controller?.abort();
+    },
+    storeModelFiles(files, folder) {
+      if (!services.engine) return Promise.reject(new Error('No engine'));
+      return services.engine.storeModelFiles({ files, ...(folder ? { folder } : {}) });
     },
   };
 };

@@ -1,7 +1,8 @@
 /**
  * Backbone and preprocessing settings: built-in MobileNets, the bundled Darknet example, or any
- * same-origin TF.js layers model with a chosen embedding layer and input range (a URL on another
- * origin is refused here, with the reason, before anything is fetched). A switch computes
+ * TF.js layers model with a chosen embedding layer and input range, from a same-origin URL (a URL
+ * on another origin is refused here, with the reason, before anything is fetched) or picked as
+ * files (ModelFilesPicker: stored on this device, never fetched). A switch computes
  * the new embeddings in the background; the current ones stay in use until it completes.
  */
 import { useEffect, useState } from 'react';
@@ -14,10 +15,12 @@ import {
   mobileNetV2Spec,
 } from '../core/backbone/specs';
 import { sameOriginProblem } from '../core/sameOrigin';
-import type { BackboneSpec } from '../core/backbone/types';
+import type { BackboneSpec, CustomBackboneSpec } from '../core/backbone/types';
 import type { AspectMode } from '../core/storage/schema';
 import { pendingBackbone, projectBackboneSpec } from '../core/projectSettings';
 import { useLoupe } from '../state/react';
+import type { ModelFilesInfo } from '../worker/api';
+import { ModelFilesPicker } from './ModelFilesPicker';
 
 const CANDIDATES: BackboneSpec[] = [
   mobileNetV2Spec(),
@@ -33,7 +36,8 @@ export function BackboneSettings() {
   const total = useLoupe((s) => s.samples.length);
   const [available, setAvailable] = useState<Record<string, boolean>>({});
   const [custom, setCustom] = useState({ url: '', layer: '', lo: '0', hi: '1', size: '224' });
-  const [urlProblem, setUrlProblem] = useState<string | null>(null);
+  const [formProblem, setFormProblem] = useState<string | null>(null);
+  const [picked, setPicked] = useState<ModelFilesInfo | null>(null);
 
   useEffect(() => {
     let alive = true;
@@ -55,8 +59,33 @@ export function BackboneSettings() {
     const lo = Number(custom.lo);
     const hi = Number(custom.hi);
     const size = Number(custom.size);
+    if (picked) {
+      const layer = picked.candidates.find((c) => c.name === custom.layer);
+      setFormProblem(
+        layer || !custom.layer
+          ? null
+          : `The model has no usable layer "${custom.layer}"; choose one of: ${picked.candidates
+              .slice(0, 6)
+              .map((c) => c.name)
+              .join(', ')}.`,
+      );
+      if (!layer || !Number.isFinite(lo) || !Number.isFinite(hi) || !(size > 0)) return;
+      const spec: CustomBackboneSpec = {
+        kind: 'custom',
+        id: customBackboneId(picked.name, layer.name, picked.key),
+        label: `${picked.name} files (${layer.name})`,
+        url: '',
+        files: picked.key,
+        embeddingLayer: layer.name,
+        inputSize: size,
+        inputRange: [lo, hi],
+        embeddingSize: layer.embeddingSize,
+      };
+      void setBackbone({ spec, aspectMode });
+      return;
+    }
     const problem = custom.url ? sameOriginProblem(custom.url) : null;
-    setUrlProblem(problem);
+    setFormProblem(problem);
     if (problem !== null) return;
     if (!custom.url || !custom.layer || !Number.isFinite(lo) || !Number.isFinite(hi) || !(size > 0))
       return;
@@ -77,6 +106,16 @@ export function BackboneSettings() {
       },
       aspectMode,
     });
+  };
+  const onPicked = (info: ModelFilesInfo | null): void => {
+    setPicked(info);
+    setFormProblem(null);
+    if (info)
+      setCustom((c) => ({
+        ...c,
+        url: '',
+        size: info.inputSize !== null ? String(info.inputSize) : c.size,
+      }));
   };
 
   return (
@@ -130,22 +169,34 @@ export function BackboneSettings() {
             placeholder="models/my-model/model.json"
             onChange={(e) => {
               setCustom({ ...custom, url: e.target.value });
-              setUrlProblem(null);
+              setFormProblem(null);
+              setPicked(null);
             }}
           />
         </label>
-        {urlProblem !== null && (
+        <ModelFilesPicker picked={picked} onPicked={onPicked} />
+        {formProblem !== null && (
           <p role="alert" className="project-meta">
-            {urlProblem}
+            {formProblem}
           </p>
         )}
         <label>
           Embedding layer
           <input
             value={custom.layer}
+            list={picked ? 'model-files-layers' : undefined}
             onChange={(e) => setCustom({ ...custom, layer: e.target.value })}
           />
         </label>
+        {picked && (
+          <datalist id="model-files-layers">
+            {picked.candidates.map((c) => (
+              <option key={c.name} value={c.name}>
+                {c.embeddingSize}-d
+              </option>
+            ))}
+          </datalist>
+        )}
         <div className="settings-grid">
           <label>
             Input min

@@ -101,6 +101,20 @@ export interface EngineStats {
   runningJobs: number;
 }
 
+/** Model files picked for a custom backbone, checked and stored (see `storeModelFiles`). */
+export interface ModelFilesInfo {
+  /** Content hash: the custom spec's `files`. */
+  key: string;
+  name: string;
+  byteSize: number;
+  /** Square input size the model declares, or null when dynamic. */
+  inputSize: number | null;
+  layerCount: number;
+  paramCount: number;
+  /** Usable embedding layers, deepest first. */
+  candidates: { name: string; embeddingSize: number }[];
+}
+
 /** The engine worker (every tensor of Loupe), seen from the page. */
 export interface EngineClient {
   /** Picks the backend (forced, remembered or probed with the real backbone). */
@@ -241,6 +255,11 @@ export interface EngineClient {
     seed: number;
     signal?: AbortSignal;
   }): Promise<AnalysisBench>;
+  /**
+   * Checks model files picked for a custom backbone (model.json + weight files, nothing fetched),
+   * loads them once to describe them and stores them; a custom spec with `files: key` uses them.
+   */
+  storeModelFiles(call: { files: File[]; folder?: string }): Promise<ModelFilesInfo>;
   /**
    * Explain a prediction: a heatmap of the regions that drive a head's score for a label (default:
    * the head's predicted label) on one image (a Blob, or a stored sample), over the backbone's

@@ -1,13 +1,22 @@
 /**
  * The engine worker's loaded backbone: one at a time, loaded for the active backend and reused
  * until another spec or backend asks for it; its forward-pass timing (the backend probe) and the
- * batch size the pipeline uses on that backend.
+ * batch size the pipeline uses on that backend. A spec's weights come from its URL, or from the
+ * source `setBackboneSources` gives it (a model picked as files).
  */
 import * as tf from '@tensorflow/tfjs';
 import { createBackbone } from '../core/backbone/registry';
-import type { Backbone, BackboneSpec } from '../core/backbone/types';
+import type { Backbone, BackboneSpec, ModelSource } from '../core/backbone/types';
 
 let loaded: { key: string; backbone: Backbone } | null = null;
+
+type SourceFor = (spec: BackboneSpec) => Promise<ModelSource | undefined>;
+let sourceFor: SourceFor = () => Promise.resolve(undefined);
+
+/** Where specs load from when not from their URL (the worker's stored model files). */
+export function setBackboneSources(resolve: SourceFor): void {
+  sourceFor = resolve;
+}
 
 /** The backbone for `spec` on the active backend, loaded once. */
 export async function backboneFor(spec: BackboneSpec): Promise<Backbone> {
@@ -15,7 +24,8 @@ export async function backboneFor(spec: BackboneSpec): Promise<Backbone> {
   if (loaded?.key === key) return loaded.backbone;
   loaded?.backbone.dispose();
   loaded = null;
-  const backbone = createBackbone(spec);
+  const source = await sourceFor(spec);
+  const backbone = createBackbone(spec, source !== undefined ? { source } : {});
   await backbone.load();
   loaded = { key, backbone };
   return backbone;

@@ -6,7 +6,7 @@
  */
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
-import { backboneFor, pipelineBatchSize, timeForward } from './backboneCache';
+import { backboneFor, pipelineBatchSize, setBackboneSources, timeForward } from './backboneCache';
 import {
   flipHorizontally,
   imageToPixels,
@@ -53,8 +53,11 @@ import type { DuplicateGroup } from '../core/analysis/nearDuplicates';
 import type { OutOfFoldResult } from '../core/analysis/outOfFold';
 import { reviewJobs } from './reviewJobs';
 import { explainCall, type ExplainCall } from './explain';
+import { modelFilesSource, storeModelFiles } from './modelFiles';
+import type { ModelFilesInfo } from './api';
 
 const db = lazyDatabase();
+setBackboneSources(async (spec) => modelFilesSource(await db(), spec));
 const jobs = new JobRegistry();
 let computedThisSession = 0;
 let heads: ProjectHeads | null = null;
@@ -482,6 +485,11 @@ const api = {
   async explain(jobId: string, call: ExplainCall): Promise<Explanation> {
     const open = openHeads();
     return jobs.run(jobId, async (signal) => explainCall(await db(), open, call, signal));
+  },
+
+  /** Checks, describes and stores model files picked for a custom backbone. */
+  async storeModelFiles(call: { files: File[]; folder?: string }): Promise<ModelFilesInfo> {
+    return storeModelFiles(await db(), call);
   },
 };
 

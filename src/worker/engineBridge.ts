@@ -87,5 +87,6 @@ export function createEngineClient(): EngineClient {
     benchAnalysis: ({ signal, ...call }) =>
       withCancel(signal, (jobId) => worker().benchAnalysis(jobId, call)),
     explain: ({ signal, ...call }) => withCancel(signal, (jobId) => worker().explain(jobId, call)),
+    storeModelFiles: (call) => worker().storeModelFiles(call),
   };
 }

@@ -59,6 +59,7 @@ function fakeEngine(labelIds: () => [string, string]): EngineClient {
     benchReview: unused,
     benchAnalysis: unused,
     explain: unused,
+    storeModelFiles: unused,
     async classifyImages({ files, head, signal, onChunk, onProgress }) {
       classifyCalls.push({ files, head, signal });
       const [a, b] = labelIds();

@@ -43,8 +43,8 @@ describe('migration v1 -> v2', () => {
     const fixture = await buildV1Database();
     const db = await openLoupeDb();
     try {
-      expect(DB_VERSION).toBe(3);
-      expect(db.version).toBe(3);
+      expect(DB_VERSION).toBe(4);
+      expect(db.version).toBe(4);
       expect([...db.objectStoreNames].sort()).toEqual([...ALL_STORES].sort());
 
       expect(await db.getAll('projects')).toEqual([fixture.project]);
@@ -209,7 +209,7 @@ describe('migration v1 -> v2', () => {
     empty.close();
     const upgraded = await openLoupeDb({ name: 'empty' });
     try {
-      expect(upgraded.version).toBe(3);
+      expect(upgraded.version).toBe(4);
       expect([...upgraded.objectStoreNames].sort()).toEqual([...ALL_STORES].sort());
     } finally {
       upgraded.close();
@@ -257,6 +257,74 @@ describe('migration to v3', () => {
       expect(await db.count('outOfFold')).toBe(0);
     } finally {
       db.close();
+    }
+  });
+});
+
+/** A version-3 database as its upgrade blocks left it, with one project and its out-of-fold record. */
+function openV3WithProject(name: string): Promise<IDBDatabase> {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open(name, 3);
+    request.onupgradeneeded = () => {
+      const db = request.result;
+      db.createObjectStore('projects', { keyPath: 'id' }).createIndex('byUpdatedAt', 'updatedAt');
+      db.createObjectStore('labels', { keyPath: 'id' }).createIndex('byProject', 'projectId');
+      const samples = db.createObjectStore('samples', { keyPath: 'id' });
+      samples.createIndex('byProject', 'projectId');
+      samples.createIndex('byProjectHash', ['projectId', 'sha256']);
+      samples.createIndex('byLabel', 'labelIds', { multiEntry: true });
+      db.createObjectStore('thumbnails', { keyPath: 'sampleId' }).createIndex(
+        'byProject',
+        'projectId',
+      );
+      const embeddings = db.createObjectStore('embeddings', {
+        keyPath: ['sampleId', 'embeddingKey'],
+      });
+      embeddings.createIndex('bySample', 'sampleId');
+      embeddings.createIndex('byProjectKey', ['projectId', 'embeddingKey']);
+      db.createObjectStore('models', { keyPath: 'id' }).createIndex('byProject', 'projectId');
+      db.createObjectStore('outOfFold', { keyPath: 'projectId' });
+      const project = {
+        id: 'p3',
+        name: 'Version 3',
+        kind: 'single-label',
+        createdAt: 1,
+        updatedAt: 1,
+        settings: { aspectMode: 'centre-crop', backboneId: 'mobilenet_v1_0.75_224' },
+      };
+      request.transaction?.objectStore('projects').add(project);
+      request.transaction?.objectStore('outOfFold').add({ projectId: 'p3', k: 5 });
+    };
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error ?? new Error('open failed'));
+  });
+}
+
+describe('migration to v4', () => {
+  it('adds an empty backboneFiles store keyed by content key and keeps every record', async () => {
+    (await openV3WithProject('v3')).close();
+    const db = await openLoupeDb({ name: 'v3' });
+    const fresh = await openLoupeDb({ name: 'fresh4' });
+    try {
+      expect(db.version).toBe(4);
+      expect(describeSchema(db)).toEqual(describeSchema(fresh));
+      expect(describeSchema(db).backboneFiles).toEqual({ keyPath: 'key', indexes: {} });
+      expect(await db.count('backboneFiles')).toBe(0);
+      expect((await db.get('projects', 'p3'))?.name).toBe('Version 3');
+      expect(await db.count('outOfFold')).toBe(1);
+      const record = {
+        key: 'k'.repeat(64),
+        name: 'm',
+        modelJson: '{}',
+        weights: [{ path: 'group1-shard1of1', blob: new Blob(['w']) }],
+        byteSize: 3,
+        createdAt: 1,
+      };
+      await db.put('backboneFiles', record);
+      expect(await (await db.get('backboneFiles', record.key))?.weights[0]?.blob.text()).toBe('w');
+    } finally {
+      db.close();
+      fresh.close();
     }
   });
 });

@@ -44,7 +44,7 @@ async function orphans(): Promise<string[]> {
   const samples = new Set((await db.getAll('samples')).map((s) => s.id));
   const labels = new Set((await db.getAll('labels')).map((l) => l.id));
   for (const store of ALL_STORES) {
-    if (store === 'projects') continue;
+    if (store === 'projects' || store === 'backboneFiles') continue;
     const records: { projectId: string }[] = await db.getAll(store);
     for (const r of records)
       if (!projects.has(r.projectId)) found.push(`${store} of a lost project`);

@@ -15,6 +15,7 @@ import {
   type LayerCandidate,
 } from './layersModel';
 import { LazyBackbone } from './lazyBackbone';
+import { modelFilesMissingMessage } from './modelFiles';
 import type { BackboneOptions, CustomBackboneSpec, ModelSource } from './types';
 
 /** What a layers-model backbone needs from its spec. */
@@ -124,6 +125,10 @@ export function createCustomBackbone(
   spec: CustomBackboneSpec,
   options: BackboneOptions = {},
 ): LayersBackbone {
+  // A model picked as files has no URL: it loads only from the source its stored files give.
+  if (spec.files !== undefined && options.source === undefined) {
+    throw new Error(modelFilesMissingMessage(spec.label));
+  }
   return new LayersBackbone(spec, options);
 }
 

@@ -89,6 +89,11 @@ export interface MobileNetV2Spec extends BackboneSpecBase {
 export interface CustomBackboneSpec extends BackboneSpecBase {
   kind: 'custom';
   embeddingLayer: string;
+  /**
+   * Key of model files picked on this device (IndexedDB store `backboneFiles`); when set the
+   * model loads from them, never from `url` (which is then empty).
+   */
+  files?: string;
 }
 
 /** JSON-able descriptor of a backbone: what project settings store and the worker receives. */

@@ -55,6 +55,10 @@ async function upgradeLoupeDb(db: LoupeDatabase, oldVersion: number, tx: Upgrade
     // Stored out-of-fold predictions, one record per project (derived data: starts empty).
     db.createObjectStore('outOfFold', { keyPath: 'projectId' });
   }
+  if (oldVersion < 4) {
+    // A user's own model files, by content hash (new data: starts empty).
+    db.createObjectStore('backboneFiles', { keyPath: 'key' });
+  }
 }
 
 export interface OpenOptions {

@@ -7,4 +7,5 @@ export * as samplesRepo from './samples';
 export * as embeddingsRepo from './embeddings';
 export * as modelsRepo from './models';
 export * as outOfFoldRepo from './outOfFold';
+export * as backboneFilesRepo from './backboneFiles';
 export * from './restoreProject';

@@ -13,7 +13,7 @@ import type { OutOfFoldResult } from '../analysis/outOfFold';
 import type { AspectMode, ProjectKind } from '../kinds';
 
 export const DB_NAME = 'loupe';
-export const DB_VERSION = 3;
+export const DB_VERSION = 4;
 
 import type { DenseConfig } from '../heads/denseModel';
 import type { Augmentation } from '../backbone/augment';
@@ -150,6 +150,23 @@ export interface OutOfFoldRecord {
   result: OutOfFoldResult;
 }
 
+/**
+ * A user's own layers model picked as files, stored so a project using it keeps working after a
+ * reload: keyed by the SHA-256 of model.json and weights together (a custom spec's `files`), so
+ * the same files picked twice, or by several projects, are stored once.
+ */
+export interface BackboneFilesRecord {
+  key: string;
+  /** The model's name as picked (folder or model.json name). */
+  name: string;
+  /** model.json's text, as picked. */
+  modelJson: string;
+  /** The weight files in manifest order; their bytes concatenated are the model's weight data. */
+  weights: { path: string; blob: Blob }[];
+  byteSize: number;
+  createdAt: number;
+}
+
 export interface LoupeDB extends DBSchema {
   projects: { key: string; value: ProjectRecord; indexes: { byUpdatedAt: number } };
   labels: { key: string; value: LabelRecord; indexes: { byProject: string } };
@@ -166,10 +183,18 @@ export interface LoupeDB extends DBSchema {
   };
   models: { key: string; value: ModelRecord; indexes: { byProject: string } };
   outOfFold: { key: string; value: OutOfFoldRecord };
+  backboneFiles: { key: string; value: BackboneFilesRecord };
 }
 
 export type StoreName =
-  'projects' | 'labels' | 'samples' | 'thumbnails' | 'embeddings' | 'models' | 'outOfFold';
+  | 'projects'
+  | 'labels'
+  | 'samples'
+  | 'thumbnails'
+  | 'embeddings'
+  | 'models'
+  | 'outOfFold'
+  | 'backboneFiles';
 export const ALL_STORES: StoreName[] = [
   'projects',
   'labels',
@@ -178,4 +203,5 @@ export const ALL_STORES: StoreName[] = [
   'embeddings',
   'models',
   'outOfFold',
+  'backboneFiles',
 ];
