@@ -1,3 +1,4 @@
+import { openDB } from 'idb';
 import { describe, expect, it } from 'vitest';
 import type { LoupeDatabase } from '../../src/core/storage/db';
 import { openLoupeDb } from '../../src/core/storage/db';
@@ -7,6 +8,7 @@ import * as modelsRepo from '../../src/core/storage/models';
 import * as outOfFoldRepo from '../../src/core/storage/outOfFold';
 import * as projectsRepo from '../../src/core/storage/projects';
 import * as samplesRepo from '../../src/core/storage/samples';
+import * as trashRepo from '../../src/core/storage/trash';
 import { ALL_STORES, DB_VERSION } from '../../src/core/storage/schema';
 import { buildV1Database, openV1 } from '../fixtures/dbV1';
 import { denseModel } from '../fixtures/models';
@@ -43,8 +45,8 @@ describe('migration v1 -> v2', () => {
     const fixture = await buildV1Database();
     const db = await openLoupeDb();
     try {
-      expect(DB_VERSION).toBe(3);
-      expect(db.version).toBe(3);
+      expect(DB_VERSION).toBe(4);
+      expect(db.version).toBe(4);
       expect([...db.objectStoreNames].sort()).toEqual([...ALL_STORES].sort());
 
       expect(await db.getAll('projects')).toEqual([fixture.project]);
@@ -209,7 +211,7 @@ describe('migration v1 -> v2', () => {
     empty.close();
     const upgraded = await openLoupeDb({ name: 'empty' });
     try {
-      expect(upgraded.version).toBe(3);
+      expect(upgraded.version).toBe(4);
       expect([...upgraded.objectStoreNames].sort()).toEqual([...ALL_STORES].sort());
     } finally {
       upgraded.close();
@@ -257,6 +259,72 @@ describe('migration to v3', () => {
       expect(await db.count('outOfFold')).toBe(0);
     } finally {
       db.close();
+    }
+  });
+});
+
+/** A version 3 database as the `oldVersion < 4` block finds it, holding one labelled sample. */
+async function buildV3Database(name: string): Promise<string> {
+  const v3 = await openDB(name, 3, {
+    upgrade(database) {
+      database
+        .createObjectStore('projects', { keyPath: 'id' })
+        .createIndex('byUpdatedAt', 'updatedAt');
+      database.createObjectStore('labels', { keyPath: 'id' }).createIndex('byProject', 'projectId');
+      const samples = database.createObjectStore('samples', { keyPath: 'id' });
+      samples.createIndex('byProject', 'projectId');
+      samples.createIndex('byProjectHash', ['projectId', 'sha256']);
+      samples.createIndex('byLabel', 'labelIds', { multiEntry: true });
+      database
+        .createObjectStore('thumbnails', { keyPath: 'sampleId' })
+        .createIndex('byProject', 'projectId');
+      const embeddings = database.createObjectStore('embeddings', {
+        keyPath: ['sampleId', 'embeddingKey'],
+      });
+      embeddings.createIndex('bySample', 'sampleId');
+      embeddings.createIndex('byProjectKey', ['projectId', 'embeddingKey']);
+      database.createObjectStore('models', { keyPath: 'id' }).createIndex('byProject', 'projectId');
+      database.createObjectStore('outOfFold', { keyPath: 'projectId' });
+    },
+  });
+  const { sample, thumbnail } = newSample('p3', { labelIds: ['l3'] });
+  await v3.put('projects', {
+    id: 'p3',
+    name: 'Three',
+    kind: 'single-label',
+    createdAt: 1,
+    updatedAt: 1,
+    settings: { aspectMode: 'centre-crop', backboneId: 'mobilenet' },
+  });
+  await v3.put('labels', { id: 'l3', projectId: 'p3', name: 'Cat', order: 0, createdAt: 1 });
+  await v3.put('samples', sample);
+  await v3.put('thumbnails', thumbnail);
+  v3.close();
+  return sample.id;
+}
+
+describe('migration v3 -> v4', () => {
+  it('adds the empty trash stores, keeps every record, and matches a fresh schema', async () => {
+    const sampleId = await buildV3Database('v3');
+    const db = await openLoupeDb({ name: 'v3' });
+    const fresh = await openLoupeDb({ name: 'fresh-v4' });
+    try {
+      expect(db.version).toBe(4);
+      expect(describeSchema(db)).toEqual(describeSchema(fresh));
+      expect(describeSchema(db).trash).toEqual({
+        keyPath: 'id',
+        indexes: { byProject: { keyPath: 'projectId', multiEntry: false, unique: false } },
+      });
+      expect(await db.count('trash')).toBe(0);
+      expect(await db.count('trashBundles')).toBe(0);
+      expect((await db.get('samples', sampleId))?.labelIds).toEqual(['l3']);
+      expect(await db.count('thumbnails')).toBe(1);
+      const entry = await trashRepo.trashSamples(db, [sampleId]);
+      expect(entry).toMatchObject({ projectId: 'p3', kind: 'images', imageCount: 1 });
+      expect(await db.count('samples')).toBe(0);
+    } finally {
+      db.close();
+      fresh.close();
     }
   });
 });

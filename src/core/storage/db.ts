@@ -55,6 +55,12 @@ async function upgradeLoupeDb(db: LoupeDatabase, oldVersion: number, tx: Upgrade
     // Stored out-of-fold predictions, one record per project (derived data: starts empty).
     db.createObjectStore('outOfFold', { keyPath: 'projectId' });
   }
+  if (oldVersion < 4) {
+    // The trash: deleted projects, labels and images kept whole until the trash is emptied.
+    const trash = db.createObjectStore('trash', { keyPath: 'id' });
+    trash.createIndex('byProject', 'projectId');
+    db.createObjectStore('trashBundles', { keyPath: 'id' });
+  }
 }
 
 export interface OpenOptions {

@@ -8,3 +8,4 @@ export * as embeddingsRepo from './embeddings';
 export * as modelsRepo from './models';
 export * as outOfFoldRepo from './outOfFold';
 export * from './restoreProject';
+export * as trashRepo from './trash';
