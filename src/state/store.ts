@@ -22,6 +22,8 @@ import {
   type UnlabelledReviewSlice,
 } from './unlabelledReviewSlice';
 import { createDuplicatesSlice, type DuplicatesSlice } from './duplicatesSlice';
+import { createTrashSlice, type TrashSlice } from './trashSlice';
+import { createUndoSlice, keepUndoPerProject, type UndoSlice } from './undoSlice';
 
 export type LoupeState = ProjectsSlice &
   BoardSlice &
@@ -33,7 +35,9 @@ export type LoupeState = ProjectsSlice &
   BatchSlice &
   ReviewSlice &
   UnlabelledReviewSlice &
-  DuplicatesSlice;
+  DuplicatesSlice &
+  TrashSlice &
+  UndoSlice;
 export type LoupeStore = StoreApi<LoupeState>;
 
 export type SliceCreator<T> = (
@@ -61,6 +65,8 @@ export function createLoupeStore(
     ...createReviewSlice(set, get, services),
     ...createUnlabelledReviewSlice(set, get, services),
     ...createDuplicatesSlice(set, get, services),
+    ...createTrashSlice(set, get, services),
+    ...createUndoSlice(set, get, services),
   });
   const store = options.persistPrefs
     ? createStore<LoupeState>()(
@@ -79,6 +85,7 @@ export function createLoupeStore(
   keepHeadsInStep(store);
   keepReviewInStep(store);
   keepUnlabelledReviewInStep(store);
+  keepUndoPerProject(store);
   return store;
 }
 
