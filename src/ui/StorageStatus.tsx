@@ -1,6 +1,7 @@
 /**
  * The `Storage` status (on the project list): this site's usage and quota, and whether the browser keeps the data
- * persistently; when it does not, what that means and a button to ask again. Re-read when the
+ * persistently; when it does not, what that means and a button to ask again; the bytes the trash
+ * holds (they count toward usage). Re-read when the
  * number of images or projects changes (imports, deletes).
  */
 import { useCallback, useEffect, useState } from 'react';
@@ -11,6 +12,7 @@ import {
   requestPersistence,
   type StorageFacts,
 } from '../core/storageStatus';
+import { formatBytes } from '../core/imageio/validate';
 import { useLoupe } from '../state/react';
 
 const storageApi = () => globalThis.navigator?.storage;
@@ -20,12 +22,17 @@ export function StorageStatus() {
   const [asked, setAsked] = useState(false);
   const images = useLoupe((s) => s.projects.reduce((n, p) => n + p.imageCount, 0));
   const projects = useLoupe((s) => s.projects.length);
+  const trashBytes = useLoupe((s) => s.trashBytes);
+  const loadTrash = useLoupe((s) => s.loadTrash);
   const refresh = useCallback(async () => setFacts(await readStorageFacts(storageApi())), []);
   useEffect(() => {
     // Debounced: an import changes the image count many times a second.
     const timer = setTimeout(() => void refresh(), 500);
     return () => clearTimeout(timer);
   }, [refresh, images, projects]);
+  useEffect(() => {
+    void loadTrash();
+  }, [loadTrash, images, projects]);
   if (!facts) return null;
   const ask = async (): Promise<void> => {
     await requestPersistence(storageApi());
@@ -35,6 +42,7 @@ export function StorageStatus() {
   return (
     <p role="status" aria-label="Storage" className="storage-status project-meta">
       Storage: {describeUsage(facts)}. {describePersistence(facts.persisted)}
+      {trashBytes > 0 && ` The trash holds ${formatBytes(trashBytes)} of it until emptied.`}
       {facts.persisted === false && (
         <>
           {' '}
