@@ -163,7 +163,7 @@ export const createBoardSlice: SliceCreator<BoardSlice> = (set, get, services) =
     async deleteLabel(id, mode) {
       // To the project's trash (restored by `restoreFromTrash`, or by Undo).
       const entry = await trashRepo.trashLabel(await services.db(), id, mode);
-      get().pushUndo(restoreStep(undoContext, `deletion of ${entry.name}`, entry.id));
+      if (entry) get().pushUndo(restoreStep(undoContext, `deletion of ${entry.name}`, entry.id));
       const selection = new Set(get().selection);
       await Promise.all([refreshLabels(), refreshSamples()]);
       const alive = new Set(get().samples.map((s) => s.id));

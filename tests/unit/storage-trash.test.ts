@@ -100,8 +100,9 @@ describe('trash', () => {
     expect(await labelsRepo.listLabels(db, project.id)).toEqual([]);
     expect((await db.get('samples', ids[1]))?.labelIds).toEqual([]);
 
-    await trashRepo.restoreTrash(db, kept.id);
-    await trashRepo.restoreTrash(db, withImages.id);
+    expect(await trashRepo.trashLabel(db, rose.id, 'move-to-inbox')).toBeNull(); // gone already
+    await trashRepo.restoreTrash(db, kept?.id ?? '');
+    await trashRepo.restoreTrash(db, withImages?.id ?? '');
     expect(await snapshot(project.id)).toEqual(before);
   });
 
@@ -111,8 +112,8 @@ describe('trash', () => {
     const again = await labelsRepo.addLabel(db, project.id, 'daisy');
     const rosesEntry = await trashRepo.trashLabel(db, rose.id, 'move-to-inbox');
     await samplesRepo.setSampleLabels(db, [ids[1]], [again.id]);
-    await trashRepo.restoreTrash(db, entry.id);
-    await trashRepo.restoreTrash(db, rosesEntry.id);
+    await trashRepo.restoreTrash(db, entry?.id ?? '');
+    await trashRepo.restoreTrash(db, rosesEntry?.id ?? '');
     expect((await labelsRepo.listLabels(db, project.id)).map((l) => l.name)).toEqual([
       'Rose',
       'daisy',
@@ -148,7 +149,7 @@ describe('trash', () => {
       expect(await db.count(store)).toBe(0);
     await expect(trashRepo.restoreTrash(db, imageEntry?.id ?? '')).rejects.toThrow(/project/);
 
-    await trashRepo.restoreTrash(db, entry.id);
+    await trashRepo.restoreTrash(db, entry?.id ?? '');
     expect(await snapshot(project.id)).toEqual(before);
     expect(await trashRepo.listTrash(db, project.id)).toEqual([imageEntry]);
   });

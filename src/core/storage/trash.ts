@@ -140,16 +140,21 @@ export async function trashSamples(
 
 /**
  * Moves a label to the trash. With 'delete-images' its images (and what hangs off them) go too;
- * with 'move-to-inbox' they only lose the label, and restoring gives it back to them.
+ * with 'move-to-inbox' they only lose the label, and restoring gives it back to them. Null when
+ * the label no longer exists.
  */
 export async function trashLabel(
   db: LoupeDatabase,
   labelId: string,
   mode: DeleteLabelMode,
-): Promise<TrashEntry> {
+): Promise<TrashEntry | null> {
   const tx = db.transaction(TRASH_TX_STORES, 'readwrite');
   const label = await tx.objectStore('labels').get(labelId);
-  if (!label) throw new Error('That label no longer exists.');
+  if (!label) {
+    // Already deleted (e.g. a second click): nothing to move, as deleting it again did nothing.
+    await tx.done;
+    return null;
+  }
   const writes: Promise<unknown>[] = [tx.objectStore('labels').delete(labelId)];
   let bundle: Omit<TrashBundle, 'id'>;
   if (mode === 'delete-images') {
