@@ -227,3 +227,6 @@ export const ALL_STORES: StoreName[] = [
   'trash',
   'trashBundles',
 ];
+
+/** The stores that hold deleted records (`core/storage/trash.ts`), not a project's live data. */
+export const TRASH_STORES: readonly StoreName[] = ['trash', 'trashBundles'];
