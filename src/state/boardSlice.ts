@@ -1,15 +1,18 @@
 /**
  * Board slice: the open project, its labels and sample metadata, and the thumbnail selection.
- * Blobs never enter the store: thumbnails are read on demand by `thumbnails.ts`.
+ * Blobs never enter the store: thumbnails are read on demand by `thumbnails.ts`. Deleted images
+ * and labels go to the project's trash; each board action pushes its inverse on the undo stack.
  */
 import * as labelsRepo from '../core/storage/labels';
 import * as projectsRepo from '../core/storage/projects';
 import * as samplesRepo from '../core/storage/samples';
+import * as trashRepo from '../core/storage/trash';
 import type { DeleteLabelMode } from '../core/storage/labels';
 import type { LabelRecord, ProjectRecord, SampleMeta } from '../core/storage/schema';
 import type { SliceCreator } from './store';
 import { loadThumbnailUrl } from './thumbnails';
 import { announce } from './tabSync';
+import { mergeStep, relabelStep, renameStep, restoreStep } from './undoSteps';
 
 export type SelectMode = 'replace' | 'toggle' | 'range';
 
@@ -68,6 +71,7 @@ export const createBoardSlice: SliceCreator<BoardSlice> = (set, get, services) =
     if (!p) throw new Error('No project is open.');
     return p.id;
   };
+  const undoContext = { get, set, services };
   const refreshLabels = async (): Promise<void> => {
     set({ labels: await labelsRepo.listLabels(await services.db(), projectId()) });
   };
@@ -145,17 +149,25 @@ export const createBoardSlice: SliceCreator<BoardSlice> = (set, get, services) =
       return label;
     },
     async renameLabel(id, name) {
+      const oldName = get().labels.find((l) => l.id === id)?.name;
       const label = await labelsRepo.renameLabel(await services.db(), id, name);
+      if (oldName !== undefined && oldName !== label.name)
+        get().pushUndo(renameStep(undoContext, id, oldName));
       set({ labels: get().labels.map((l) => (l.id === id ? label : l)) });
       await touch('labels');
     },
     async mergeLabels(sourceId, targetId) {
+      const source = get().labels.find((l) => l.id === sourceId);
+      const carried = get().samples.filter((s) => s.labelIds.includes(sourceId));
       await labelsRepo.mergeLabels(await services.db(), sourceId, targetId);
       await Promise.all([refreshLabels(), refreshSamples()]);
+      if (source && sourceId !== targetId) get().pushUndo(mergeStep(undoContext, source, carried));
       await touch('labels');
     },
     async deleteLabel(id, mode) {
-      await labelsRepo.deleteLabel(await services.db(), id, mode);
+      // To the project's trash (restored by `restoreFromTrash`, or by Undo).
+      const entry = await trashRepo.trashLabel(await services.db(), id, mode);
+      if (entry) get().pushUndo(restoreStep(undoContext, `deletion of ${entry.name}`, entry.id));
       const selection = new Set(get().selection);
       await Promise.all([refreshLabels(), refreshSamples()]);
       const alive = new Set(get().samples.map((s) => s.id));
@@ -169,6 +181,13 @@ export const createBoardSlice: SliceCreator<BoardSlice> = (set, get, services) =
       const moved = new Set(ids);
       const before = get().samples;
       set({ samples: before.map((s) => (moved.has(s.id) ? { ...s, labelIds } : s)) });
+      get().pushUndo(
+        relabelStep(
+          undoContext,
+          'move of',
+          before.filter((s) => moved.has(s.id)),
+        ),
+      );
       await touch();
     },
     async tagSamples(ids, labelId, on) {
@@ -176,6 +195,13 @@ export const createBoardSlice: SliceCreator<BoardSlice> = (set, get, services) =
       const byId = new Map(updated.map((s) => [s.id, s]));
       const before = get().samples;
       set({ samples: before.map((s) => byId.get(s.id) ?? s) });
+      get().pushUndo(
+        relabelStep(
+          undoContext,
+          on ? 'tag of' : 'untag of',
+          before.filter((s) => byId.has(s.id)),
+        ),
+      );
       await touch();
     },
     async setProjectKind(kind) {
@@ -193,7 +219,9 @@ export const createBoardSlice: SliceCreator<BoardSlice> = (set, get, services) =
       return true;
     },
     async deleteSamples(ids) {
-      await samplesRepo.deleteSamples(await services.db(), ids);
+      // To the project's trash (restored by `restoreFromTrash`, or by Undo).
+      const entry = await trashRepo.trashSamples(await services.db(), ids);
+      if (entry) get().pushUndo(restoreStep(undoContext, `deletion of ${entry.name}`, entry.id));
       const gone = new Set(ids);
       const selection = new Set([...get().selection].filter((s) => !gone.has(s)));
       const before = get().samples;

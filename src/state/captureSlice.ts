@@ -6,6 +6,7 @@
  */
 import type { RejectedFile } from '../core/dataset/importer';
 import type { SliceCreator } from './store';
+import { announce } from './tabSync';
 
 export interface CaptureSession {
   /**
@@ -65,7 +66,16 @@ export const createCaptureSlice: SliceCreator<CaptureSlice> = (_set, get, servic
           items: files.map((file) => ({ file, labelIds: [labelId] })),
           source: 'webcam',
           onProgress: () => undefined,
-          onChunk: (changed) => get().appendSamples(changed),
+          onChunk: (changed) => {
+            get().appendSamples(changed);
+            // Committed: other tabs on the project read the frames from the database.
+            announce(
+              services,
+              project.id,
+              'samples',
+              changed.map((s) => s.id),
+            );
+          },
           mergeDuplicateLabels: project.kind === 'multi-label',
         });
         added += report.added.length;

@@ -1,5 +1,9 @@
-/** Projects slice: the project list with counts, and create / rename / duplicate / delete. */
+/**
+ * Projects slice: the project list with counts, and create / rename / duplicate / delete (to the
+ * trash).
+ */
 import * as projects from '../core/storage/projects';
+import * as trashRepo from '../core/storage/trash';
 import type { ProjectSummary } from '../core/storage/projects';
 import type { ProjectKind } from '../core/storage/schema';
 import type { SliceCreator } from './store';
@@ -42,8 +46,10 @@ export const createProjectsSlice: SliceCreator<ProjectsSlice> = (set, get, servi
   },
   async deleteProject(id) {
     if (get().project?.id === id) get().closeProject();
-    await projects.deleteProject(await services.db(), id);
+    // To the project list's trash: `emptyTrash('projects')` is what deletes it for good.
+    await trashRepo.trashProject(await services.db(), id);
     announce(services, id, 'project');
     await get().loadProjects();
+    await get().loadTrash();
   },
 });

@@ -26,6 +26,8 @@ import { createStorageSlice, type StorageSlice } from './storageSlice';
 import { createTabsSlice, keepTabsInStep, type TabsSlice } from './tabSync';
 import { createCaptureSlice, type CaptureSlice } from './captureSlice';
 import { createExplainSlice, type ExplainSlice } from './explainSlice';
+import { createTrashSlice, type TrashSlice } from './trashSlice';
+import { createUndoSlice, keepUndoPerProject, type UndoSlice } from './undoSlice';
 
 export type LoupeState = ProjectsSlice &
   BoardSlice &
@@ -41,7 +43,9 @@ export type LoupeState = ProjectsSlice &
   StorageSlice &
   TabsSlice &
   CaptureSlice &
-  ExplainSlice;
+  ExplainSlice &
+  TrashSlice &
+  UndoSlice;
 export type LoupeStore = StoreApi<LoupeState>;
 
 export type SliceCreator<T> = (
@@ -73,6 +77,8 @@ export function createLoupeStore(
     ...createTabsSlice(set, get, services),
     ...createCaptureSlice(set, get, services),
     ...createExplainSlice(set, get, services),
+    ...createTrashSlice(set, get, services),
+    ...createUndoSlice(set, get, services),
   });
   const store = options.persistPrefs
     ? createStore<LoupeState>()(
@@ -92,6 +98,7 @@ export function createLoupeStore(
   keepReviewInStep(store);
   keepUnlabelledReviewInStep(store);
   keepTabsInStep(store, services);
+  keepUndoPerProject(store);
   return store;
 }
 

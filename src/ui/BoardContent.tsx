@@ -20,6 +20,8 @@ import { ProjectNameField } from './ProjectNameField';
 import { ThumbSizeSlider } from './ThumbSizeSlider';
 import { SelectionActions } from './SelectionActions';
 import { DeleteLabelDialog, MergeLabelDialog } from './LabelDialogs';
+import { TrashButton } from './TrashDialog';
+import { UndoButton } from './UndoButton';
 import { BatchClassifyInputs, BatchPanel } from './BatchPanel';
 import { ReviewButton, ReviewPanel } from './Review';
 import { KeyboardShortcutsButton } from './KeyboardShortcuts';
@@ -143,6 +145,8 @@ export function BoardContent() {
         <KeyboardShortcutsButton />
         <ThumbSizeSlider />
         <SelectionActions orderedIds={orderedIds} />
+        <UndoButton />
+        <TrashButton scope="project" />
       </div>
       {labels.length === 0 && samples.length === 0 && (
         <p className="empty-state">

@@ -13,6 +13,7 @@ const SHORTCUTS: ReadonlyArray<readonly [keys: string, what: string]> = [
   ['1 – 9', 'Move the focused image (or the selection, if it is selected) to that label'],
   ['Space / Enter', 'Select or unselect the focused image (with Shift: extend)'],
   ['Ctrl+A / ⌘A', 'Select all images'],
+  ['Ctrl+Z / ⌘Z', 'Undo the last board action (move, tag, delete, merge, rename)'],
   ['Esc', 'Clear the selection, or close a dialog'],
   ['?', 'Show this list'],
 ];

@@ -30,6 +30,7 @@ export function DeleteLabelDialog(props: {
         >
           <p>
             “{label.name}” has {count} image{count === 1 ? '' : 's'}. What should happen to them?
+            The label (with any images deleted with it) goes to the Trash.
           </p>
           <fieldset>
             <label>

@@ -88,7 +88,7 @@ export function NearDuplicates(props: {
       <Dialog title="Keep one image" open={confirming !== null} onClose={() => setConfirming(null)}>
         <p>
           Keep {keptName} and delete the other {count} image{count === 1 ? '' : 's'} of this group
-          from the project? This cannot be undone.
+          from the project? They move to the project's Trash.
         </p>
         <div className="dialog-actions">
           <button type="button" onClick={() => setConfirming(null)}>

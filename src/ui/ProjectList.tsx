@@ -1,4 +1,7 @@
-/** The project list: empty state, create, open, rename, duplicate, delete, storage status. */
+/**
+ * The project list: empty state, create, open, rename, duplicate, delete (to the trash), the
+ * deleted projects' trash, storage status.
+ */
 import { useEffect, useState } from 'react';
 import { formatBytes } from '../core/imageio';
 import { useLoupe } from '../state/react';
@@ -7,6 +10,7 @@ import { Dialog } from './Dialog';
 import { navigate } from './useHashRoute';
 import { ImportProject } from './ImportProject';
 import { StorageStatus } from './StorageStatus';
+import { TrashButton } from './TrashDialog';
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -33,6 +37,7 @@ export function ProjectList() {
         <h1>Projects</h1>
         <span className="row-actions">
           <ImportProject />
+          <TrashButton scope="projects" />
           <button type="button" className="primary" onClick={() => void onCreate()}>
             New project
           </button>
@@ -144,7 +149,8 @@ function DeleteProjectDialog(props: { project: ProjectSummary | null; onClose: (
         <>
           <p>
             Delete “{project.name}” with its {plural(project.imageCount, 'image')} and{' '}
-            {plural(project.labelCount, 'label')}? This cannot be undone.
+            {plural(project.labelCount, 'label')}? It moves to the Trash, from which it can be
+            restored.
           </p>
           <div className="dialog-actions">
             <button type="button" onClick={onClose}>

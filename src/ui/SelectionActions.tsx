@@ -98,8 +98,8 @@ export function SelectionActions({ orderedIds }: { orderedIds: readonly string[]
       )}
       <Dialog title="Delete images" open={confirming} onClose={() => setConfirming(false)}>
         <p>
-          Delete {ids.length} selected image{ids.length === 1 ? '' : 's'} from this project? This
-          cannot be undone.
+          Delete {ids.length} selected image{ids.length === 1 ? '' : 's'} from this project? They
+          move to the Trash (Undo brings them back).
         </p>
         <div className="dialog-actions">
           <button type="button" onClick={() => setConfirming(false)}>

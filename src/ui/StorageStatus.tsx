@@ -1,7 +1,8 @@
 /**
  * The `Storage` status (on the project list): this site's usage and quota, and whether the browser keeps the data
- * persistently; when it does not, what that means and a button to ask again. Re-read, with each
- * project's size (shown on its row), when the number of images or projects changes.
+ * persistently; when it does not, what that means and a button to ask again; the bytes the trash
+ * holds (they count toward usage). Re-read, with each project's size (shown on its row), when the
+ * number of images or projects changes (imports, deletes).
  */
 import { useCallback, useEffect, useState } from 'react';
 import {
@@ -11,6 +12,7 @@ import {
   requestPersistence,
   type StorageFacts,
 } from '../core/storageStatus';
+import { formatBytes } from '../core/imageio/validate';
 import { useLoupe } from '../state/react';
 
 const storageApi = () => globalThis.navigator?.storage;
@@ -25,11 +27,16 @@ export function StorageStatus() {
     void loadProjectSizes();
     setFacts(await readStorageFacts(storageApi()));
   }, [loadProjectSizes]);
+  const trashBytes = useLoupe((s) => s.trashBytes);
+  const loadTrash = useLoupe((s) => s.loadTrash);
   useEffect(() => {
     // Debounced: an import changes the image count many times a second.
     const timer = setTimeout(() => void refresh(), 500);
     return () => clearTimeout(timer);
   }, [refresh, images, projects]);
+  useEffect(() => {
+    void loadTrash();
+  }, [loadTrash, images, projects]);
   if (!facts) return null;
   const ask = async (): Promise<void> => {
     await requestPersistence(storageApi());
@@ -39,6 +46,7 @@ export function StorageStatus() {
   return (
     <p role="status" aria-label="Storage" className="storage-status project-meta">
       Storage: {describeUsage(facts)}. {describePersistence(facts.persisted)}
+      {trashBytes > 0 && ` The trash holds ${formatBytes(trashBytes)} of it until emptied.`}
       {facts.persisted === false && (
         <>
           {' '}

@@ -1,3 +1,4 @@
+import { openDB } from 'idb';
 import { describe, expect, it } from 'vitest';
 import type { LoupeDatabase } from '../../src/core/storage/db';
 import { openLoupeDb } from '../../src/core/storage/db';
@@ -7,6 +8,7 @@ import * as modelsRepo from '../../src/core/storage/models';
 import * as outOfFoldRepo from '../../src/core/storage/outOfFold';
 import * as projectsRepo from '../../src/core/storage/projects';
 import * as samplesRepo from '../../src/core/storage/samples';
+import * as trashRepo from '../../src/core/storage/trash';
 import { ALL_STORES, DB_VERSION } from '../../src/core/storage/schema';
 import { buildV1Database, openV1 } from '../fixtures/dbV1';
 import { denseModel } from '../fixtures/models';
@@ -43,8 +45,8 @@ describe('migration v1 -> v2', () => {
     const fixture = await buildV1Database();
     const db = await openLoupeDb();
     try {
-      expect(DB_VERSION).toBe(4);
-      expect(db.version).toBe(4);
+      expect(DB_VERSION).toBe(5);
+      expect(db.version).toBe(DB_VERSION);
       expect([...db.objectStoreNames].sort()).toEqual([...ALL_STORES].sort());
 
       expect(await db.getAll('projects')).toEqual([fixture.project]);
@@ -209,7 +211,7 @@ describe('migration v1 -> v2', () => {
     empty.close();
     const upgraded = await openLoupeDb({ name: 'empty' });
     try {
-      expect(upgraded.version).toBe(4);
+      expect(upgraded.version).toBe(DB_VERSION);
       expect([...upgraded.objectStoreNames].sort()).toEqual([...ALL_STORES].sort());
     } finally {
       upgraded.close();
@@ -300,13 +302,13 @@ function openV3WithProject(name: string): Promise<IDBDatabase> {
   });
 }
 
-describe('migration to v4', () => {
+describe('migration v3 -> v4', () => {
   it('adds an empty backboneFiles store keyed by content key and keeps every record', async () => {
     (await openV3WithProject('v3')).close();
     const db = await openLoupeDb({ name: 'v3' });
     const fresh = await openLoupeDb({ name: 'fresh4' });
     try {
-      expect(db.version).toBe(4);
+      expect(db.version).toBe(DB_VERSION);
       expect(describeSchema(db)).toEqual(describeSchema(fresh));
       expect(describeSchema(db).backboneFiles).toEqual({ keyPath: 'key', indexes: {} });
       expect(await db.count('backboneFiles')).toBe(0);
@@ -322,6 +324,73 @@ describe('migration to v4', () => {
       };
       await db.put('backboneFiles', record);
       expect(await (await db.get('backboneFiles', record.key))?.weights[0]?.blob.text()).toBe('w');
+    } finally {
+      db.close();
+      fresh.close();
+    }
+  });
+});
+
+/** A version 4 database as the `oldVersion < 5` block finds it, holding one labelled sample. */
+async function buildV4Database(name: string): Promise<string> {
+  const v4 = await openDB(name, 4, {
+    upgrade(database) {
+      database
+        .createObjectStore('projects', { keyPath: 'id' })
+        .createIndex('byUpdatedAt', 'updatedAt');
+      database.createObjectStore('labels', { keyPath: 'id' }).createIndex('byProject', 'projectId');
+      const samples = database.createObjectStore('samples', { keyPath: 'id' });
+      samples.createIndex('byProject', 'projectId');
+      samples.createIndex('byProjectHash', ['projectId', 'sha256']);
+      samples.createIndex('byLabel', 'labelIds', { multiEntry: true });
+      database
+        .createObjectStore('thumbnails', { keyPath: 'sampleId' })
+        .createIndex('byProject', 'projectId');
+      const embeddings = database.createObjectStore('embeddings', {
+        keyPath: ['sampleId', 'embeddingKey'],
+      });
+      embeddings.createIndex('bySample', 'sampleId');
+      embeddings.createIndex('byProjectKey', ['projectId', 'embeddingKey']);
+      database.createObjectStore('models', { keyPath: 'id' }).createIndex('byProject', 'projectId');
+      database.createObjectStore('outOfFold', { keyPath: 'projectId' });
+      database.createObjectStore('backboneFiles', { keyPath: 'key' });
+    },
+  });
+  const { sample, thumbnail } = newSample('p3', { labelIds: ['l3'] });
+  await v4.put('projects', {
+    id: 'p3',
+    name: 'Three',
+    kind: 'single-label',
+    createdAt: 1,
+    updatedAt: 1,
+    settings: { aspectMode: 'centre-crop', backboneId: 'mobilenet' },
+  });
+  await v4.put('labels', { id: 'l3', projectId: 'p3', name: 'Cat', order: 0, createdAt: 1 });
+  await v4.put('samples', sample);
+  await v4.put('thumbnails', thumbnail);
+  v4.close();
+  return sample.id;
+}
+
+describe('migration v4 -> v5', () => {
+  it('adds the empty trash stores, keeps every record, and matches a fresh schema', async () => {
+    const sampleId = await buildV4Database('v4');
+    const db = await openLoupeDb({ name: 'v4' });
+    const fresh = await openLoupeDb({ name: 'fresh-v5' });
+    try {
+      expect(db.version).toBe(5);
+      expect(describeSchema(db)).toEqual(describeSchema(fresh));
+      expect(describeSchema(db).trash).toEqual({
+        keyPath: 'id',
+        indexes: { byProject: { keyPath: 'projectId', multiEntry: false, unique: false } },
+      });
+      expect(await db.count('trash')).toBe(0);
+      expect(await db.count('trashBundles')).toBe(0);
+      expect((await db.get('samples', sampleId))?.labelIds).toEqual(['l3']);
+      expect(await db.count('thumbnails')).toBe(1);
+      const entry = await trashRepo.trashSamples(db, [sampleId]);
+      expect(entry).toMatchObject({ projectId: 'p3', kind: 'images', imageCount: 1 });
+      expect(await db.count('samples')).toBe(0);
     } finally {
       db.close();
       fresh.close();

@@ -59,6 +59,12 @@ async function upgradeLoupeDb(db: LoupeDatabase, oldVersion: number, tx: Upgrade
     // A user's own model files, by content hash (new data: starts empty).
     db.createObjectStore('backboneFiles', { keyPath: 'key' });
   }
+  if (oldVersion < 5) {
+    // The trash: deleted projects, labels and images kept whole until the trash is emptied.
+    const trash = db.createObjectStore('trash', { keyPath: 'id' });
+    trash.createIndex('byProject', 'projectId');
+    db.createObjectStore('trashBundles', { keyPath: 'id' });
+  }
 }
 
 export interface OpenOptions {

@@ -9,3 +9,4 @@ export * as modelsRepo from './models';
 export * as outOfFoldRepo from './outOfFold';
 export * as backboneFilesRepo from './backboneFiles';
 export * from './restoreProject';
+export * as trashRepo from './trash';

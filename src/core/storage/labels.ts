@@ -153,3 +153,13 @@ export async function deleteLabel(
 export async function countByLabel(db: LoupeDatabase, labelId: string): Promise<number> {
   return db.countFromIndex('samples', 'byLabel', labelId);
 }
+
+/** Writes a removed label back under its id, name and order (undoing a merge). */
+export async function reinstateLabel(db: LoupeDatabase, label: LabelRecord): Promise<void> {
+  const tx = db.transaction('labels', 'readwrite');
+  const siblings = await tx.store.index('byProject').getAll(label.projectId);
+  if (siblings.some((l) => l.id !== label.id && sameName(l.name, label.name)))
+    throw new LabelNameTakenError(label.name);
+  await tx.store.put(label);
+  await tx.done;
+}

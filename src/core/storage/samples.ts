@@ -180,3 +180,18 @@ export async function deleteSamples(db: LoupeDatabase, sampleIds: string[]): Pro
   await deleteSamplesInTx(tx, sampleIds);
   await tx.done;
 }
+
+/** Sets each sample's own label list (samples that no longer exist are skipped), in one transaction. */
+export async function setEachSampleLabels(
+  db: LoupeDatabase,
+  labelsOf: ReadonlyMap<string, readonly string[]>,
+): Promise<void> {
+  const tx = db.transaction('samples', 'readwrite');
+  const samples = await Promise.all([...labelsOf.keys()].map((id) => tx.store.get(id)));
+  await Promise.all(
+    samples
+      .filter((s): s is SampleRecord => !!s)
+      .map((s) => tx.store.put({ ...s, labelIds: [...new Set(labelsOf.get(s.id) ?? [])] })),
+  );
+  await tx.done;
+}

@@ -13,7 +13,7 @@ import type { OutOfFoldResult } from '../analysis/outOfFold';
 import type { AspectMode, ProjectKind } from '../kinds';
 
 export const DB_NAME = 'loupe';
-export const DB_VERSION = 4;
+export const DB_VERSION = 5;
 
 import type { DenseConfig } from '../heads/denseModel';
 import type { Augmentation } from '../backbone/augment';
@@ -167,6 +167,42 @@ export interface BackboneFilesRecord {
   createdAt: number;
 }
 
+/** What one deletion moved to the trash: `project` (the list's trash), `label` or `images`. */
+export type TrashKind = 'project' | 'label' | 'images';
+
+/**
+ * One deletion in the trash, small enough to list: what it was, when, and how much it holds.
+ * Its records live in the `trashBundles` record with the same id (read only to restore).
+ */
+export interface TrashEntry {
+  id: string;
+  /** The project the deletion came from (the deleted project itself for `project`). */
+  projectId: string;
+  kind: TrashKind;
+  /** Project name, label name, or the image's file name / "3 images". */
+  name: string;
+  deletedAt: number;
+  imageCount: number;
+  labelCount: number;
+  /** Bytes held: originals, thumbnails, embeddings, models (an estimate for the last). */
+  byteSize: number;
+}
+
+/** The records one deletion removed from the live stores, ids unchanged, for `Restore`. */
+export interface TrashBundle {
+  id: string;
+  projectId: string;
+  project?: ProjectRecord;
+  labels: LabelRecord[];
+  samples: SampleRecord[];
+  thumbnails: ThumbnailRecord[];
+  embeddings: EmbeddingRecord[];
+  models: ModelRecord[];
+  outOfFold?: OutOfFoldRecord;
+  /** A label deleted with its images kept: the images that lost it (it is given back on restore). */
+  unlabelledIds?: string[];
+}
+
 export interface LoupeDB extends DBSchema {
   projects: { key: string; value: ProjectRecord; indexes: { byUpdatedAt: number } };
   labels: { key: string; value: LabelRecord; indexes: { byProject: string } };
@@ -184,6 +220,8 @@ export interface LoupeDB extends DBSchema {
   models: { key: string; value: ModelRecord; indexes: { byProject: string } };
   outOfFold: { key: string; value: OutOfFoldRecord };
   backboneFiles: { key: string; value: BackboneFilesRecord };
+  trash: { key: string; value: TrashEntry; indexes: { byProject: string } };
+  trashBundles: { key: string; value: TrashBundle };
 }
 
 export type StoreName =
@@ -194,7 +232,9 @@ export type StoreName =
   | 'embeddings'
   | 'models'
   | 'outOfFold'
-  | 'backboneFiles';
+  | 'backboneFiles'
+  | 'trash'
+  | 'trashBundles';
 export const ALL_STORES: StoreName[] = [
   'projects',
   'labels',
@@ -204,4 +244,9 @@ export const ALL_STORES: StoreName[] = [
   'models',
   'outOfFold',
   'backboneFiles',
+  'trash',
+  'trashBundles',
 ];
+
+/** The stores that hold deleted records (`core/storage/trash.ts`), not a project's live data. */
+export const TRASH_STORES: readonly StoreName[] = ['trash', 'trashBundles'];
