@@ -7,6 +7,7 @@
 import type { RejectedFile } from '../core/dataset/importer';
 import type { SliceCreator } from './store';
 import { announce } from './tabSync';
+import { modelInputsFor } from './importSlice';
 
 export interface CaptureSession {
   /**
@@ -77,6 +78,7 @@ export const createCaptureSlice: SliceCreator<CaptureSlice> = (_set, get, servic
             );
           },
           mergeDuplicateLabels: project.kind === 'multi-label',
+          ...modelInputsFor(project, services, get().engineStatus !== null),
         });
         added += report.added.length;
         duplicates += report.duplicates.length;

@@ -7,6 +7,29 @@ import { screenFiles, SYSTEM_FILE_REASON } from '../core/dataset/screen';
 import { ensureLabels } from '../core/storage/labels';
 import type { SliceCreator } from './store';
 import { announce } from './tabSync';
+import type { ImportCall } from '../worker/api';
+import type { ProjectRecord } from '../core/storage/schema';
+import { embeddingTarget } from '../core/projectSettings';
+import type { Services } from './services';
+
+/**
+ * While an engine runs: the import also draws each image's model input from the decode that makes
+ * its thumbnail and hands those to the engine, so the embedding pipeline does not decode the
+ * image again. The engine checks size and aspect mode when it uses them.
+ */
+export function modelInputsFor(
+  project: ProjectRecord,
+  services: Services,
+  engineRunning: boolean,
+): Pick<ImportCall, 'modelInput' | 'onPrepared'> {
+  const engine = services.engine;
+  if (!engine || !engineRunning) return {};
+  const { spec, aspectMode } = embeddingTarget(project);
+  return {
+    modelInput: { size: spec.inputSize, mode: aspectMode },
+    onPrepared: (inputs) => engine.offerInputs(inputs),
+  };
+}
 
 export interface Notice {
   id: string;
@@ -121,6 +144,7 @@ export const createImportSlice: SliceCreator<ImportSlice> = (set, get, services)
               );
             },
             mergeDuplicateLabels: project.kind === 'multi-label',
+            ...modelInputsFor(project, services, get().engineStatus !== null),
           });
           report.rejected.unshift(...rejectedUpFront);
           // System files (.DS_Store, Thumbs.db) are listed but are no error: such a notice fades.

@@ -12,7 +12,14 @@ import type { Clustering } from '../core/analysis/clusters';
 import type { LabelNextItem } from '../core/analysis/labelNext';
 import type { LabelNextResult } from './labelNext';
 import type { ReviewBench, ReviewSimulation, ReviewSimulationOptions } from './reviewSimulation';
-import type { ImportItem, ImportProgress, ImportReport } from '../core/dataset/importer';
+import type {
+  ImportItem,
+  ImportProgress,
+  ImportReport,
+  PreparedInput,
+} from '../core/dataset/importer';
+import type { ModelInputTarget } from '../core/dataset/decoder';
+import type { PreparedStats } from './preparedInputs';
 import type { KnnExportDtype } from '../core/formats/knnExport';
 import type { DenseConfig, EpochLog, Prediction } from '../core/heads';
 import type { HeadSettings } from '../core/heads/settings';
@@ -99,6 +106,8 @@ export interface EngineStats {
   backend: string;
   /** Cancellable jobs running in the worker now (0 once a cancelled job has stopped). */
   runningJobs: number;
+  /** Images embedded from inputs drawn at import vs decoded again by the pipeline. */
+  prepared: PreparedStats;
 }
 
 /** Model files picked for a custom backbone, checked and stored (see `storeModelFiles`). */
@@ -201,6 +210,11 @@ export interface EngineClient {
     call: EmbeddingTarget & { projectId: string; n: number; signal?: AbortSignal },
   ): Promise<{ images: number; imgPerSec: number; batchSize: number }>;
   stats(): Promise<EngineStats>;
+  /**
+   * Model inputs an import drew from its own decode (transferred, not copied), kept until the
+   * embedding pipeline takes them instead of decoding those images again.
+   */
+  offerInputs(inputs: PreparedInput[]): void;
   /**
    * Classifies files that are not added to the project (nothing is stored) with the open
    * project's backbone and the chosen head; rows stream back in chunks, one per batch.
@@ -339,6 +353,9 @@ export interface ImportCall {
   onProgress: (p: ImportProgress) => void;
   onChunk: (added: SampleMeta[]) => void;
   mergeDuplicateLabels?: boolean;
+  /** Draw each image's model input at import too, handed to `onPrepared` (one decode per image). */
+  modelInput?: ModelInputTarget;
+  onPrepared?: (inputs: PreparedInput[]) => void;
 }
 
 /** A project archive read and validated in the data worker, waiting for `importArchive`. */

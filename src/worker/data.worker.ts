@@ -5,7 +5,12 @@
  */
 import * as Comlink from 'comlink';
 import { browserDecoder } from '../core/dataset/decoder';
-import { importFiles, type ImportProgress, type ImportReport } from '../core/dataset/importer';
+import {
+  importFiles,
+  type ImportProgress,
+  type ImportReport,
+  type PreparedInput,
+} from '../core/dataset/importer';
 import { lazyDatabase } from '../core/storage/db';
 import { findNameConflict } from '../core/storage/projects';
 import { writeRestoredProject } from '../core/storage/restoreProject';
@@ -24,9 +29,10 @@ const jobs = new JobRegistry();
 const api = {
   async importFiles(
     jobId: string,
-    call: Omit<ImportCall, 'signal' | 'onProgress' | 'onChunk'>,
+    call: Omit<ImportCall, 'signal' | 'onProgress' | 'onChunk' | 'onPrepared'>,
     onProgress: (p: ImportProgress) => void,
     onChunk: (added: SampleMeta[]) => void,
+    onPrepared?: (inputs: PreparedInput[]) => void,
   ): Promise<ImportReport> {
     return jobs.run(jobId, async (signal) =>
       importFiles(await db(), call.items, {
@@ -37,6 +43,19 @@ const api = {
         onProgress,
         onChunk,
         mergeDuplicateLabels: call.mergeDuplicateLabels ?? false,
+        ...(onPrepared && call.modelInput
+          ? {
+              modelInput: call.modelInput,
+              // Moved, not copied: the page hands them on to the engine the same way.
+              onPrepared: (inputs: PreparedInput[]) =>
+                void onPrepared(
+                  Comlink.transfer(
+                    inputs,
+                    inputs.map((i) => i.pixels.data.buffer as ArrayBuffer),
+                  ),
+                ),
+            }
+          : {}),
       }),
     );
   },

@@ -50,10 +50,17 @@ export function runImport({
   signal,
   onProgress,
   onChunk,
+  onPrepared,
   ...rest
 }: ImportCall): Promise<ImportReport> {
   return call(signal, (remote, jobId) =>
-    remote.importFiles(jobId, rest, Comlink.proxy(onProgress), Comlink.proxy(onChunk)),
+    remote.importFiles(
+      jobId,
+      rest,
+      Comlink.proxy(onProgress),
+      Comlink.proxy(onChunk),
+      onPrepared ? Comlink.proxy(onPrepared) : undefined,
+    ),
   );
 }
 

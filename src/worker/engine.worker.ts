@@ -52,6 +52,8 @@ import { projectNearDuplicates } from './nearDuplicates';
 import type { DuplicateGroup } from '../core/analysis/nearDuplicates';
 import type { OutOfFoldResult } from '../core/analysis/outOfFold';
 import { reviewJobs } from './reviewJobs';
+import { PreparedInputs } from './preparedInputs';
+import type { PreparedInput } from '../core/dataset/importer';
 import { explainCall, type ExplainCall } from './explain';
 import { modelFilesSource, storeModelFiles } from './modelFiles';
 import type { ModelFilesInfo } from './api';
@@ -59,6 +61,7 @@ import type { ModelFilesInfo } from './api';
 const db = lazyDatabase();
 setBackboneSources(async (spec) => modelFilesSource(await db(), spec));
 const jobs = new JobRegistry();
+const prepared = new PreparedInputs();
 let computedThisSession = 0;
 let heads: ProjectHeads | null = null;
 let backendInfo: EngineStatus | null = null;
@@ -164,7 +167,11 @@ const api = {
         typeof Worker === 'undefined'
           ? await run()
           : await preprocessor.use((remote) =>
-              run((ids, size, mode, v) => remote.prepare(ids, size, mode, v)),
+              run(
+                prepared.withPrepared(db, (ids, size, mode, v) =>
+                  remote.prepare(ids, size, mode, v),
+                ),
+              ),
             );
       computedThisSession += report.computed;
       return report;
@@ -431,6 +438,7 @@ const api = {
       numTensors: tf.memory().numTensors,
       backend: tf.getBackend(),
       runningJobs: jobs.size,
+      prepared: prepared.stats(),
     };
   },
 
@@ -485,6 +493,11 @@ const api = {
   async explain(jobId: string, call: ExplainCall): Promise<Explanation> {
     const open = openHeads();
     return jobs.run(jobId, async (signal) => explainCall(await db(), open, call, signal));
+  },
+
+  /** Model inputs an import drew from its own decode, for the embedding pipeline. */
+  offerInputs(inputs: PreparedInput[]): void {
+    prepared.offer(inputs);
   },
 
   /** Checks, describes and stores model files picked for a custom backbone. */

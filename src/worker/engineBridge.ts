@@ -88,5 +88,12 @@ export function createEngineClient(): EngineClient {
       withCancel(signal, (jobId) => worker().benchAnalysis(jobId, call)),
     explain: ({ signal, ...call }) => withCancel(signal, (jobId) => worker().explain(jobId, call)),
     storeModelFiles: (call) => worker().storeModelFiles(call),
+    offerInputs: (inputs) =>
+      void worker().offerInputs(
+        Comlink.transfer(
+          inputs,
+          inputs.map((i) => i.pixels.data.buffer as ArrayBuffer),
+        ),
+      ),
   };
 }

@@ -6,6 +6,7 @@ import type {
   ImportOptions,
   ImportProgress,
   ImportReport,
+  PreparedInput,
 } from '../../src/core/dataset/importer';
 import {
   describeStorageError,
@@ -204,6 +205,56 @@ describe('importFiles', () => {
     expect(progress[0]).toMatchObject({ done: 0, added: 0, etaSeconds: null });
     expect(report.added).toHaveLength(7);
     expect(await expectConsistent()).toHaveLength(7);
+  });
+
+  it('hands the model inputs of the stored samples, one decode per file, before each onChunk', async () => {
+    const bytes = makePng(6, 4, 7);
+    const events: string[] = [];
+    const handed: PreparedInput[] = [];
+    const report = await run(
+      [
+        item(new File([bytes], 'a.png', { type: 'image/png' })),
+        item(new File([bytes], 'a-copy.png', { type: 'image/png' })),
+        item(textFile('notes.txt', 'x')),
+        ...pngs(3),
+      ],
+      {
+        chunkSize: 4,
+        modelInput: { size: 8, mode: 'squash' },
+        onPrepared: (inputs) => {
+          events.push(`prepared ${inputs.length}`);
+          handed.push(...inputs);
+        },
+        onChunk: (added) => events.push(`chunk ${added.length}`),
+      },
+    );
+    // Chunk 1: a.png stored, its copy a duplicate, the text rejected; chunk 2: the 2 remaining.
+    expect(events).toEqual(['prepared 2', 'chunk 2', 'prepared 2', 'chunk 2']);
+    expect(decoder.calls).toBe(5); // every image once; the text file never reaches the decoder
+    expect(handed.map((i) => i.sampleId).sort()).toEqual(report.added.map((s) => s.id).sort());
+    for (const input of handed) {
+      expect(input).toMatchObject({ size: 8, mode: 'squash' });
+      expect(input.pixels).toMatchObject({ width: 8, height: 8 });
+      expect(input.pixels.data.byteLength).toBe(8 * 8 * 4);
+    }
+    const first = handed.find((i) => i.sampleId === report.added[0]?.id);
+    expect(first?.pixels.data[0]).toBe(6); // drawn from a.png itself (the fake fills its width)
+  });
+
+  it('asks the decoder for no model input without onPrepared', async () => {
+    const targets: unknown[] = [];
+    const watching: ImageDecoder = {
+      decode: (blob, target) => {
+        targets.push(target);
+        return decoder.decode(blob, target);
+      },
+    };
+    const report = await run(pngs(2), {
+      decoder: watching,
+      modelInput: { size: 8, mode: 'squash' },
+    });
+    expect(report.added).toHaveLength(2);
+    expect(targets).toEqual([undefined, undefined]);
   });
 
   it('does not call onChunk for a chunk that added nothing', async () => {

@@ -60,6 +60,7 @@ function fakeEngine(labelIds: () => [string, string]): EngineClient {
     benchAnalysis: unused,
     explain: unused,
     storeModelFiles: unused,
+    offerInputs: unused,
     async classifyImages({ files, head, signal, onChunk, onProgress }) {
       classifyCalls.push({ files, head, signal });
       const [a, b] = labelIds();

@@ -1,18 +1,32 @@
 /**
  * Decoding and thumbnailing of stored image bytes, in a browser page or worker: createImageBitmap
  * applies EXIF orientation; the thumbnail is a WebP (JPEG fallback) whose longest side is <= 256 px.
+ * Asked for a model input, the same decoded bitmap is also drawn into the backbone's square input
+ * (`drawToPixels`, exactly what the embedding pipeline would draw from the stored bytes), so an
+ * imported image is decoded once for its checks, thumbnail and embedding.
  * Node tests inject their own `ImageDecoder` instead.
  */
+import { drawToPixels } from '../backbone/draw';
+import type { AspectMode } from '../kinds';
+
+/** The backbone input an import can prepare along with the thumbnail. */
+export interface ModelInputTarget {
+  size: number;
+  mode: AspectMode;
+}
+
 export interface DecodedImage {
   width: number;
   height: number;
   thumbnail: Blob;
   thumbnailWidth: number;
   thumbnailHeight: number;
+  /** The model input (RGBA, `size` x `size`), when one was asked for. */
+  modelInput?: ImageData;
 }
 
 export interface ImageDecoder {
-  decode(blob: Blob): Promise<DecodedImage>;
+  decode(blob: Blob, modelInput?: ModelInputTarget): Promise<DecodedImage>;
 }
 
 export const THUMBNAIL_MAX_SIDE = 256;
@@ -27,11 +41,13 @@ export function thumbnailSize(
 }
 
 export const browserDecoder: ImageDecoder = {
-  async decode(blob) {
+  async decode(blob, target) {
     const bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
     try {
       const { width, height } = bitmap;
       const [tw, th] = thumbnailSize(width, height);
+      // Before the thumbnail's resize: the model input is drawn from the full-size bitmap.
+      const modelInput = target ? drawToPixels(bitmap, target.size, target.mode) : undefined;
       // Let the decoder downscale with its high-quality filter, then encode the small bitmap.
       const small =
         tw === width && th === height
@@ -51,7 +67,14 @@ export const browserDecoder: ImageDecoder = {
         if (thumbnail.type !== 'image/webp') {
           thumbnail = await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.85 });
         }
-        return { width, height, thumbnail, thumbnailWidth: tw, thumbnailHeight: th };
+        return {
+          width,
+          height,
+          thumbnail,
+          thumbnailWidth: tw,
+          thumbnailHeight: th,
+          ...(modelInput ? { modelInput } : {}),
+        };
       } finally {
         if (small !== bitmap) small.close();
       }

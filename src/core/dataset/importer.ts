@@ -12,7 +12,8 @@ import { checkDecoded, checkFile, describeDecodeError, sha256Hex } from '../imag
 import type { LoupeDatabase } from '../storage/db';
 import type { SampleMeta, SampleSource } from '../storage/schema';
 import { insertSamples, type NewSample } from '../storage/samples';
-import type { ImageDecoder } from './decoder';
+import type { ImageDecoder, ModelInputTarget } from './decoder';
+import type { AspectMode } from '../kinds';
 
 export interface ImportItem {
   file: File;
@@ -65,6 +66,13 @@ export interface ImportOptions {
   onProgress?: (progress: ImportProgress) => void;
   /** Called after each chunk is committed, with the samples it added. */
   onChunk?: (added: SampleMeta[]) => void;
+  /**
+   * Also draw each image's model input from the decode that makes its thumbnail, and hand those
+   * of the added samples to `onPrepared` (just before `onChunk`), so embedding need not decode
+   * them again.
+   */
+  modelInput?: ModelInputTarget;
+  onPrepared?: (inputs: PreparedInput[]) => void;
   chunkSize?: number;
   concurrency?: number;
   /** Multi-label projects: a duplicate dropped on a label gains that label. */
@@ -74,7 +82,16 @@ export interface ImportOptions {
 
 const HEAD_BYTES = 256 * 1024;
 
-type Prepared = { ok: true; value: NewSample } | { ok: false; rejected: RejectedFile };
+/** A stored sample's model input, drawn at import (see `ImportOptions.modelInput`). */
+export interface PreparedInput {
+  sampleId: string;
+  size: number;
+  mode: AspectMode;
+  pixels: { data: Uint8ClampedArray; width: number; height: number };
+}
+
+type Prepared =
+  { ok: true; value: NewSample; modelInput?: ImageData } | { ok: false; rejected: RejectedFile };
 
 async function prepare(
   item: ImportItem,
@@ -94,7 +111,7 @@ async function prepare(
   const blob = new Blob([bytes], { type: check.header.mime });
   let decoded;
   try {
-    decoded = await options.decoder.decode(blob);
+    decoded = await options.decoder.decode(blob, options.onPrepared && options.modelInput);
   } catch (error) {
     return reject(describeDecodeError(error));
   }
@@ -118,6 +135,7 @@ async function prepare(
   };
   return {
     ok: true,
+    ...(decoded.modelInput ? { modelInput: decoded.modelInput } : {}),
     value: {
       sample,
       thumbnail: {
@@ -129,6 +147,11 @@ async function prepare(
       },
     },
   };
+}
+
+/** A plain record of an ImageData's pixels (ImageData itself does not cross every boundary). */
+function pixelsOf(image: ImageData): PreparedInput['pixels'] {
+  return { data: image.data, width: image.width, height: image.height };
 }
 
 function displayName(item: ImportItem): string {
@@ -204,9 +227,13 @@ export async function importFiles(
       }
     });
     const batch: NewSample[] = [];
+    const inputs = new Map<string, ImageData>();
     for (const p of prepared) {
-      if (p.ok) batch.push(p.value);
-      else report.rejected.push(p.rejected);
+      if (!p.ok) report.rejected.push(p.rejected);
+      else {
+        batch.push(p.value);
+        if (p.modelInput) inputs.set(p.value.sample.id, p.modelInput);
+      }
     }
     let result;
     try {
@@ -225,6 +252,16 @@ export async function importFiles(
     report.added.push(...result.inserted);
     report.duplicates.push(...result.duplicates.map((d) => d.name));
     done += chunk.length;
+    const target = options.modelInput;
+    if (target && options.onPrepared && inputs.size > 0) {
+      // Only the samples this chunk stored: a duplicate's input is dropped with it.
+      const handed: PreparedInput[] = [];
+      for (const { id } of result.inserted) {
+        const input = inputs.get(id);
+        if (input) handed.push({ sampleId: id, ...target, pixels: pixelsOf(input) });
+      }
+      if (handed.length > 0) options.onPrepared(handed);
+    }
     const changed = [...result.inserted, ...result.relabelled];
     if (changed.length > 0) options.onChunk?.(changed);
     emit();
