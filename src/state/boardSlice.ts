@@ -122,7 +122,10 @@ export const createBoardSlice: SliceCreator<BoardSlice> = (set, get, services) =
       });
       void get()
         .openHeads()
-        .then(() => get().scheduleEmbedding());
+        .then(() => {
+          void get().warmBackbone();
+          return get().scheduleEmbedding();
+        });
       return true;
     },
     closeProject() {

@@ -33,6 +33,11 @@ export interface EngineSlice {
   setBackbone(target: PendingBackbone): Promise<void>;
   /** Resolves once the worker has picked its backend for the open project's backbone. */
   engineReady(): Promise<void>;
+  /**
+   * Loads the open project's backbone in the worker in the background (errors surface when it is
+   * used), so the first dropped images embed without waiting for the weights.
+   */
+  warmBackbone(): Promise<void>;
   cancelEmbedding(): void;
   /** The open project's backbone's own top-3 ImageNet classes for one sample. */
   baseModelSees(sampleId: string, signal?: AbortSignal): Promise<ClassPrediction[]>;
@@ -176,6 +181,17 @@ export const createEngineSlice: SliceCreator<EngineSlice> = (set, get, services)
         } catch (error) {
           set({ engineError: error instanceof Error ? error.message : String(error) });
         }
+      }
+    },
+    async warmBackbone() {
+      const project = get().project;
+      if (!project || !services.engine) return;
+      const { spec } = embeddingTarget(project);
+      try {
+        await ensureEngine(spec);
+        await services.engine.warmBackbone(spec);
+      } catch {
+        // Reported by the job that needs the backbone (embedding, try), with what to do.
       }
     },
     async engineReady() {

@@ -215,6 +215,8 @@ export interface EngineClient {
    * embedding pipeline takes them instead of decoding those images again.
    */
   offerInputs(inputs: PreparedInput[]): void;
+  /** Loads the backbone ahead of use (a project just opened), so its first images embed at once. */
+  warmBackbone(spec: BackboneSpec): Promise<void>;
   /**
    * Classifies files that are not added to the project (nothing is stored) with the open
    * project's backbone and the chosen head; rows stream back in chunks, one per batch.

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createBackbone } from '../core/backbone/registry';
 import type { Backbone, BackboneSpec, ModelSource } from '../core/backbone/types';
 
-let loaded: { key: string; backbone: Backbone } | null = null;
+let loaded: { key: string; backbone: Promise<Backbone> } | null = null;
 
 type SourceFor = (spec: BackboneSpec) => Promise<ModelSource | undefined>;
 let sourceFor: SourceFor = () => Promise.resolve(undefined);
@@ -18,16 +18,28 @@ export function setBackboneSources(resolve: SourceFor): void {
   sourceFor = resolve;
 }
 
-/** The backbone for `spec` on the active backend, loaded once. */
-export async function backboneFor(spec: BackboneSpec): Promise<Backbone> {
+/**
+ * The backbone for `spec` on the active backend, loaded once: callers that arrive while it loads
+ * (a warm-up and the first embedding job) share the one load; a failed load is forgotten, so the
+ * next caller tries again.
+ */
+export function backboneFor(spec: BackboneSpec): Promise<Backbone> {
   const key = `${spec.id}|${tf.getBackend()}`;
   if (loaded?.key === key) return loaded.backbone;
-  loaded?.backbone.dispose();
-  loaded = null;
-  const source = await sourceFor(spec);
-  const backbone = createBackbone(spec, source !== undefined ? { source } : {});
-  await backbone.load();
-  loaded = { key, backbone };
+  const previous = loaded?.backbone;
+  const backbone = (async () => {
+    // The previous backbone is released once its own load has settled.
+    await previous?.then((b) => b.dispose()).catch(() => undefined);
+    const source = await sourceFor(spec);
+    const created = createBackbone(spec, source !== undefined ? { source } : {});
+    await created.load();
+    return created;
+  })();
+  const entry = { key, backbone };
+  loaded = entry;
+  backbone.catch(() => {
+    if (loaded === entry) loaded = null;
+  });
   return backbone;
 }
 

@@ -495,6 +495,10 @@ const api = {
     return jobs.run(jobId, async (signal) => explainCall(await db(), open, call, signal));
   },
 
+  async warmBackbone(spec: BackboneSpec): Promise<void> {
+    await backboneFor(spec);
+  },
+
   /** Model inputs an import drew from its own decode, for the embedding pipeline. */
   offerInputs(inputs: PreparedInput[]): void {
     prepared.offer(inputs);

@@ -88,6 +88,7 @@ export function createEngineClient(): EngineClient {
       withCancel(signal, (jobId) => worker().benchAnalysis(jobId, call)),
     explain: ({ signal, ...call }) => withCancel(signal, (jobId) => worker().explain(jobId, call)),
     storeModelFiles: (call) => worker().storeModelFiles(call),
+    warmBackbone: (spec) => worker().warmBackbone(spec),
     offerInputs: (inputs) =>
       void worker().offerInputs(
         Comlink.transfer(

@@ -61,6 +61,7 @@ function fakeEngine(labelIds: () => [string, string]): EngineClient {
     explain: unused,
     storeModelFiles: unused,
     offerInputs: unused,
+    warmBackbone: unused,
     async classifyImages({ files, head, signal, onChunk, onProgress }) {
       classifyCalls.push({ files, head, signal });
       const [a, b] = labelIds();

@@ -31,6 +31,23 @@ export interface ImageDecoder {
 
 export const THUMBNAIL_MAX_SIDE = 256;
 
+/**
+ * An image already thumbnail-sized, in a still format every browser shows, and small in bytes is
+ * its own thumbnail: no canvas, no encode (the `<img>` applies EXIF orientation as the decode did).
+ */
+const OWN_THUMBNAIL_TYPES = new Set(['image/jpeg', 'image/png', 'image/webp']);
+const OWN_THUMBNAIL_MAX_BYTES = 48 * 1024;
+
+export function isOwnThumbnail(blob: Blob, width: number, height: number): boolean {
+  const [tw, th] = thumbnailSize(width, height);
+  return (
+    tw === width &&
+    th === height &&
+    OWN_THUMBNAIL_TYPES.has(blob.type) &&
+    blob.size <= OWN_THUMBNAIL_MAX_BYTES
+  );
+}
+
 export function thumbnailSize(
   width: number,
   height: number,
@@ -48,6 +65,16 @@ export const browserDecoder: ImageDecoder = {
       const [tw, th] = thumbnailSize(width, height);
       // Before the thumbnail's resize: the model input is drawn from the full-size bitmap.
       const modelInput = target ? drawToPixels(bitmap, target.size, target.mode) : undefined;
+      if (isOwnThumbnail(blob, width, height)) {
+        return {
+          width,
+          height,
+          thumbnail: blob,
+          thumbnailWidth: width,
+          thumbnailHeight: height,
+          ...(modelInput ? { modelInput } : {}),
+        };
+      }
       // Let the decoder downscale with its high-quality filter, then encode the small bitmap.
       const small =
         tw === width && th === height
