@@ -85,7 +85,7 @@ export async function claimJob(
   const throttle = progressThrottle((done, total) => send(done, total, false));
   let last: [number, number] = [0, 0];
   let ended = false;
-  return {
+  const lease: JobLease = {
     progress(done, total) {
       if (ended) return;
       last = [done, total];
@@ -94,11 +94,26 @@ export async function claimJob(
     end() {
       if (ended) return;
       ended = true;
+      liveLeases.delete(lease);
       throttle.stop();
       release();
       send(last[0], last[1], true);
     },
   };
+  liveLeases.add(lease);
+  return lease;
+}
+
+/** The jobs this tab runs now (their leases), ended together when the tab goes away. */
+const liveLeases = new Set<JobLease>();
+
+/**
+ * Ends every job lease this tab holds: other tabs hear at once that the jobs stopped here (rather
+ * than after `REMOTE_JOB_STALE_MS`) and the next of them to wait takes the lock. Called on
+ * `pagehide` (the browser releases the locks of a closed tab itself; the broadcast is the news).
+ */
+export function endAllJobs(): void {
+  for (const lease of [...liveLeases]) lease.end();
 }
 
 /** A remote job not heard of for this long is taken as gone (its tab closed mid-job). */
@@ -109,6 +124,8 @@ const HEADS_REOPEN_GAP_MS = 1000;
 export function keepTabsInStep(store: LoupeStore, services: Services): () => void {
   const channel = services.tabs;
   if (!channel) return () => {};
+  const onLeave = (): void => endAllJobs();
+  if (typeof addEventListener === 'function') addEventListener('pagehide', onLeave);
 
   let reopening: Promise<void> | null = null;
   let reopenAgain = false;
@@ -245,6 +262,7 @@ export function keepTabsInStep(store: LoupeStore, services: Services): () => voi
     store.setState({ remoteJobs });
   });
   return () => {
+    if (typeof removeEventListener === 'function') removeEventListener('pagehide', onLeave);
     coalescer.cancel();
     if (sweep) clearInterval(sweep);
     unsubscribeChannel();

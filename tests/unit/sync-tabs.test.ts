@@ -13,7 +13,7 @@ import {
 import { claimLock, jobLockName, type LockRequester } from '../../src/core/sync/jobLock';
 import type { Services } from '../../src/state/services';
 import { createLoupeStore, type LoupeStore } from '../../src/state/store';
-import { claimJob } from '../../src/state/tabSync';
+import { claimJob, endAllJobs } from '../../src/state/tabSync';
 import { importFiles } from '../../src/core/dataset/importer';
 import { createFakeDecoder, pngFile } from '../fixtures/images';
 
@@ -287,5 +287,23 @@ describe('two stores on one database (two tabs)', () => {
     await vi.waitFor(() => expect(b.store.getState().remoteJobs.evaluation).toBeDefined());
     b.store.setState({ comparing: true });
     expect(b.store.getState().remoteJobs.evaluation).toBeUndefined();
+  });
+
+  it('ends every job of a tab that goes away, so the other tab hears of it and takes over', async () => {
+    const locks = fakeLocks();
+    const a = tab(locks);
+    const b = tab(locks);
+    const id = await a.store.getState().createProject('Leaving');
+    await b.store.getState().openProject(id);
+    const training = await claimJob(a.services, id, 'training', { wait: false });
+    training?.progress(3, 10);
+    await vi.waitFor(() => expect(b.store.getState().remoteJobs.training).toBeDefined());
+    const waiting = claimJob(b.services, id, 'training', { wait: true });
+    endAllJobs(); // what `pagehide` runs
+    await vi.waitFor(() => expect(b.store.getState().remoteJobs.training).toBeUndefined());
+    const taken = await waiting;
+    expect(taken).not.toBeNull();
+    taken?.end();
+    endAllJobs(); // nothing left: a no-op
   });
 });
