@@ -3,8 +3,10 @@
  * thumbnail and this), handed to the engine through the page and kept here until the embedding
  * pipeline asks for them. `withPrepared` wraps the pipeline's batch preparation: samples with a
  * matching input (same size and aspect mode, original view) skip the read and decode; the others go
- * to the preparation they would have had anyway. Bounded by bytes and age: what is evicted is
- * simply decoded again.
+ * to the preparation they would have had anyway. Bounded by bytes and age: when full, new inputs
+ * are refused rather than old ones dropped, because the pipeline embeds the oldest samples first
+ * (a drop larger than the bound keeps the inputs the next batches need); whatever is refused or
+ * expires is simply decoded again.
  */
 import type { AugmentView } from '../core/backbone/augment';
 import type { Pixels } from '../core/backbone/draw';
@@ -37,7 +39,7 @@ export interface PreparedStats {
   reused: number;
   /** Images the pipeline read and decoded itself. */
   decoded: number;
-  /** Inputs dropped unused (bytes or age limit). */
+  /** Inputs refused (byte limit) or dropped unused (age limit). */
   evicted: number;
   held: number;
 }
@@ -53,16 +55,20 @@ export class PreparedInputs {
     private readonly now: () => number = () => Date.now(),
   ) {}
 
-  /** Keeps `inputs` (newest last); the oldest go when the byte limit is reached. */
+  /** Keeps `inputs` while they fit under the byte limit; the rest are refused (counted). */
   offer(inputs: readonly PreparedInput[]): void {
+    this.expire();
     const at = this.now();
     for (const { sampleId, size, mode, pixels } of inputs) {
       if (pixels.data.byteLength !== size * size * 4) continue; // not an RGBA square: ignore
       this.remove(sampleId);
+      if (this.bytes + pixels.data.byteLength > this.limitBytes) {
+        this.counts.evicted += 1;
+        continue;
+      }
       this.entries.set(sampleId, { size, mode, pixels, at });
       this.bytes += pixels.data.byteLength;
     }
-    this.expire();
   }
 
   /** Takes (and forgets) the inputs of `ids` drawn for `size` and `mode`. */
@@ -136,7 +142,7 @@ export class PreparedInputs {
     const oldest = this.now() - this.maxAgeMs;
     // A Map iterates in insertion order: the oldest first.
     for (const [id, entry] of this.entries) {
-      if (this.bytes <= this.limitBytes && entry.at >= oldest) break;
+      if (entry.at >= oldest) break;
       this.remove(id);
       this.counts.evicted += 1;
     }

@@ -85,12 +85,12 @@ describe('PreparedInputs', () => {
     expect(batch.ids).toEqual([ids[1]]);
   });
 
-  it('drops the oldest inputs beyond the byte limit and inputs past their age', () => {
+  it('refuses inputs beyond the byte limit (the oldest are needed first) and drops old ones', () => {
     let now = 0;
     const held = new PreparedInputs(2 * BYTES, 1000, () => now);
     held.offer([input('a', 1), input('b', 2), input('c', 3)]);
     expect(held.stats()).toMatchObject({ held: 2, evicted: 1 });
-    expect([...held.take(['a', 'b', 'c'], SIZE, 'centre-crop').keys()]).toEqual(['b', 'c']);
+    expect([...held.take(['a', 'b', 'c'], SIZE, 'centre-crop').keys()]).toEqual(['a', 'b']);
     held.offer([input('d', 4)]);
     now = 1001;
     expect(held.take(['d'], SIZE, 'centre-crop').size).toBe(0);

@@ -19,19 +19,10 @@ import type {
   TrashEntry,
   TrashKind,
 } from './schema';
+import { ALL_STORES } from './schema';
 
-/** The stores a move to or from the trash touches. */
-const TRASH_TX_STORES: StoreName[] = [
-  'projects',
-  'labels',
-  'samples',
-  'thumbnails',
-  'embeddings',
-  'models',
-  'outOfFold',
-  'trash',
-  'trashBundles',
-];
+/** The stores a move to or from the trash touches: all but the shared model files. */
+const TRASH_TX_STORES: StoreName[] = ALL_STORES.filter((store) => store !== 'backboneFiles');
 
 type TrashTx = IDBPTransaction<LoupeDB, StoreName[], 'readwrite'>;
 
