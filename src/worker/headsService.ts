@@ -190,31 +190,45 @@ export class ProjectHeads {
     return count;
   }
 
-  /** New embeddings (from the pipeline) with their current labels. */
+  /**
+   * New embeddings (from the pipeline) with the labels their samples had when the batch was read.
+   * A label change or deletion the UI sent while the batch was in flight is newer and wins.
+   */
   addEmbeddings(items: { sampleId: string; vector: Float32Array; labelIds: string[] }[]): void {
     for (const item of items) {
-      this.examples.set(item.sampleId, {
-        id: item.sampleId,
-        embedding: item.vector,
-        labelIds: item.labelIds,
-      });
-      if (item.labelIds.length > 0) {
-        this.knn.add({ id: item.sampleId, embedding: item.vector, labelIds: item.labelIds });
+      if (this.removedEarly.delete(item.sampleId)) continue;
+      const labelIds = this.changedEarly.get(item.sampleId) ?? item.labelIds;
+      this.changedEarly.delete(item.sampleId);
+      this.examples.set(item.sampleId, { id: item.sampleId, embedding: item.vector, labelIds });
+      if (labelIds.length > 0) {
+        this.knn.add({ id: item.sampleId, embedding: item.vector, labelIds });
         this.changesSinceK++;
       }
     }
   }
 
+  /**
+   * Changes and deletions of samples whose embedding has not arrived yet (a batch in flight read
+   * their labels before the change): applied when it arrives. Forgotten with these heads.
+   */
+  private readonly changedEarly = new Map<string, string[]>();
+  private readonly removedEarly = new Set<string>();
+
   /** Label changes and deletions from the UI: O(d) each, so predictions update at once. */
   applyChanges(changes: { sampleId: string; labelIds: string[] }[], removed: string[]): void {
     this.changesSinceK += changes.length + removed.length;
     for (const id of removed) {
+      if (!this.examples.has(id)) this.removedEarly.add(id);
+      this.changedEarly.delete(id);
       this.examples.delete(id);
       this.knn.remove(id);
     }
     for (const { sampleId, labelIds } of changes) {
       const example = this.examples.get(sampleId);
-      if (!example) continue;
+      if (!example) {
+        this.changedEarly.set(sampleId, labelIds);
+        continue;
+      }
       example.labelIds = labelIds;
       if (labelIds.length === 0) this.knn.remove(sampleId);
       else if (this.knn.has(sampleId)) this.knn.updateLabels(sampleId, labelIds);

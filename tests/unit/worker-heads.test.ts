@@ -323,3 +323,23 @@ describe('KNN settings and head variants', () => {
     expect(variantName('ensemble+tta', 5)).toBe('KNN and dense averaged + flip at test time');
   });
 });
+
+describe('label changes that overtake an embedding batch', () => {
+  it('keeps a change or deletion sent while the sample’s batch was in flight', async () => {
+    const h = await openFor(await createProject(db, 'racing').then((p) => p.id));
+    const vector = new Float32Array(8).fill(0.5);
+    // The batch read its samples' labels (['a']); the UI then relabelled one and deleted one.
+    h.applyChanges([{ sampleId: 'moved', labelIds: ['a', 'b'] }], ['gone']);
+    h.addEmbeddings([
+      { sampleId: 'moved', vector, labelIds: ['a'] },
+      { sampleId: 'gone', vector, labelIds: ['a'] },
+      { sampleId: 'plain', vector, labelIds: ['b'] },
+    ]);
+    const labelled = new Map(h.labelled().map((e) => [e.id, e.labelIds]));
+    expect(Object.fromEntries(labelled)).toEqual({ moved: ['a', 'b'], plain: ['b'] });
+    // Applied once: a later batch for the same sample carries its own (newer) labels.
+    h.addEmbeddings([{ sampleId: 'moved', vector, labelIds: ['b'] }]);
+    expect(h.labelled().find((e) => e.id === 'moved')?.labelIds).toEqual(['b']);
+    h.dispose();
+  });
+});
