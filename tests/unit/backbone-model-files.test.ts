@@ -18,6 +18,7 @@ import type { CustomBackboneSpec } from '../../src/core/backbone/types';
 import { openLoupeDb, type LoupeDatabase } from '../../src/core/storage/db';
 import * as backboneFilesRepo from '../../src/core/storage/backboneFiles';
 import { createProject, updateProject } from '../../src/core/storage/projects';
+import * as trashRepo from '../../src/core/storage/trash';
 import { modelFilesSource, storeModelFiles } from '../../src/worker/modelFiles';
 
 const SIZE = 8;
@@ -219,6 +220,10 @@ describe('stored model files', () => {
       settings: { ...project.settings, backboneId: spec.id, customBackbone: spec },
     });
     expect(await backboneFilesRepo.pruneBackboneFiles(db)).toEqual([]);
+    // In the trash, the project still names them: kept, so a restore finds its model.
+    const entry = await trashRepo.trashProject(db, project.id);
+    expect(await backboneFilesRepo.pruneBackboneFiles(db)).toEqual([]);
+    await trashRepo.restoreTrash(db, entry.id);
     await updateProject(db, project.id, {
       settings: { ...project.settings, customBackbone: undefined },
     });

@@ -21,11 +21,16 @@
  *   models/<id>.json       the model record {id, createdAt, headType, payload, ...}; typed arrays
  *                           replaced by {"$binary": "models/<id>/<n>.bin", dtype, length}
  *   models/<id>/<n>.bin    those arrays' bytes, deflated
+ *   model-files/...        the project's own backbone picked as files, when it has one
+ *                           (archiveModelFiles.ts)
  * Fields a record carries beyond these are written as they are (forward compatibility); the
  * `projectId` of child records is implied and left out.
  */
 import type { LoupeDatabase } from '../storage/db';
+import { referencedFileKeys } from '../storage/backboneFiles';
+import { planModelFiles, writeModelFiles } from './archiveModelFiles';
 import type {
+  BackboneFilesRecord,
   LabelRecord,
   ModelRecord,
   ProjectRecord,
@@ -90,12 +95,14 @@ interface Snapshot {
   models: ModelRecord[];
   /** Embedding keys with the sample ids that have a vector under each. */
   embeddingKeys: Map<string, Set<string>>;
+  /** The model files of the project's own backbone (picked as files), if any. */
+  modelFiles: BackboneFilesRecord[];
 }
 
 /** Reads everything but embedding vectors in one read-only transaction: a consistent snapshot. */
 async function readSnapshot(db: LoupeDatabase, projectId: string): Promise<Snapshot> {
   const tx = db.transaction(
-    ['projects', 'labels', 'samples', 'thumbnails', 'models', 'embeddings'],
+    ['projects', 'labels', 'samples', 'thumbnails', 'models', 'embeddings', 'backboneFiles'],
     'readonly',
   );
   const [project, labels, samples, thumbnails, models, embeddingKeys] = await Promise.all([
@@ -109,6 +116,11 @@ async function readSnapshot(db: LoupeDatabase, projectId: string): Promise<Snaps
       .index('byProjectKey')
       .getAllKeys(IDBKeyRange.bound([projectId, ''], [projectId, '\uffff'])),
   ]);
+  const modelFiles = project
+    ? await Promise.all(
+        referencedFileKeys(project).map((key) => tx.objectStore('backboneFiles').get(key)),
+      )
+    : [];
   await tx.done;
   if (!project) {
     throw new ArchiveError('not-found', 'That project no longer exists; nothing was exported.');
@@ -126,6 +138,7 @@ async function readSnapshot(db: LoupeDatabase, projectId: string): Promise<Snaps
     thumbnails: new Map(thumbnails.map((t) => [t.sampleId, t])),
     models: models.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id)),
     embeddingKeys: new Map([...keys].sort(([a], [b]) => a.localeCompare(b))),
+    modelFiles: modelFiles.filter((r): r is BackboneFilesRecord => r !== undefined),
   };
 }
 
@@ -156,8 +169,16 @@ async function planArchive(
     const dim = first?.vector.length ?? 0;
     largest.push({ path: `embeddings (${key})`, bytes: sampleIds.size * dim * 4, json: false });
   }
+  const files = planModelFiles(s.modelFiles);
+  largest.push(...files.largest);
   const entries =
-    3 + s.samples.length + thumbnails + s.embeddingKeys.size + 2 * s.models.length + 2;
+    3 +
+    s.samples.length +
+    thumbnails +
+    s.embeddingKeys.size +
+    2 * s.models.length +
+    2 +
+    files.entries;
   return { entries, largest };
 }
 
@@ -216,7 +237,14 @@ async function writeArchive(
 ): Promise<Blob> {
   const { signal, onProgress } = options;
   const thumbnailCount = s.samples.filter((x) => s.thumbnails.has(x.id)).length;
-  const total = 2 + s.samples.length + thumbnailCount + s.embeddingKeys.size + s.models.length + 3;
+  const total =
+    2 +
+    s.samples.length +
+    thumbnailCount +
+    s.embeddingKeys.size +
+    s.models.length +
+    3 +
+    planModelFiles(s.modelFiles).entries;
   let done = 0;
   const step = (): void => {
     done++;
@@ -325,6 +353,9 @@ async function writeArchive(
   }
   writer.addDeflated(MODELS_INDEX_PATH, jsonBytes({ models: modelIndex }));
   step();
+
+  throwIfAborted(signal);
+  await writeModelFiles(writer, s.modelFiles, step);
 
   const counts: ArchiveCounts = {
     labels: s.labels.length,

@@ -59,6 +59,7 @@ import { assertNotNewer, migrateArchive, type ArchiveDocuments } from './migrati
 import { assertSafeEntryName } from './paths';
 import { listedModelPaths, readModels } from './restoreModels';
 import { readZipIndex } from './zipReader';
+import { readModelFiles } from './archiveModelFiles';
 
 export type { RestoreProgress };
 
@@ -217,6 +218,8 @@ export async function readProjectArchive(
     warnings,
   );
 
+  const modelFiles = await readModelFiles(reader, project, limits, warnings);
+
   const counts = ownValue(manifest.obj, 'counts');
   if (isPlainObject(counts)) {
     const actual: Record<string, number> = {
@@ -248,6 +251,7 @@ export async function readProjectArchive(
     if (s.thumbnail) referenced.add(s.thumbnail.path);
   }
   for (const e of embeddingSets) referenced.add(e.path);
+  for (const path of modelFiles.paths) referenced.add(path);
   for (const path of referenced) reader.require(path);
   const extra = [...index.entries.keys()].filter((name) => !referenced.has(name));
   if (extra.length > 0) {
@@ -286,6 +290,7 @@ export async function readProjectArchive(
     thumbnails,
     embeddings,
     models,
+    ...(modelFiles.records.length > 0 ? { backboneFiles: modelFiles.records } : {}),
     extras: {
       manifest: Object.fromEntries(
         Object.entries(documents.manifest).filter(

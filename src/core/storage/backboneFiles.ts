@@ -29,15 +29,20 @@ export function referencedFileKeys(project: ProjectRecord): string[] {
 
 /**
  * Deletes every stored model no project names, except `keep` (files just picked and not used
- * yet); returns the deleted keys. One transaction, so a project saved meanwhile is seen.
+ * yet); returns the deleted keys. Projects in the trash count (a restored one needs its model).
+ * One transaction, so a project saved or trashed meanwhile is seen.
  */
 export async function pruneBackboneFiles(
   db: LoupeDatabase,
   keep: readonly string[] = [],
 ): Promise<string[]> {
-  const tx = db.transaction(['projects', 'backboneFiles'], 'readwrite');
+  const tx = db.transaction(['projects', 'trashBundles', 'backboneFiles'], 'readwrite');
   const projects = await tx.objectStore('projects').getAll();
-  const used = new Set([...keep, ...projects.flatMap(referencedFileKeys)]);
+  const trashed: ProjectRecord[] = [];
+  for await (const cursor of tx.objectStore('trashBundles')) {
+    if (cursor.value.project) trashed.push(cursor.value.project);
+  }
+  const used = new Set([...keep, ...[...projects, ...trashed].flatMap(referencedFileKeys)]);
   const keys = await tx.objectStore('backboneFiles').getAllKeys();
   const unused = keys.filter((k) => !used.has(k));
   await Promise.all(unused.map((k) => tx.objectStore('backboneFiles').delete(k)));

@@ -17,6 +17,7 @@ import {
   ALL_STORES,
   type EmbeddingRecord,
   type LabelRecord,
+  type BackboneFilesRecord,
   type ModelRecord,
   type ProjectRecord,
   type ProjectSettings,
@@ -32,6 +33,8 @@ export interface ProjectContents {
   thumbnails: ThumbnailRecord[];
   embeddings: EmbeddingRecord[];
   models: ModelRecord[];
+  /** Model files of the project's own backbone (shared by key; written if absent). */
+  backboneFiles?: BackboneFilesRecord[];
 }
 
 export type RestoreOptions = {
@@ -217,6 +220,8 @@ export async function writeRestoredProject(
     for (const t of thumbnails) writes.push(tx.objectStore('thumbnails').add(t));
     for (const e of embeddings) writes.push(tx.objectStore('embeddings').add(e));
     for (const m of models) writes.push(tx.objectStore('models').add(m));
+    for (const f of contents.backboneFiles ?? [])
+      writes.push(tx.objectStore('backboneFiles').put(f));
     await Promise.all(writes);
     await tx.done;
   } catch (error) {
