@@ -44,8 +44,8 @@ export function importFit(
       : `The archive ${need.name} needs`;
   const advice =
     need.kind === 'files'
-      ? 'Free space (delete projects you have exported) or import fewer files.'
-      : 'Free space (delete projects you have exported) and import it again.';
+      ? 'Free space (empty the trash, delete projects you have exported) or import fewer files.'
+      : 'Free space (empty the trash, delete projects you have exported) and import it again.';
   return {
     fits: false,
     needed,

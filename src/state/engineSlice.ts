@@ -8,7 +8,7 @@ import type { BackboneSpec, ClassPrediction, PendingBackbone } from '../core/bac
 import { embeddingTarget, pendingBackbone, projectBackboneSpec } from '../core/projectSettings';
 import { embeddingKey } from '../core/backbone/types';
 import { countEmbeddings, pruneEmbeddings } from '../core/storage/embeddings';
-import { updateProject } from '../core/storage/projects';
+import { getProject, updateProject } from '../core/storage/projects';
 import type { ProjectRecord } from '../core/storage/schema';
 import type { BackendName, EmbedProgress, EngineStatus, ModelFilesInfo } from '../worker/api';
 import type { SliceCreator } from './store';
@@ -84,12 +84,15 @@ export const createEngineSlice: SliceCreator<EngineSlice> = (set, get, services)
 
   /** The pending backbone has every embedding: make it active, drop the old set, reopen heads. */
   const promote = async (project: ProjectRecord, key: string): Promise<void> => {
-    const pending = pendingBackbone(project);
-    if (!pending) return;
     const database = await services.db();
+    // The record as it is now: settings changed during the run (here or in another tab) stay,
+    // and a switch replaced meanwhile by another is not promoted.
+    const current = (await getProject(database, project.id)) ?? project;
+    const pending = pendingBackbone(current);
+    if (!pending || embeddingKey(pending.spec, pending.aspectMode) !== key) return;
     const updated = await updateProject(database, project.id, {
       settings: {
-        ...project.settings,
+        ...current.settings,
         backboneId: pending.spec.id,
         aspectMode: pending.aspectMode,
         customBackbone: pending.spec.kind === 'custom' ? pending.spec : undefined,

@@ -56,7 +56,11 @@ export interface HeadsSlice {
   setAugmentation(patch: Partial<Augmentation>): void;
   setClassifier(choice: ClassifierChoice): void;
   setDenseConfig(patch: Partial<DenseConfig>): void;
-  openHeads(): Promise<void>;
+  /**
+   * Opens the worker's heads for the open project; `reload` rebuilds them from the database
+   * (records changed by another tab, a restore from the trash).
+   */
+  openHeads(options?: { reload?: boolean }): Promise<void>;
   tryImage(image: Blob): Promise<void>;
   tryFrame(frame: ImageBitmap): Promise<void>;
   clearTry(): void;
@@ -201,7 +205,7 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
       void storeChoices({ denseConfig });
     },
 
-    async openHeads() {
+    async openHeads(options = {}) {
       const project = get().project;
       if (!project) return;
       set({ denseConfig: projectDenseConfig(project), augmentation: projectAugmentation(project) });
@@ -216,6 +220,7 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
           aspectMode: project.settings.aspectMode,
           kind: projectKind(project.kind),
           settings: headSettings,
+          ...(options.reload ? { reload: true } : {}),
         });
         if (get().project?.id !== project.id) return;
         set({

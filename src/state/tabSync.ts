@@ -137,7 +137,7 @@ export function keepTabsInStep(store: LoupeStore, services: Services): () => voi
     reopening = (async () => {
       do {
         reopenAgain = false;
-        await store.getState().openHeads();
+        await store.getState().openHeads({ reload: true });
         await new Promise((r) => setTimeout(r, HEADS_REOPEN_GAP_MS));
       } while (reopenAgain);
       reopening = null;

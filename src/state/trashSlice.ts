@@ -35,10 +35,7 @@ export const createTrashSlice: SliceCreator<TrashSlice> = (set, get, services) =
    */
   const reloadOpenProject = async (): Promise<void> => {
     await get().reloadBoard();
-    if (services.engine && get().headsReady) {
-      await services.engine.closeHeads();
-      await get().openHeads();
-    }
+    if (services.engine && get().headsReady) await get().openHeads({ reload: true });
     void get().scheduleEmbedding();
   };
 

@@ -145,7 +145,13 @@ export interface EngineClient {
   ): Promise<EmbedReport>;
   /** Opens (or reopens) a project's heads: KNN from cached embeddings, the latest dense model. */
   openHeads(
-    options: EmbeddingTarget & { projectId: string; kind: ProjectKind; settings: HeadSettings },
+    options: EmbeddingTarget & {
+      projectId: string;
+      kind: ProjectKind;
+      settings: HeadSettings;
+      /** Rebuild from the database even when these heads are open (changed elsewhere). */
+      reload?: boolean;
+    },
   ): Promise<OpenedHeads>;
   closeHeads(): Promise<void>;
   /** Label changes and deletions, applied to the KNN at once; fresh try predictions. */

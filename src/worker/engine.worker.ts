@@ -42,7 +42,7 @@ import type {
   Explanation,
 } from './api';
 import type { DenseModelSummary } from '../core/heads/savedModel';
-import { ProjectHeads } from './headsService';
+import type { ProjectHeads } from './headsService';
 import { trainDense } from './trainDense';
 import { compareHeads, evaluateVariants } from './evaluateHeads';
 import { setAppBaseUrl } from '../core/sameOrigin';
@@ -53,6 +53,7 @@ import type { DuplicateGroup } from '../core/analysis/nearDuplicates';
 import type { OutOfFoldResult } from '../core/analysis/outOfFold';
 import { reviewJobs } from './reviewJobs';
 import { PreparedInputs } from './preparedInputs';
+import { HeadsHolder } from './headsHolder';
 import type { PreparedInput } from '../core/dataset/importer';
 import { explainCall, type ExplainCall } from './explain';
 import { modelFilesSource, storeModelFiles } from './modelFiles';
@@ -60,14 +61,15 @@ import type { ModelFilesInfo } from './api';
 
 const db = lazyDatabase();
 setBackboneSources(async (spec) => modelFilesSource(await db(), spec));
-const jobs = new JobRegistry();
+const jobs = new JobRegistry(() => holder.sweep());
+const holder = new HeadsHolder(db, () => jobs.size > 0);
 const prepared = new PreparedInputs();
 let computedThisSession = 0;
-let heads: ProjectHeads | null = null;
 let backendInfo: EngineStatus | null = null;
 
 /** The open project's heads, for calls that make no sense without one. */
 function openHeads(): ProjectHeads {
+  const heads = holder.current;
   if (!heads) throw new Error('No project is open.');
   return heads;
 }
@@ -157,9 +159,7 @@ const api = {
           signal,
           onProgress,
           onBatch(batch) {
-            if (heads?.projectId === projectId && heads.embeddingKey === key) {
-              heads.addEmbeddings(batch);
-            }
+            holder.apply((heads) => heads.addEmbeddings(batch), projectId, key);
             onBatch(batch.map((b) => b.sampleId));
           },
         });
@@ -245,31 +245,27 @@ const api = {
 
   /** Opens (or reopens) the heads of a project: KNN from cached embeddings, latest dense model. */
   async openHeads(
-    options: EmbeddingTarget & { projectId: string; kind: ProjectKind; settings: HeadSettings },
+    options: EmbeddingTarget & {
+      projectId: string;
+      kind: ProjectKind;
+      settings: HeadSettings;
+      /** Rebuild from the database even when these heads are open (changed elsewhere). */
+      reload?: boolean;
+    },
   ): Promise<OpenedHeads> {
-    const key = embeddingKey(options.spec, options.aspectMode);
-    if (
-      !heads ||
-      heads.projectId !== options.projectId ||
-      heads.embeddingKey !== key ||
-      heads.kind !== options.kind
-    ) {
-      heads?.dispose();
-      heads = null;
-      heads = await ProjectHeads.open(await db(), {
-        projectId: options.projectId,
-        embeddingKey: key,
-        backboneId: options.spec.id,
-        kind: options.kind,
-      });
-    }
+    const target = {
+      projectId: options.projectId,
+      embeddingKey: embeddingKey(options.spec, options.aspectMode),
+      backboneId: options.spec.id,
+      kind: options.kind,
+    };
+    const heads = await holder.open(target, options.reload ?? false);
     const k = await heads.setHeadSettings(options.settings);
     return { examples: heads.exampleCount, k, summary: heads.summary };
   },
 
   closeHeads(): void {
-    heads?.dispose();
-    heads = null;
+    holder.close();
   },
 
   /** Label changes / deletions; returns fresh predictions for the try image. */
@@ -277,13 +273,12 @@ const api = {
     changes: LabelChange[],
     removed: string[],
   ): Promise<TryPredictions | null> {
-    if (!heads) return null;
-    heads.applyChanges(changes, removed);
-    return heads.predictTry();
+    holder.apply((heads) => heads.applyChanges(changes, removed));
+    return holder.current?.predictTry() ?? null;
   },
 
   async predictTry(): Promise<TryPredictions | null> {
-    return heads ? heads.predictTry() : null;
+    return holder.current?.predictTry() ?? null;
   },
 
   /** The project's head settings changed: applies them (auto k is chosen now); returns k. */
@@ -293,7 +288,7 @@ const api = {
 
   /** Auto k: re-chosen if the labelled data changed since the last choice. Returns k. */
   async refreshK(): Promise<number> {
-    return heads ? heads.refreshK() : KNN_DEFAULTS.k;
+    return holder.current?.refreshK() ?? KNN_DEFAULTS.k;
   },
 
   /** Embeds an image (Blob or bitmap) with the project's backbone and predicts with both heads. */
@@ -303,7 +298,7 @@ const api = {
     const backbone = await backboneFor(call.spec);
     const pixels = await imageToPixels(call.image, backbone.inputSize, call.aspectMode);
     // Test-time flip (a project setting): the mean of the image's and its mirror's embeddings.
-    const views = heads?.settings.flipTta
+    const views = holder.current?.settings.flipTta
       ? [pixels, flipHorizontally(new ImageData(pixels.data.slice(), pixels.width, pixels.height))]
       : [pixels];
     const out = tf.tidy(() =>
@@ -311,13 +306,14 @@ const api = {
     );
     const vector = (await out.data()) as Float32Array;
     out.dispose();
+    const heads = holder.current;
     if (!heads) return null;
     heads.setTryEmbedding(vector.slice());
     return heads.predictTry();
   },
 
   clearTry(): void {
-    heads?.setTryEmbedding(null);
+    holder.current?.setTryEmbedding(null);
   },
 
   async trainDense(
@@ -326,9 +322,14 @@ const api = {
     onEpoch: (log: EpochLog) => void,
   ): Promise<DenseModelSummary | null> {
     const open = openHeads();
-    return jobs.run(jobId, async (signal) =>
-      trainDense(await db(), open, { ...call, onEpoch, signal }),
-    );
+    return jobs.run(jobId, async (signal) => {
+      const summary = await trainDense(await db(), open, { ...call, onEpoch, signal });
+      // Heads rebuilt meanwhile (another tab's change) read the models before this one was saved.
+      const now = holder.current;
+      if (summary && now && now !== open && now.projectId === open.projectId)
+        await holder.open(now.target, true);
+      return summary;
+    });
   },
 
   async evaluateVariants(
@@ -360,6 +361,7 @@ const api = {
     call: EmbeddingTarget & { modelName: string; labelNames: [string, string][] },
   ): Promise<Blob> {
     return jobs.run(jobId, async (signal) => {
+      const heads = holder.current;
       const head = heads?.denseHead;
       if (!heads || !head) throw new Error('Train the dense head first: the TF.js model needs it.');
       const backbone = await backboneFor(call.spec);
@@ -384,6 +386,7 @@ const api = {
     call: EmbeddingTarget & { labelNames: [string, string][]; dtype: KnnExportDtype },
   ): Promise<Blob> {
     return jobs.run(jobId, async (signal) => {
+      const heads = holder.current;
       if (!heads || heads.exampleCount === 0)
         throw new Error('Label some images first: the KNN model is made of them.');
       const backbone = await backboneFor(call.spec);
@@ -412,7 +415,7 @@ const api = {
   async denseOnSample(
     call: EmbeddingTarget & { sampleId: string },
   ): Promise<{ input: Float32Array; shape: number[]; probabilities: number[] }> {
-    const head = heads?.denseHead;
+    const head = holder.current?.denseHead;
     if (!head) throw new Error('No trained dense head.');
     const backbone = await backboneFor(call.spec);
     const input = await sampleInput(call.sampleId, backbone, call.aspectMode);

@@ -64,6 +64,12 @@ export class ProjectHeads {
     this.knn = new KnnHead({ kind: this.kind });
   }
 
+  /** What these heads were opened for. */
+  get target(): HeadsTarget {
+    const { projectId, embeddingKey, backboneId, kind } = this;
+    return { projectId, embeddingKey, backboneId, kind };
+  }
+
   /** Reads the project's cached embeddings, labels and latest dense model (for `embeddingKey`). */
   static async open(db: LoupeDatabase, target: HeadsTarget): Promise<ProjectHeads> {
     const heads = new ProjectHeads(target);
@@ -234,6 +240,11 @@ export class ProjectHeads {
       else if (this.knn.has(sampleId)) this.knn.updateLabels(sampleId, labelIds);
       else this.knn.add({ id: sampleId, embedding: example.embedding, labelIds });
     }
+  }
+
+  /** Keeps the try image of the heads these replace (the try panel shows it still). */
+  adoptTryEmbedding(previous: ProjectHeads): void {
+    this.tryEmbedding = previous.tryEmbedding;
   }
 
   setTryEmbedding(vector: Float32Array | null): void {

@@ -9,6 +9,9 @@
 export class JobRegistry {
   private readonly running = new Map<string, AbortController>();
 
+  /** `onIdle` runs whenever the last running job settles. */
+  constructor(private readonly onIdle?: () => void) {}
+
   /** Runs `work` with a signal that `cancel(jobId)` aborts; the job is forgotten when it settles. */
   async run<T>(jobId: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const controller = new AbortController();
@@ -17,6 +20,7 @@ export class JobRegistry {
       return await work(controller.signal);
     } finally {
       this.running.delete(jobId);
+      if (this.running.size === 0) this.onIdle?.();
     }
   }
 

@@ -91,7 +91,11 @@ describe('model files in project archives', () => {
     const target = await openLoupeDb({ name: 'model-files-target' });
     await writeRestoredProject(target, restored, { mode: 'new' });
     const stored = await getBackboneFiles(target, files.key);
-    expect(stored).toMatchObject({ name: 'my-model', modelJson: MODEL_JSON, byteSize: files.byteSize });
+    expect(stored).toMatchObject({
+      name: 'my-model',
+      modelJson: MODEL_JSON,
+      byteSize: files.byteSize,
+    });
     expect(stored?.weights.map((w) => w.path)).toEqual(['w1.bin', 'w2.bin']);
     expect(await bytesOf(stored as BackboneFilesRecord)).toEqual(await bytesOf(files));
     target.close();

@@ -158,8 +158,8 @@ describe('trash slice', () => {
     expect(state().trash.map((e) => e.kind)).toEqual(['images']);
     const opened = engine.calls.openHeads.length;
     await state().undo();
-    expect(engine.calls.closeHeads.length).toBeGreaterThan(0);
     expect(engine.calls.openHeads.length).toBe(opened + 1);
+    expect(engine.calls.openHeads.at(-1)?.[0]).toMatchObject({ reload: true });
     expect(state().samples).toHaveLength(2);
     expect(await db.count('embeddings')).toBe(2);
   });

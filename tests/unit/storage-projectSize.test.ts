@@ -67,7 +67,7 @@ describe('import fit', () => {
     expect(verdict.free).toBe(800 * MB);
     expect(verdict.message).toBe(
       'These 1,234 files need about 2 GB of storage; 800 MB is free. Nothing was imported. ' +
-        'Free space (delete projects you have exported) or import fewer files.',
+        'Free space (empty the trash, delete projects you have exported) or import fewer files.',
     );
   });
 
