@@ -181,9 +181,10 @@ describe('archive round trips', () => {
       // Read from the (possibly closed) settings panel.
       expect(await page.getByLabel('KNN neighbours (k)').inputValue()).toBe('3');
       expect(await page.getByLabel('KNN says unknown below similarity').inputValue()).toBe('0.7');
-      // The imported model answers without training (Dense is only enabled with a model).
+      // The imported model answers without training (Dense is enabled once the worker has
+      // opened the imported project's heads with their model).
       const dense = page.getByRole('radiogroup', { name: 'Classifier' }).getByLabel('Dense');
-      expect(await dense.isEnabled()).toBe(true);
+      await expect.poll(() => dense.isEnabled(), { timeout: 60_000, interval: 250 }).toBe(true);
       expect(await topDense(board, unseen)).toBe(top);
       expect(session.pageErrors).toEqual([]);
       expect(session.crossOrigin()).toEqual([]);
