@@ -7,6 +7,7 @@
 import { keepOneChoice } from '../core/analysis/duplicateGroups';
 import * as projectsRepo from '../core/storage/projects';
 import type { SliceCreator } from './store';
+import { announce } from './tabSync';
 
 export interface DuplicatesSlice {
   /** Stores the project's near-duplicate threshold and regroups (debounced). */
@@ -26,8 +27,9 @@ export const createDuplicatesSlice: SliceCreator<DuplicatesSlice> = (set, get, s
     get().scheduleReviewRefresh();
     try {
       const updated = await projectsRepo.updateProject(await services.db(), project.id, {
-        settings,
+        settings: { duplicateThreshold: threshold },
       });
+      announce(services, project.id, 'project');
       // A later change (another threshold, a kept image) wins over this write's echo.
       if (get().project?.settings === settings) set({ project: updated });
     } catch (error) {

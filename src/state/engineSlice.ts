@@ -211,7 +211,7 @@ export const createEngineSlice: SliceCreator<EngineSlice> = (set, get, services)
       };
       const same = active.spec.id === target.spec.id && active.aspectMode === target.aspectMode;
       const updated = await updateProject(await services.db(), project.id, {
-        settings: { ...project.settings, pendingBackbone: same ? undefined : target },
+        settings: { pendingBackbone: same ? undefined : target },
       });
       set({ project: updated, engineError: null });
       announce(services, project.id, 'project');

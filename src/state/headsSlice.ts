@@ -142,7 +142,8 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
     const settings = { ...project.settings, ...patch };
     set({ project: { ...project, settings } });
     try {
-      await projectsRepo.updateProject(await services.db(), project.id, { settings });
+      // Only these keys: settings changed meanwhile (in another tab too) are kept.
+      await projectsRepo.updateProject(await services.db(), project.id, { settings: patch });
       announce(services, project.id, 'project');
     } catch (error) {
       report(error);
@@ -245,7 +246,9 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
       try {
         let updated: ProjectRecord;
         try {
-          updated = await projectsRepo.updateProject(await services.db(), project.id, { settings });
+          updated = await projectsRepo.updateProject(await services.db(), project.id, {
+            settings: { heads: headSettings },
+          });
         } catch (error) {
           if (get().project?.id === project.id) set({ project }); // not stored: show what is
           throw error;

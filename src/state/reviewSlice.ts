@@ -14,6 +14,7 @@ import { projectBackboneSpec, projectDuplicateThreshold } from '../core/projectS
 import { labelKey } from '../core/analysis/mislabels';
 import type { DuplicateGroup, OutOfFoldResult } from '../worker/api';
 import type { LoupeStore, SliceCreator } from './store';
+import { announce } from './tabSync';
 
 export interface ReviewSlice {
   reviewOpen: boolean;
@@ -124,8 +125,9 @@ export const createReviewSlice: SliceCreator<ReviewSlice> = (set, get, services)
       set({ project: { ...project, settings } });
       try {
         const updated = await projectsRepo.updateProject(await services.db(), project.id, {
-          settings,
+          settings: { reviewedMislabels },
         });
+        announce(services, project.id, 'project');
         if (get().project?.id === project.id) set({ project: updated });
       } catch (error) {
         if (get().project?.id === project.id) set({ project });

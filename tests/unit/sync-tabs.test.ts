@@ -289,6 +289,25 @@ describe('two stores on one database (two tabs)', () => {
     expect(b.store.getState().remoteJobs.evaluation).toBeUndefined();
   });
 
+  it('keeps settings changed in both tabs at once (each writes only its own keys)', async () => {
+    const a = tab().store;
+    const b = tab().store;
+    const id = await a.getState().createProject('Settings');
+    await a.getState().openProject(id);
+    await a.getState().setHeadSettings({ k: 5 });
+    await b.getState().openProject(id); // b reads k = 5
+    // Both act on the record as they last read it: neither has seen the other's change.
+    await Promise.all([
+      a.getState().setHeadSettings({ k: 3 }),
+      b.getState().setClassifier('dense'),
+      b.getState().setDuplicateThreshold(0.9),
+    ]);
+    const stored = await db.get('projects', id);
+    expect(stored?.settings.heads?.k).toBe(3);
+    expect(stored?.settings.classifier).toBe('dense');
+    expect(stored?.settings.duplicateThreshold).toBe(0.9);
+  });
+
   it('ends every job of a tab that goes away, so the other tab hears of it and takes over', async () => {
     const locks = fakeLocks();
     const a = tab(locks);

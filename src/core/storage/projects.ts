@@ -102,7 +102,8 @@ export async function listProjects(db: LoupeDatabase): Promise<ProjectSummary[]>
 export async function updateProject(
   db: LoupeDatabase,
   id: string,
-  patch: Partial<Pick<ProjectRecord, 'name' | 'kind' | 'settings'>>,
+  /** `settings` keys are merged into the stored ones: pass only those that change. */
+  patch: Partial<Pick<ProjectRecord, 'name' | 'kind'>> & { settings?: Partial<ProjectSettings> },
 ): Promise<ProjectRecord> {
   const tx = db.transaction('projects', 'readwrite');
   const current = await tx.store.get(id);
