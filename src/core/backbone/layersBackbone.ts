@@ -1,7 +1,8 @@
 /**
  * Layers-model backbones: any TF.js layers model (URL or dropped files through `tf.io.browserFiles`)
  * with a chosen embedding layer and input range. 4-D layer outputs are global-average-pooled,
- * 2-D outputs used as they are. Also the base class of the default MobileNet v1 backbone, and
+ * 2-D outputs used as they are. Embeddings run through the model's fused pass (fusedForward.ts)
+ * when it matches `predict` at load. Also the base class of the default MobileNet v1 backbone, and
  * `inspectLayersModel` for the UI's layer picker.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -14,6 +15,7 @@ import {
   warmUp,
   type LayerCandidate,
 } from './layersModel';
+import { compileForward, matchesPredict, type CompiledForward } from './fusedForward';
 import { LazyBackbone } from './lazyBackbone';
 import { modelFilesMissingMessage } from './modelFiles';
 import type { BackboneOptions, CustomBackboneSpec, ModelSource } from './types';
@@ -24,6 +26,12 @@ export type LayersBackboneSpec = Pick<
   'id' | 'label' | 'url' | 'inputSize' | 'inputRange' | 'embeddingSize' | 'embeddingLayer'
 >;
 
+/**
+ * Images in the load-time warm-up batch: the embedding pipeline's batch on wasm, whose first run
+ * at that size otherwise costs about three batches' time.
+ */
+const WARM_BATCH = 8;
+
 export class LayersBackbone extends LazyBackbone {
   protected readonly spec: LayersBackboneSpec;
   /** Noun used in error messages ("MobileNet weights not found ..."). */
@@ -32,6 +40,8 @@ export class LayersBackbone extends LazyBackbone {
   protected readonly fixCommand: string | null;
   protected full: tf.LayersModel | null = null;
   private embedder: tf.LayersModel | null = null;
+  /** The embedder's fused pass (see fusedForward.ts), when it matched `predict` at load. */
+  private compiled: CompiledForward | null = null;
   /** See `featureMapModel` (undefined: not built yet). */
   private featureMaps: tf.LayersModel | null | undefined = undefined;
 
@@ -67,7 +77,8 @@ export class LayersBackbone extends LazyBackbone {
         `layer "${this.spec.embeddingLayer}"`,
       );
       await this.afterLoad(full);
-      await warmUp(embedder, this.inputSize);
+      await warmUp(embedder, this.inputSize, WARM_BATCH);
+      this.compiled = await this.compile(embedder);
       this.full = full;
       this.embedder = embedder;
       this.publish(size);
@@ -75,6 +86,26 @@ export class LayersBackbone extends LazyBackbone {
       full.dispose();
       throw err;
     }
+  }
+
+  /**
+   * The fused pass of `embedder`, trusted only if it gives `predict`'s output on a seeded random
+   * image (an unusual layer it misreads keeps the model on `predict`); null otherwise.
+   */
+  private async compile(embedder: tf.LayersModel): Promise<CompiledForward | null> {
+    const compiled = compileForward(embedder);
+    if (!compiled) return null;
+    const [low, high] = this.inputRange;
+    const probe = tf.randomUniform([1, this.inputSize, this.inputSize, 3], low, high, 'float32', 1);
+    try {
+      if (await matchesPredict(embedder, compiled, probe)) return compiled;
+    } catch {
+      // Fall through: predict stays the pass.
+    } finally {
+      probe.dispose();
+    }
+    compiled.dispose();
+    return null;
   }
 
   /** Hook for subclasses (labels, extra checks) before the model is published. */
@@ -107,6 +138,8 @@ export class LayersBackbone extends LazyBackbone {
   embed(batch: tf.Tensor4D): tf.Tensor2D {
     const model = this.embeddingModel();
     assertBatch(batch, this.inputSize, this.id);
+    const compiled = this.compiled;
+    if (compiled) return compiled.run(batch) as tf.Tensor2D;
     return tf.tidy(() => model.predict(batch) as tf.Tensor2D);
   }
 
@@ -115,6 +148,8 @@ export class LayersBackbone extends LazyBackbone {
     // The embedding model shares the full model's layers (each layer is refcounted once, so
     // disposing both would throw) and only adds a weightless pooling layer: dispose the full model.
     this.full?.dispose();
+    this.compiled?.dispose();
+    this.compiled = null;
     this.embedder = null;
     this.featureMaps = undefined;
     this.full = null;

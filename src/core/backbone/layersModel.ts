@@ -242,10 +242,13 @@ export async function fetchLabels(url: string): Promise<string[] | null> {
   }
 }
 
-/** Runs a zero batch through `model` once so the first real batch does not pay for setup. */
-export async function warmUp(model: tf.LayersModel, inputSize: number): Promise<void> {
+/**
+ * Runs a zero batch of `batch` images through `model` once so the first real batch does not pay
+ * for setup (buffers sized for the batch, kernels built).
+ */
+export async function warmUp(model: tf.LayersModel, inputSize: number, batch = 1): Promise<void> {
   const out = tf.tidy(() => {
-    const y = model.predict(tf.zeros([1, inputSize, inputSize, 3]));
+    const y = model.predict(tf.zeros([batch, inputSize, inputSize, 3]));
     return Array.isArray(y) ? y : [y];
   });
   try {
