@@ -4,7 +4,8 @@
  * in the preprocessing worker, on another core) while the current one runs through the model, and
  * write each batch's vectors to IndexedDB in one transaction while the next batch runs. Resumable
  * by construction: it only ever computes what is missing, so a reload or a cancel loses at most the
- * batch in flight.
+ * batch in flight. While an import is still storing samples, the job asks for them as its queue
+ * runs low (`more`) and keeps going.
  */
 import * as tf from '@tensorflow/tfjs';
 import { pixelsToTensor } from '../core/backbone/preprocess';
@@ -49,6 +50,12 @@ export interface EmbedJob {
    * preprocessing worker so the next batches are prepared on another core while this one runs.
    */
   prepare?: (ids: string[], size: number, mode: AspectMode, view: AugmentView) => Promise<Decoded>;
+  /**
+   * Samples stored since the job started (an import still running): asked when the queue runs
+   * low, so the job follows the import instead of ending and starting again. Resolves [] when
+   * there are none; the job then ends once its queue is empty.
+   */
+  more?: () => Promise<string[]>;
   /** Batches prepared ahead of inference (default 2). */
   prefetch?: number;
   batchSize: number;
@@ -62,7 +69,7 @@ export async function embedMissing(job: EmbedJob): Promise<EmbedReport> {
   const started = performance.now();
   const have = await embeddedSampleIds(job.db, job.projectId, job.embeddingKey);
   const todo = job.sampleIds.filter((id) => !have.has(id));
-  const total = job.sampleIds.length;
+  let total = job.sampleIds.length;
   const report: EmbedReport = {
     embeddingKey: job.embeddingKey,
     total,
@@ -95,6 +102,27 @@ export async function embedMissing(job: EmbedJob): Promise<EmbedReport> {
   const ahead: Promise<Decoded>[] = [];
   const prefetch = Math.max(1, job.prefetch ?? 2);
   let queued = 0;
+  // Samples stored meanwhile: asked for as soon as the last known batch is queued, and queued as
+  // soon as they are known, so the model never waits for the list.
+  let asking: Promise<boolean> | null = null;
+  const ask = (): Promise<boolean> => {
+    const more = job.more;
+    if (!more || job.signal.aborted) return Promise.resolve(false);
+    asking ??= more()
+      .then((ids) => {
+        const fresh = ids.filter((id) => !have.has(id));
+        if (fresh.length === 0 || job.signal.aborted) return false;
+        total += fresh.length;
+        todo.push(...fresh);
+        for (let i = 0; i < fresh.length; i += job.batchSize)
+          batches.push(fresh.slice(i, i + job.batchSize));
+        fill();
+        return true;
+      })
+      .catch(() => false)
+      .finally(() => (asking = null));
+    return asking;
+  };
   const fill = (): void => {
     while (ahead.length < prefetch && queued < batches.length) {
       const ids = batches[queued++] as string[];
@@ -102,10 +130,15 @@ export async function embedMissing(job: EmbedJob): Promise<EmbedReport> {
       p.catch(() => undefined); // awaited below; avoid an unhandled rejection meanwhile
       ahead.push(p);
     }
+    if (queued === batches.length) void ask();
   };
   fill();
   let writing: Promise<void> = Promise.resolve();
-  while (ahead.length > 0) {
+  for (;;) {
+    // The queue ran dry: wait for the answer in flight, then ask once more, else stop.
+    while (ahead.length === 0 && asking) await asking;
+    if (ahead.length === 0 && !(await ask()) && ahead.length === 0) break;
+    if (ahead.length === 0) continue;
     const current: Decoded = await (ahead.shift() as Promise<Decoded>);
     if (job.signal.aborted) {
       report.cancelled = true;
@@ -146,6 +179,7 @@ export async function embedMissing(job: EmbedJob): Promise<EmbedReport> {
   }
   await writing;
   await Promise.allSettled(ahead);
+  report.total = total;
   report.elapsedMs = performance.now() - started;
   return report;
 }

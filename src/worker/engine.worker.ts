@@ -52,6 +52,7 @@ import { projectNearDuplicates } from './nearDuplicates';
 import type { DuplicateGroup } from '../core/analysis/nearDuplicates';
 import type { OutOfFoldResult } from '../core/analysis/outOfFold';
 import { reviewJobs } from './reviewJobs';
+import { followSamples } from './followSamples';
 import { PreparedInputs } from './preparedInputs';
 import { HeadsHolder } from './headsHolder';
 import type { PreparedInput } from '../core/dataset/importer';
@@ -145,6 +146,15 @@ const api = {
       const metas = await listSampleMeta(database, projectId);
       // Augmentation views are cached under their own key and never reach the live heads.
       const key = embeddingKey(spec, aspectMode) + viewSuffix(view);
+      // The live view follows samples stored while it runs (an import in progress).
+      const original = view.crop === 0 && !view.flip;
+      const more = original
+        ? followSamples(database, projectId, {
+            known: new Set(metas.map((m) => m.id)),
+            heldIds: () => prepared.heldIds(),
+            signal,
+          })
+        : undefined;
       const run = (prepare?: EmbedJob['prepare']) =>
         embedMissing({
           db: database,
@@ -155,6 +165,7 @@ const api = {
           aspectMode,
           view,
           ...(prepare ? { prepare } : {}),
+          ...(more ? { more } : {}),
           batchSize: pipelineBatchSize(),
           signal,
           onProgress,

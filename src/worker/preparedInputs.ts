@@ -71,6 +71,11 @@ export class PreparedInputs {
     }
   }
 
+  /** Ids of the samples whose input is held, oldest first. */
+  heldIds(): IterableIterator<string> {
+    return this.entries.keys();
+  }
+
   /** Takes (and forgets) the inputs of `ids` drawn for `size` and `mode`. */
   take(ids: readonly string[], size: number, mode: AspectMode): Map<string, Pixels> {
     this.expire();

@@ -184,6 +184,8 @@ export async function importFiles(
   const now = options.now ?? (() => performance.now());
   const started = now();
   const chunkSize = options.chunkSize ?? 24;
+  // A smaller first chunk reaches the board and the embedding pipeline sooner.
+  const firstChunkSize = options.chunkSize ?? 8;
   const report: ImportReport = {
     added: [],
     duplicates: [],
@@ -206,12 +208,13 @@ export async function importFiles(
     });
   };
   emit();
-  for (let start = 0; start < items.length; start += chunkSize) {
+  for (let start = 0; start < items.length;) {
     if (options.signal?.aborted) {
       report.cancelled = true;
       break;
     }
-    const chunk = items.slice(start, start + chunkSize);
+    const chunk = items.slice(start, start + (start === 0 ? firstChunkSize : chunkSize));
+    start += chunk.length;
     // One timestamp per chunk, not per file: files decoded in parallel finish in any order, and
     // the board (sorted by createdAt, then name) must not depend on which decode won.
     const createdAt = options.now?.() ?? Date.now();
