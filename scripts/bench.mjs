@@ -370,8 +370,14 @@ async function newProject(page) {
   return page.evaluate(() => {
     const { store } = window.__loupe;
     const bench = window.__bench;
+    bench.timeline = [];
     store.subscribe((s) => {
       const now = performance.now();
+      // Stored and embedded counts every 250 ms or more, to see where a drop spends its time.
+      const last = bench.timeline[bench.timeline.length - 1];
+      if (bench.dropAt != null && bench.doneAt == null && (!last || now - last[0] >= 250)) {
+        bench.timeline.push([now, s.samples.length, s.embeddedCount]);
+      }
       if (s.importProgress !== null) bench.importSeen = true;
       if (bench.firstEmbeddingAt == null && s.embeddedCount > 0) bench.firstEmbeddingAt = now;
       if (bench.firstChunkAt == null && s.samples.length > 0) bench.firstChunkAt = now;
@@ -608,6 +614,12 @@ async function runBackend(env, backend, n) {
           dropToImportedMs: Math.round(bench.importDoneAt - bench.dropAt),
           dropToFirstStoredMs: Math.round(bench.firstChunkAt - bench.dropAt),
           dropToAllEmbeddedMs: Math.round(bench.doneAt - bench.dropAt),
+          // [ms after the drop, samples stored, samples embedded], every 250 ms or more.
+          timeline: bench.timeline.map(([t, stored, embedded]) => [
+            Math.round(t - bench.dropAt),
+            stored,
+            embedded,
+          ]),
           // Images the drop's embedding took from the import's own decode vs decoded again.
           decodesReusedFromImport: prepared?.reused ?? null,
           decodedAgainByPipeline: prepared?.decoded ?? null,
