@@ -2,12 +2,15 @@
  * Capture slice: camera frames stored into one label. Each frame goes through the same data-worker
  * import as a dropped file (validated, hashed, thumbnailed, source `webcam`), committed in small
  * runs while a burst goes on: every committed run reaches `appendSamples`, which schedules the
- * embedding job, so the KNN head follows the recording. One notice per capture session.
+ * embedding job, so the KNN head follows the recording. One notice per capture session; a label
+ * deleted meanwhile (in another tab) is never written into a frame: those frames are stored
+ * unlabelled and the notice says so.
  */
-import type { RejectedFile } from '../core/dataset/importer';
+import { describeDroppedLabels, type RejectedFile } from '../core/dataset/importer';
+import type { DroppedLabel } from '../core/storage/samples';
 import type { SliceCreator } from './store';
 import { announce } from './tabSync';
-import { modelInputsFor } from './importSlice';
+import { labelNames, modelInputsFor } from './importSlice';
 
 export interface CaptureSession {
   /**
@@ -30,18 +33,26 @@ const EXTENSIONS: Record<string, string> = {
   'image/webp': 'webp',
 };
 
-/** "Captured 12 images." plus duplicates skipped, frames rejected and a storage error, if any. */
-export function summariseCapture(outcome: {
-  added: number;
-  duplicates: number;
-  rejected: number;
-  error?: string | undefined;
-}): string {
+/**
+ * "Captured 12 images." plus duplicates skipped, frames rejected, frames stored without their
+ * deleted label (named by `nameOf`) and a storage error, if any.
+ */
+export function summariseCapture(
+  outcome: {
+    added: number;
+    duplicates: number;
+    rejected: number;
+    droppedLabels?: readonly DroppedLabel[];
+    error?: string | undefined;
+  },
+  nameOf: (labelId: string) => string | undefined = () => undefined,
+): string {
   const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
   const parts = [`Captured ${plural(outcome.added, 'image', 'images')}.`];
   if (outcome.duplicates > 0)
     parts.push(`${plural(outcome.duplicates, 'duplicate', 'duplicates')} skipped.`);
   if (outcome.rejected > 0) parts.push(`${plural(outcome.rejected, 'frame', 'frames')} rejected.`);
+  parts.push(...describeDroppedLabels(outcome.droppedLabels ?? [], nameOf, 'capture'));
   if (outcome.error) parts.push(`Capture stopped: ${outcome.error}`);
   return parts.join(' ');
 }
@@ -49,6 +60,7 @@ export function summariseCapture(outcome: {
 export const createCaptureSlice: SliceCreator<CaptureSlice> = (_set, get, services) => ({
   startCapture(labelId) {
     const project = get().project;
+    const names = labelNames(get().labels);
     // File names sort in capture order: the session's start time, then the frame's number.
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
     let numbered = 0;
@@ -57,6 +69,7 @@ export const createCaptureSlice: SliceCreator<CaptureSlice> = (_set, get, servic
     let added = 0;
     let duplicates = 0;
     const rejected: RejectedFile[] = [];
+    let unlabelled = 0;
     let error: string | undefined;
 
     const commit = async (files: File[]): Promise<void> => {
@@ -78,11 +91,13 @@ export const createCaptureSlice: SliceCreator<CaptureSlice> = (_set, get, servic
             );
           },
           mergeDuplicateLabels: project.kind === 'multi-label',
+          dropMissingLabels: true,
           ...modelInputsFor(project, services, get().engineStatus !== null),
         });
         added += report.added.length;
         duplicates += report.duplicates.length;
         rejected.push(...report.rejected);
+        for (const d of report.droppedLabels ?? []) unlabelled += d.count;
         if (report.error) error = report.error;
       } catch (e) {
         error = e instanceof Error ? e.message : String(e);
@@ -108,9 +123,15 @@ export const createCaptureSlice: SliceCreator<CaptureSlice> = (_set, get, servic
       async finish() {
         while (pump) await pump;
         if (numbered === 0) return 0;
+        // Every frame goes into the one label: all the dropped ones were stored unlabelled.
+        const droppedLabels =
+          unlabelled > 0 ? [{ labelId, count: unlabelled, unlabelled }] : undefined;
         get().pushNotice({
-          kind: rejected.length > 0 || error ? 'error' : 'info',
-          message: summariseCapture({ added, duplicates, rejected: rejected.length, error }),
+          kind: rejected.length > 0 || error || droppedLabels ? 'error' : 'info',
+          message: summariseCapture(
+            { added, duplicates, rejected: rejected.length, error, droppedLabels },
+            (id) => names.get(id),
+          ),
           rejected,
         });
         void get().loadProjects();

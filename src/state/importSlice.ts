@@ -8,7 +8,7 @@ import { ensureLabels } from '../core/storage/labels';
 import type { SliceCreator } from './store';
 import { announce } from './tabSync';
 import type { ImportCall } from '../worker/api';
-import type { ProjectRecord } from '../core/storage/schema';
+import type { LabelRecord, ProjectRecord } from '../core/storage/schema';
 import { embeddingTarget } from '../core/projectSettings';
 import type { Services } from './services';
 
@@ -29,6 +29,11 @@ export function modelInputsFor(
     modelInput: { size: spec.inputSize, mode: aspectMode },
     onPrepared: (inputs) => engine.offerInputs(inputs),
   };
+}
+
+/** Label id -> name, for notices about labels that may be gone by the time they are posted. */
+export function labelNames(labels: readonly LabelRecord[]): Map<string, string> {
+  return new Map(labels.map((l) => [l.id, l.name]));
 }
 
 export interface Notice {
@@ -101,6 +106,9 @@ export const createImportSlice: SliceCreator<ImportSlice> = (set, get, services)
       const project = get().project;
       if (!project) return Promise.resolve();
       set({ importQueueLength: get().importQueueLength + 1 });
+      // The names as shown now: a label deleted while the import waits or runs is named in its
+      // notice, though its record (and soon the board's copy) is gone.
+      const names = labelNames(get().labels);
       const run = async (): Promise<void> => {
         const bytes = items.reduce((n, item) => n + item.file.size, 0);
         if (!(await get().ensureRoomFor({ kind: 'files', files: items.length, bytes }))) {
@@ -144,14 +152,17 @@ export const createImportSlice: SliceCreator<ImportSlice> = (set, get, services)
               );
             },
             mergeDuplicateLabels: project.kind === 'multi-label',
+            dropMissingLabels: true,
             ...modelInputsFor(project, services, get().engineStatus !== null),
           });
           report.rejected.unshift(...rejectedUpFront);
           // System files (.DS_Store, Thumbs.db) are listed but are no error: such a notice fades.
-          const serious = report.rejected.some((r) => r.reason !== SYSTEM_FILE_REASON);
+          const serious =
+            report.rejected.some((r) => r.reason !== SYSTEM_FILE_REASON) ||
+            (report.droppedLabels?.length ?? 0) > 0;
           get().pushNotice({
             kind: serious || report.error ? 'error' : 'info',
-            message: summariseImport(report),
+            message: summariseImport(report, (id) => names.get(id)),
             rejected: report.rejected,
           });
           void get().loadProjects();

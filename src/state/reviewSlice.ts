@@ -5,7 +5,9 @@
  * remembers an image with its current labels in the project's settings so it is not flagged again
  * until they change. The worker stores the predictions per project: they are read back when the
  * project opens (for the sample detail and an instant Review) and, once known, kept up to date in
- * the background after edits settle, also while Review is closed.
+ * the background after edits settle, also while Review is closed. The predictions are one job per
+ * project across tabs (job lock `outOfFold`): a tab waits while another computes them, then the
+ * worker reads that tab's stored result (same fingerprint) instead of computing again.
  */
 import * as projectsRepo from '../core/storage/projects';
 import { getOutOfFold } from '../core/storage/outOfFold';
@@ -14,7 +16,7 @@ import { projectBackboneSpec, projectDuplicateThreshold } from '../core/projectS
 import { labelKey } from '../core/analysis/mislabels';
 import type { DuplicateGroup, OutOfFoldResult } from '../worker/api';
 import type { LoupeStore, SliceCreator } from './store';
-import { announce } from './tabSync';
+import { announce, claimJob } from './tabSync';
 
 export interface ReviewSlice {
   reviewOpen: boolean;
@@ -23,6 +25,8 @@ export interface ReviewSlice {
   /** Near-duplicate groups of the open project's embedded images (null before the first run). */
   duplicates: DuplicateGroup[] | null;
   reviewBusy: boolean;
+  /** This tab holds the project's out-of-fold job lock and runs the predictions. */
+  outOfFoldRunning: boolean;
   reviewError: string | null;
   setReviewOpen(open: boolean): void;
   /** Recomputes the out-of-fold predictions now (aborting a run in progress). */
@@ -43,6 +47,13 @@ export interface ReviewSlice {
 /** Quiet period after a change before the predictions are recomputed. */
 export const REVIEW_DEBOUNCE_MS = 400;
 
+/**
+ * How often a running out-of-fold job tells other tabs it still runs: it has no progress to
+ * report, a job not heard of for `REMOTE_JOB_STALE_MS` is taken as gone, and a tab that opens
+ * the project meanwhile learns of it by the next one.
+ */
+export const OUT_OF_FOLD_HEARTBEAT_MS = 2000;
+
 export const createReviewSlice: SliceCreator<ReviewSlice> = (set, get, services) => {
   let controller: AbortController | null = null;
   let timer: ReturnType<typeof setTimeout> | null = null;
@@ -52,6 +63,7 @@ export const createReviewSlice: SliceCreator<ReviewSlice> = (set, get, services)
     outOfFold: null,
     duplicates: null,
     reviewBusy: false,
+    outOfFoldRunning: false,
     reviewError: null,
 
     setReviewOpen(open) {
@@ -74,10 +86,28 @@ export const createReviewSlice: SliceCreator<ReviewSlice> = (set, get, services)
       controller = mine;
       set({ reviewBusy: true, reviewError: null });
       try {
-        const outOfFold = await engine.outOfFoldPredictions({
-          labelOrder: get().labels.map((l) => l.id),
+        // One run per project across tabs: while another tab computes, wait (it shows here as
+        // running there); then the worker finds its stored result, computed from the same data,
+        // and reads it back. A tab that closes mid-run frees the lock and this one computes.
+        const lease = await claimJob(services, project.id, 'outOfFold', {
+          wait: true,
           signal: mine.signal,
         });
+        if (!lease) return;
+        set({ outOfFoldRunning: true });
+        lease.progress(0, 0);
+        const heartbeat = setInterval(() => lease.progress(0, 0), OUT_OF_FOLD_HEARTBEAT_MS);
+        let outOfFold: OutOfFoldResult;
+        try {
+          outOfFold = await engine.outOfFoldPredictions({
+            labelOrder: get().labels.map((l) => l.id),
+            signal: mine.signal,
+          });
+        } finally {
+          clearInterval(heartbeat);
+          set({ outOfFoldRunning: false });
+          lease.end();
+        }
         if (!mine.signal.aborted && get().project?.id === project.id) set({ outOfFold });
         // The worker keeps the all-pairs search until the embedded images change: a label edit
         // or another threshold only regroups and re-flags (leakage follows the current split).

@@ -2,8 +2,9 @@
  * Tabs in step: what this tab tells other tabs, and what it does with what they tell it.
  *
  * - `announce` publishes a change event after a committed write (called by the slices' actions).
- * - `claimJob` takes a project's job lock (embedding, training, evaluation) so a job runs in one
- *   tab at a time, and broadcasts its throttled progress until it ends.
+ * - `claimJob` takes a project's job lock (embedding, training, evaluation, Review's out-of-fold
+ *   analysis) so a job runs in one tab at a time, and broadcasts its throttled progress until it
+ *   ends.
  * - `keepTabsInStep` subscribes the store to other tabs: change events are coalesced, then the
  *   project list, and for the open project its record, labels, sample metas, embedding count and
  *   heads are read again from IndexedDB (the one truth); job progress lands in `remoteJobs`.
@@ -254,6 +255,7 @@ export function keepTabsInStep(store: LoupeStore, services: Services): () => voi
       embedding: state.embedProgress !== null,
       training: state.training !== null,
       evaluation: state.comparing,
+      outOfFold: state.outOfFoldRunning,
     };
     const stale = JOB_KINDS.filter((job) => local[job] && state.remoteJobs[job]);
     if (stale.length === 0) return;

@@ -1,6 +1,7 @@
 /**
- * Jobs on the open project that run in another tab (embedding, training, head comparison), with
- * their last reported progress: this tab does not start its own while they run.
+ * Jobs on the open project that run in another tab (embedding, training, head comparison, Review's
+ * out-of-fold analysis), with their last reported progress: this tab does not start its own while
+ * they run.
  */
 import { useLoupe } from '../state/react';
 import { JOB_KINDS, type JobKind } from '../core/sync/tabMessages';
@@ -9,9 +10,15 @@ const NAMES: Record<JobKind, string> = {
   embedding: 'Embedding',
   training: 'Training',
   evaluation: 'Comparing classifiers',
+  outOfFold: 'Review analysis',
 };
 
-const UNITS: Record<JobKind, string> = { embedding: 'images', training: 'epochs', evaluation: '' };
+const UNITS: Record<JobKind, string> = {
+  embedding: 'images',
+  training: 'epochs',
+  evaluation: '',
+  outOfFold: '',
+};
 
 export function RemoteJobs() {
   const jobs = useLoupe((s) => s.remoteJobs);

@@ -3,7 +3,8 @@
  * mislabels` region — labelled images whose out-of-fold KNN prediction disagrees most with their
  * label, each with its thumbnail, given and suggested label, `Move to {label}` and `Keep` — and
  * the `Near-duplicates` region (NearDuplicates.tsx). An image whose labels changed since the
- * predictions were computed is left out until they are recomputed.
+ * predictions were computed is left out until they are recomputed; while another tab computes
+ * them, the section says so.
  * Below them, the sections on unlabelled images (`Label next`, `Clusters`: UnlabelledReview.tsx).
  */
 import { useMemo } from 'react';
@@ -32,6 +33,8 @@ export function ReviewPanel() {
   const open = useLoupe((s) => s.reviewOpen);
   const outOfFold = useLoupe((s) => s.outOfFold);
   const busy = useLoupe((s) => s.reviewBusy);
+  // Another tab computes the predictions: this one waits for them (then reads them back).
+  const elsewhere = useLoupe((s) => !s.outOfFoldRunning && s.remoteJobs.outOfFold !== undefined);
   const error = useLoupe((s) => s.reviewError);
   const samples = useLoupe((s) => s.samples);
   const labels = useLoupe((s) => s.labels);
@@ -65,7 +68,7 @@ export function ReviewPanel() {
         <p className="project-meta">
           Each labelled image is predicted by a KNN that never saw it (5 folds); the images whose
           prediction disagrees most with their label come first.
-          {busy && ' Updating…'}
+          {busy && (elsewhere ? ' Running in another tab…' : ' Updating…')}
         </p>
         {outOfFold && candidates.length === 0 && !busy && (
           <p className="project-meta">No labelled image disagrees with its prediction.</p>

@@ -361,6 +361,8 @@ export interface ImportCall {
   onProgress: (p: ImportProgress) => void;
   onChunk: (added: SampleMeta[]) => void;
   mergeDuplicateLabels?: boolean;
+  /** Store only label ids whose label still exists when each chunk is written (reported). */
+  dropMissingLabels?: boolean;
   /** Draw each image's model input at import too, handed to `onPrepared` (one decode per image). */
   modelInput?: ModelInputTarget;
   onPrepared?: (inputs: PreparedInput[]) => void;

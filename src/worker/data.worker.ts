@@ -43,6 +43,7 @@ const api = {
         onProgress,
         onChunk,
         mergeDuplicateLabels: call.mergeDuplicateLabels ?? false,
+        dropMissingLabels: call.dropMissingLabels ?? false,
         ...(onPrepared && call.modelInput
           ? {
               modelInput: call.modelInput,

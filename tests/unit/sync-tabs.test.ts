@@ -16,35 +16,7 @@ import { createLoupeStore, type LoupeStore } from '../../src/state/store';
 import { claimJob, endAllJobs } from '../../src/state/tabSync';
 import { importFiles } from '../../src/core/dataset/importer';
 import { createFakeDecoder, pngFile } from '../fixtures/images';
-
-/** An in-memory Web Locks stand-in: one holder per name, waiters in order, abortable waits. */
-function fakeLocks(): LockRequester {
-  const held = new Set<string>();
-  const waiting = new Map<string, (() => void)[]>();
-  return {
-    async request(name, options, callback) {
-      if (held.has(name)) {
-        if (options.ifAvailable) return callback(null);
-        await new Promise<void>((resolve, reject) => {
-          const queue = waiting.get(name) ?? [];
-          queue.push(resolve);
-          waiting.set(name, queue);
-          options.signal?.addEventListener('abort', () => {
-            queue.splice(queue.indexOf(resolve), 1);
-            reject(new DOMException('aborted', 'AbortError'));
-          });
-        });
-      }
-      held.add(name);
-      try {
-        return await callback({ name });
-      } finally {
-        held.delete(name);
-        waiting.get(name)?.shift()?.();
-      }
-    },
-  };
-}
+import { fakeLocks } from '../fixtures/locks';
 
 const change = (projectId: string, kind: ChangeMessage['kind']): ChangeMessage => ({
   type: 'change',

@@ -5,13 +5,15 @@
  * never reaches the decoder) -> SHA-256 -> decode + thumbnail -> batched write. Good files in a
  * mixed drop are always kept; each rejected file is reported with its reason. Cancelling stops
  * between chunks: everything already written stays, consistently (samples and thumbnails are
- * written together in one transaction per chunk).
+ * written together in one transaction per chunk). A label deleted while the import runs (in another
+ * tab) is checked in each chunk's transaction with `dropMissingLabels`: its images are stored
+ * without it, and the report says how many.
  */
 import { newId } from '../ids';
 import { checkDecoded, checkFile, describeDecodeError, sha256Hex } from '../imageio';
 import type { LoupeDatabase } from '../storage/db';
 import type { SampleMeta, SampleSource } from '../storage/schema';
-import { insertSamples, type NewSample } from '../storage/samples';
+import { insertSamples, type DroppedLabel, type NewSample } from '../storage/samples';
 import type { ImageDecoder, ModelInputTarget } from './decoder';
 import type { AspectMode } from '../kinds';
 
@@ -47,6 +49,8 @@ export interface ImportReport {
   elapsedMs: number;
   /** Set when storage refused a write (e.g. quota): the import stopped there. */
   error?: string;
+  /** `dropMissingLabels`: labels that no longer existed when their images were stored. */
+  droppedLabels?: DroppedLabel[];
 }
 
 export function describeStorageError(error: unknown): string {
@@ -77,6 +81,8 @@ export interface ImportOptions {
   concurrency?: number;
   /** Multi-label projects: a duplicate dropped on a label gains that label. */
   mergeDuplicateLabels?: boolean;
+  /** Store only label ids whose label still exists (see `InsertOptions.dropMissingLabels`). */
+  dropMissingLabels?: boolean;
   now?: () => number;
 }
 
@@ -242,6 +248,7 @@ export async function importFiles(
     try {
       result = await insertSamples(db, batch, {
         mergeDuplicateLabels: options.mergeDuplicateLabels ?? false,
+        dropMissingLabels: options.dropMissingLabels ?? false,
       });
     } catch (error) {
       // The chunk's transaction rolled back as a whole: nothing half-written, earlier chunks kept.
@@ -254,6 +261,8 @@ export async function importFiles(
     }
     report.added.push(...result.inserted);
     report.duplicates.push(...result.duplicates.map((d) => d.name));
+    if (result.droppedLabels.length > 0)
+      report.droppedLabels = addDropped(report.droppedLabels ?? [], result.droppedLabels);
     done += chunk.length;
     const target = options.modelInput;
     if (target && options.onPrepared && inputs.size > 0) {
@@ -273,10 +282,45 @@ export async function importFiles(
   return report;
 }
 
+/** Dropped-label counts of one more chunk added to those of the chunks before. */
+function addDropped(total: DroppedLabel[], more: readonly DroppedLabel[]): DroppedLabel[] {
+  const byId = new Map(total.map((d) => [d.labelId, { ...d }]));
+  for (const d of more) {
+    const entry = byId.get(d.labelId) ?? { labelId: d.labelId, count: 0, unlabelled: 0 };
+    entry.count += d.count;
+    entry.unlabelled += d.unlabelled;
+    byId.set(d.labelId, entry);
+  }
+  return [...byId.values()];
+}
+
+const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * One sentence per label deleted while images were being stored into it, e.g. "“roses” was
+ * deleted during the import: 12 images were added as unlabelled." (`nameOf` knows the names the
+ * page showed; the label record itself is gone).
+ */
+export function describeDroppedLabels(
+  dropped: readonly DroppedLabel[],
+  nameOf: (labelId: string) => string | undefined,
+  during: 'import' | 'capture',
+): string[] {
+  return dropped.map((d) => {
+    const name = nameOf(d.labelId);
+    const label = name === undefined ? 'A label' : `“${name}”`;
+    const how = d.unlabelled === d.count ? 'as unlabelled' : 'without it';
+    const verb = d.count === 1 ? 'was' : 'were';
+    return `${label} was deleted during the ${during}: ${plural(d.count, 'image', 'images')} ${verb} added ${how}.`;
+  });
+}
+
 /** One sentence per outcome, e.g. "Added 40 images. 3 duplicates skipped. 2 files rejected." */
-export function summariseImport(report: ImportReport): string {
+export function summariseImport(
+  report: ImportReport,
+  nameOf: (labelId: string) => string | undefined = () => undefined,
+): string {
   const parts: string[] = [];
-  const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
   parts.push(`Added ${plural(report.added.length, 'image', 'images')}.`);
   if (report.duplicates.length > 0) {
     parts.push(`${plural(report.duplicates.length, 'duplicate', 'duplicates')} skipped.`);
@@ -284,6 +328,7 @@ export function summariseImport(report: ImportReport): string {
   if (report.rejected.length > 0) {
     parts.push(`${plural(report.rejected.length, 'file', 'files')} rejected.`);
   }
+  parts.push(...describeDroppedLabels(report.droppedLabels ?? [], nameOf, 'import'));
   if (report.error) parts.push(`Import stopped: ${report.error}`);
   else if (report.cancelled)
     parts.push('Import cancelled; everything added before stopping was kept.');

@@ -1,4 +1,7 @@
-/** Samples aggregate: batched inserts with duplicate detection, relabelling, cascade deletes. */
+/**
+ * Samples aggregate: batched inserts with duplicate detection (and, on request, dropping label ids
+ * whose label no longer exists), relabelling, cascade deletes.
+ */
 import type { IDBPTransaction } from 'idb';
 import { abortTransaction, type LoupeDatabase } from './db';
 import type { LoupeDB, SampleMeta, SampleRecord, ThumbnailRecord } from './schema';
@@ -14,11 +17,29 @@ export interface InsertResult {
   duplicates: { name: string; existingId: string }[];
   /** Multi-label merge: existing samples that gained the dropped labels (duplicates still counted). */
   relabelled: SampleMeta[];
+  /** With `dropMissingLabels`: label ids that have no label in the project, and what they cost. */
+  droppedLabels: DroppedLabel[];
+}
+
+/** A label id a batch named that has no label in the project (deleted meanwhile, or trashed). */
+export interface DroppedLabel {
+  labelId: string;
+  /** Stored samples that would have carried it. */
+  count: number;
+  /** Of those, the ones left with no label at all (stored unlabelled). */
+  unlabelled: number;
 }
 
 export interface InsertOptions {
   /** A duplicate dropped with labels adds those labels to the stored sample (multi-label projects). */
   mergeDuplicateLabels?: boolean;
+  /**
+   * Keep only label ids that name a label of the sample's project, read in the insert's own
+   * transaction (a label deleted by another tab is never written into a sample); a sample left
+   * with none is stored unlabelled. What was dropped is reported in `droppedLabels`. Opt-in: the
+   * import paths pass it; fixtures that store samples under made-up label ids do not.
+   */
+  dropMissingLabels?: boolean;
 }
 
 /**
@@ -30,19 +51,42 @@ export async function insertSamples(
   batch: NewSample[],
   options: InsertOptions = {},
 ): Promise<InsertResult> {
-  const tx = db.transaction(['samples', 'thumbnails'], 'readwrite');
+  // One scope whether or not labels are checked (`labels` is only read).
+  const tx = db.transaction(['samples', 'thumbnails', 'labels'], 'readwrite');
   const byHash = tx.objectStore('samples').index('byProjectHash');
   const seen = new Map<string, string>();
-  const result: InsertResult = { inserted: [], duplicates: [], relabelled: [] };
+  const result: InsertResult = { inserted: [], duplicates: [], relabelled: [], droppedLabels: [] };
   const extraLabels = new Map<string, Set<string>>();
-  const existing = await Promise.all(
-    batch.map(({ sample }) => byHash.getKey([sample.projectId, sample.sha256])),
-  );
+  const named = options.dropMissingLabels
+    ? [...new Set(batch.flatMap(({ sample }) => sample.labelIds))]
+    : [];
+  const [existing, labels] = await Promise.all([
+    Promise.all(batch.map(({ sample }) => byHash.getKey([sample.projectId, sample.sha256]))),
+    Promise.all(named.map((id) => tx.objectStore('labels').get(id))),
+  ]);
+  const projectOf = new Map(labels.flatMap((l) => (l ? [[l.id, l.projectId] as const] : [])));
+  const dropped = new Map<string, DroppedLabel>();
+  /** The sample with only its live label ids (as given when unchecked). */
+  const live = (sample: SampleRecord, stored: boolean): SampleRecord => {
+    if (!options.dropMissingLabels) return sample;
+    const labelIds = sample.labelIds.filter((l) => projectOf.get(l) === sample.projectId);
+    if (labelIds.length === sample.labelIds.length) return sample;
+    if (stored) {
+      for (const labelId of sample.labelIds.filter((l) => !labelIds.includes(l))) {
+        const entry = dropped.get(labelId) ?? { labelId, count: 0, unlabelled: 0 };
+        entry.count += 1;
+        if (labelIds.length === 0) entry.unlabelled += 1;
+        dropped.set(labelId, entry);
+      }
+    }
+    return { ...sample, labelIds };
+  };
   const writes: Promise<unknown>[] = [];
   try {
-    batch.forEach(({ sample, thumbnail }, i) => {
-      const key = `${sample.projectId}/${sample.sha256}`;
+    batch.forEach(({ sample: given, thumbnail }, i) => {
+      const key = `${given.projectId}/${given.sha256}`;
       const dup = existing[i] ?? seen.get(key);
+      const sample = live(given, !dup);
       if (dup) {
         result.duplicates.push({ name: sample.name, existingId: dup });
         if (options.mergeDuplicateLabels && sample.labelIds.length > 0) {
@@ -58,10 +102,10 @@ export async function insertSamples(
       result.inserted.push(toMeta(sample));
     });
     await Promise.all(writes);
-    for (const [id, labels] of extraLabels) {
+    for (const [id, extra] of extraLabels) {
       const stored = await tx.objectStore('samples').get(id);
       if (!stored) continue;
-      const merged = [...new Set([...stored.labelIds, ...labels])];
+      const merged = [...new Set([...stored.labelIds, ...extra])];
       if (merged.length === stored.labelIds.length) continue;
       const next = { ...stored, labelIds: merged };
       await tx.objectStore('samples').put(next);
@@ -73,6 +117,7 @@ export async function insertSamples(
     throw error;
   }
   await tx.done;
+  result.droppedLabels = [...dropped.values()];
   return result;
 }
 

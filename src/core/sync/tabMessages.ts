@@ -13,7 +13,7 @@ export const TAB_CHANNEL_NAME = 'loupe-changes';
 export const CHANGE_KINDS = ['samples', 'labels', 'project', 'models', 'embeddings'] as const;
 export type ChangeKind = (typeof CHANGE_KINDS)[number];
 
-export const JOB_KINDS = ['embedding', 'training', 'evaluation'] as const;
+export const JOB_KINDS = ['embedding', 'training', 'evaluation', 'outOfFold'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 /** Records of `kind` in project `projectId` were written (and committed). */
