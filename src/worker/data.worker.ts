@@ -12,6 +12,7 @@ import {
   type PreparedInput,
 } from '../core/dataset/importer';
 import { lazyDatabase } from '../core/storage/db';
+import { preparedBuffers } from '../core/dataset/preparedInput';
 import { findNameConflict } from '../core/storage/projects';
 import { writeRestoredProject } from '../core/storage/restoreProject';
 import type { ProjectRecord, SampleMeta } from '../core/storage/schema';
@@ -49,12 +50,7 @@ const api = {
               modelInput: call.modelInput,
               // Moved, not copied: the page hands them on to the engine the same way.
               onPrepared: (inputs: PreparedInput[]) =>
-                void onPrepared(
-                  Comlink.transfer(
-                    inputs,
-                    inputs.map((i) => i.pixels.data.buffer as ArrayBuffer),
-                  ),
-                ),
+                void onPrepared(Comlink.transfer(inputs, preparedBuffers(inputs))),
             }
           : {}),
       }),

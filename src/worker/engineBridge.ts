@@ -10,6 +10,7 @@ import type { EngineApi } from './engine.worker';
 import type { EngineClient } from './api';
 import { callWithCancel } from './jobs';
 import { appBaseUrl } from '../core/sameOrigin';
+import { preparedBuffers } from '../core/dataset/preparedInput';
 
 export function createEngineClient(): EngineClient {
   let remote: Comlink.Remote<EngineApi> | null = null;
@@ -90,11 +91,6 @@ export function createEngineClient(): EngineClient {
     storeModelFiles: (call) => worker().storeModelFiles(call),
     warmBackbone: (spec) => worker().warmBackbone(spec),
     offerInputs: (inputs) =>
-      void worker().offerInputs(
-        Comlink.transfer(
-          inputs,
-          inputs.map((i) => i.pixels.data.buffer as ArrayBuffer),
-        ),
-      ),
+      void worker().offerInputs(Comlink.transfer(inputs, preparedBuffers(inputs))),
   };
 }

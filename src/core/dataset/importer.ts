@@ -15,7 +15,7 @@ import type { LoupeDatabase } from '../storage/db';
 import type { SampleMeta, SampleSource } from '../storage/schema';
 import { insertSamples, type DroppedLabel, type NewSample } from '../storage/samples';
 import type { ImageDecoder, ModelInputTarget } from './decoder';
-import type { AspectMode } from '../kinds';
+import type { PreparedInput } from './preparedInput';
 
 export interface ImportItem {
   file: File;
@@ -88,13 +88,7 @@ export interface ImportOptions {
 
 const HEAD_BYTES = 256 * 1024;
 
-/** A stored sample's model input, drawn at import (see `ImportOptions.modelInput`). */
-export interface PreparedInput {
-  sampleId: string;
-  size: number;
-  mode: AspectMode;
-  pixels: { data: Uint8ClampedArray; width: number; height: number };
-}
+export type { PreparedInput } from './preparedInput';
 
 type Prepared =
   { ok: true; value: NewSample; modelInput?: ImageData } | { ok: false; rejected: RejectedFile };
