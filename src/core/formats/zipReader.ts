@@ -309,11 +309,39 @@ async function dataRange(
   return [start, end];
 }
 
+/**
+ * A window of zeros before the data. fflate's streaming `Deflate` (0.8.2-0.8.3, which wrote the
+ * archives of earlier Loupe versions) can emit back-references reaching before the start of the
+ * data, into its zero-filled window; inflating with 32 KiB of zeros as the preset dictionary gives
+ * the bytes it meant. A stream that fails without it is inflated again with it, and the result is
+ * kept only if it has the declared size and checksum.
+ */
+const ZERO_WINDOW = new Uint8Array(32 * 1024);
+
 function inflateCapped(compressed: Uint8Array, entry: ZipEntry): Uint8Array<ArrayBuffer> {
+  try {
+    return inflateOnce(compressed, entry);
+  } catch (error) {
+    if (!(error instanceof ArchiveError) || error.code !== 'corrupt') throw error;
+    try {
+      const bytes = inflateOnce(compressed, entry, ZERO_WINDOW);
+      if (crc32(bytes) === entry.crc) return bytes;
+    } catch {
+      // The first error says what is wrong with the entry.
+    }
+    throw error;
+  }
+}
+
+function inflateOnce(
+  compressed: Uint8Array,
+  entry: ZipEntry,
+  dictionary?: Uint8Array,
+): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(entry.size);
   let written = 0;
   let finished = false;
-  const inflater = new Inflate((chunk, final) => {
+  const inflater = new Inflate(dictionary ? { dictionary } : {}, (chunk, final) => {
     if (written + chunk.length > out.length) {
       throw new ArchiveError(
         'zip-bomb',

@@ -1,6 +1,7 @@
 /**
  * Zip writing into a Blob, ZIP64 where the archive needs it: already-compressed files (images,
- * thumbnails) are stored, everything else deflated with fflate's `Deflate`. Each entry is given
+ * thumbnails) are stored, everything else deflated with fflate (checked by inflating it again:
+ * an entry that does not come back byte for byte is stored). Each entry is given
  * whole, so it is compressed and checksummed first and its local header carries the real sizes
  * (no data descriptors). Sizes or offsets at or past 4 GiB and counts past 65,534 switch to ZIP64
  * records (extra fields, the ZIP64 end record and locator); the threshold is injectable so tests
@@ -9,7 +10,7 @@
  * into intermediate Blobs every few MB, so the browser can move it out of the JS heap while a large
  * export is still being written.
  */
-import { Deflate } from 'fflate';
+import { Deflate, Inflate, deflateSync } from 'fflate';
 import { DEFAULT_ARCHIVE_LIMITS } from './errors';
 import { crc32 } from './zipReader';
 
@@ -38,6 +39,8 @@ export interface ZipWriterOptions {
   /** Deflated entries of at least `ratioMinBytes` expanding more than this are stored instead. */
   maxCompressionRatio?: number;
   ratioMinBytes?: number;
+  /** Entries up to this many bytes are deflated in one call (default 32 MiB), bigger ones streamed. */
+  oneCallBytes?: number;
 }
 
 interface CentralRecord {
@@ -88,21 +91,90 @@ function dosDateTime(ms: number): { time: number; date: number } {
   };
 }
 
-function deflateParts(parts: readonly Uint8Array[], level: DeflateLevel): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  const deflater = new Deflate({ level }, (chunk) => {
-    out.push(chunk);
-  });
-  const pieces = parts.flatMap((part) => {
-    const list: Uint8Array[] = [];
-    for (let at = 0; at < part.length; at += PUSH_CHUNK) {
-      list.push(part.subarray(at, Math.min(at + PUSH_CHUNK, part.length)));
+/** Entries up to this size are deflated in one call (`deflateSync`), bigger ones streamed. */
+const ONE_CALL_BYTES = 32 * 1024 * 1024;
+
+/**
+ * `parts` as one deflate stream, or null when that stream does not inflate back to exactly
+ * `parts`. fflate's streaming `Deflate` (0.8.2-0.8.3) can emit a back-reference reaching before
+ * the start of the data on some inputs (a single 64-byte float row is enough), which every
+ * inflater refuses; `deflateSync` does not, so entries that fit in memory use it, and every
+ * result is inflated again and compared before it is written: an entry that does not come back
+ * byte for byte is stored instead (null here).
+ */
+function deflateParts(
+  parts: readonly Uint8Array[],
+  level: DeflateLevel,
+  oneCallBytes: number,
+): Uint8Array[] | null {
+  const size = total(parts);
+  let out: Uint8Array[];
+  if (size <= oneCallBytes) {
+    const whole = parts.length === 1 ? (parts[0] as Uint8Array) : concat(parts, size);
+    out = [deflateSync(whole, { level })];
+  } else {
+    out = [];
+    const deflater = new Deflate({ level }, (chunk) => {
+      out.push(chunk);
+    });
+    const pieces = parts.flatMap((part) => {
+      const list: Uint8Array[] = [];
+      for (let at = 0; at < part.length; at += PUSH_CHUNK) {
+        list.push(part.subarray(at, Math.min(at + PUSH_CHUNK, part.length)));
+      }
+      return list;
+    });
+    pieces.forEach((piece, i) => deflater.push(piece, i === pieces.length - 1));
+  }
+  return inflatesTo(out, parts) ? out : null;
+}
+
+function concat(parts: readonly Uint8Array[], size: number): Uint8Array {
+  const whole = new Uint8Array(size);
+  let at = 0;
+  for (const part of parts) {
+    whole.set(part, at);
+    at += part.length;
+  }
+  return whole;
+}
+
+/** Whether `deflated` inflates to exactly the bytes of `parts` (streamed, nothing buffered). */
+function inflatesTo(deflated: readonly Uint8Array[], parts: readonly Uint8Array[]): boolean {
+  let part = 0;
+  let at = 0;
+  let same = true;
+  const inflater = new Inflate((chunk) => {
+    let i = 0;
+    while (same && i < chunk.length) {
+      const current = parts[part];
+      if (!current) {
+        same = false; // more bytes than the entry has
+        break;
+      }
+      const n = Math.min(chunk.length - i, current.length - at);
+      for (let k = 0; k < n; k += 1) {
+        if (chunk[i + k] !== current[at + k]) {
+          same = false;
+          break;
+        }
+      }
+      i += n;
+      at += n;
+      if (at === current.length) {
+        part += 1;
+        at = 0;
+      }
     }
-    return list;
   });
-  if (pieces.length === 0) deflater.push(new Uint8Array(0), true);
-  pieces.forEach((piece, i) => deflater.push(piece, i === pieces.length - 1));
-  return out;
+  try {
+    deflated.forEach((chunk, i) => inflater.push(chunk, i === deflated.length - 1));
+    if (deflated.length === 0) inflater.push(new Uint8Array(0), true);
+  } catch {
+    return false;
+  }
+  while (parts[part]?.length === 0) part += 1;
+  return same && part === parts.length && at === 0;
 }
 
 const total = (parts: readonly Uint8Array[]): number => parts.reduce((n, p) => n + p.length, 0);
@@ -119,6 +191,7 @@ export class BlobZipWriter {
   private readonly threshold: Zip64Threshold;
   private readonly maxRatio: number;
   private readonly ratioMinBytes: number;
+  private readonly oneCallBytes: number;
 
   /** `mtime`: the modification time written for every entry (defaults to now). */
   constructor(mtime: number = Date.now(), options: ZipWriterOptions = {}) {
@@ -129,6 +202,7 @@ export class BlobZipWriter {
     this.threshold = options.zip64Threshold ?? ZIP64_THRESHOLD;
     this.maxRatio = options.maxCompressionRatio ?? DEFAULT_ARCHIVE_LIMITS.maxCompressionRatio;
     this.ratioMinBytes = options.ratioMinBytes ?? DEFAULT_ARCHIVE_LIMITS.ratioMinBytes;
+    this.oneCallBytes = options.oneCallBytes ?? ONE_CALL_BYTES;
   }
 
   /** Bytes written so far (the archive's size once finished). */
@@ -185,7 +259,10 @@ export class BlobZipWriter {
     this.addEntry(name, 0, [bytes], [bytes]);
   }
 
-  /** Adds `bytes` deflated (stored instead if it would expand past the zip-bomb ratio). */
+  /**
+   * Adds `bytes` deflated (stored instead if it would expand past the zip-bomb ratio, or if the
+   * deflate stream does not inflate back to `bytes`).
+   */
   addDeflated(name: string, bytes: Uint8Array, level: DeflateLevel = 6): void {
     this.addDeflatedParts(name, [bytes], level);
   }
@@ -193,10 +270,11 @@ export class BlobZipWriter {
   /** Adds several byte arrays as one deflated entry, without concatenating them first. */
   addDeflatedParts(name: string, parts: readonly Uint8Array[], level: DeflateLevel = 6): void {
     const size = total(parts);
-    const deflated = deflateParts(parts, level);
-    const tooDense =
-      size >= this.ratioMinBytes && size / Math.max(total(deflated), 1) > this.maxRatio;
-    if (tooDense) this.addEntry(name, 0, parts, [...parts]);
+    const deflated = deflateParts(parts, level, this.oneCallBytes);
+    const store =
+      deflated === null ||
+      (size >= this.ratioMinBytes && size / Math.max(total(deflated), 1) > this.maxRatio);
+    if (store) this.addEntry(name, 0, parts, [...parts]);
     else this.addEntry(name, 8, parts, deflated);
   }
 
