@@ -106,7 +106,7 @@ export class EntryReader {
     return parseJsonEntry(bytes, path, max);
   }
 
-  async bytes(path: string, maxBytes: number): Promise<Uint8Array> {
+  async bytes(path: string, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
     return (await this.read(path, maxBytes)).bytes;
   }
 
