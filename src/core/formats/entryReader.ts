@@ -10,7 +10,7 @@ import type { EmbeddingRecord, SampleRecord, ThumbnailRecord } from '../storage/
 import { ArchiveError, throwIfAborted, type ArchiveLimits } from './errors';
 import type { Obj } from './fields';
 import { parseJsonEntry, type JsonValue } from './json';
-import { readEntry, type ZipIndex } from './zipReader';
+import { readEntry, type ZipIndex, type ZipSource } from './zipReader';
 
 const MAX_THUMBNAIL_BYTES = 8 * 1024 * 1024;
 
@@ -53,7 +53,7 @@ export class EntryReader {
   private total = 0;
 
   constructor(
-    private readonly file: Blob,
+    private readonly file: ZipSource,
     private readonly index: ZipIndex,
     private readonly limits: ArchiveLimits,
     private readonly options: EntryReaderOptions,

@@ -43,7 +43,7 @@ import {
   type ArchiveBody,
   type ContentBatch,
 } from './restoreStream';
-import { readZipIndex } from './zipReader';
+import { readZipIndex, type ZipSource } from './zipReader';
 
 export type { RestoreProgress };
 
@@ -102,7 +102,7 @@ export interface OpenedArchive extends ArchiveBody {
  * reads); throws ArchiveError on the first problem.
  */
 export async function openProjectArchive(
-  file: Blob,
+  file: ZipSource,
   options: ReadArchiveOptions = {},
 ): Promise<OpenedArchive> {
   const limits = resolveLimits(options.limits);
