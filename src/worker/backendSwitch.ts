@@ -6,6 +6,7 @@
  * ("Backend 'wasm' has not yet been initialized"), which model files picked while the board's
  * first engine start probed the backends ran into.
  */
+import * as tf from '@tensorflow/tfjs';
 import type { BackboneSpec } from '../core/backbone/types';
 import type { EngineStatus } from './api';
 import { timeForward } from './backboneCache';
@@ -18,6 +19,14 @@ export function exclusive<T>(work: () => Promise<T>): Promise<T> {
   const run = tail.then(work, work);
   tail = run.catch(() => undefined);
   return run;
+}
+
+/** `work` (e.g. checking picked model files) on a settled, ready backend, between switches. */
+export function onReadyBackend<T>(work: () => Promise<T>): Promise<T> {
+  return exclusive(async () => {
+    await tf.ready();
+    return work();
+  });
 }
 
 /**

@@ -7,7 +7,7 @@
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
 import { backboneFor, pipelineBatchSize, setBackboneSources } from './backboneCache';
-import { exclusive, pickBackend } from './backendSwitch';
+import { exclusive, onReadyBackend, pickBackend } from './backendSwitch';
 import {
   flipHorizontally,
   imageToPixels,
@@ -26,7 +26,6 @@ import type { KnnExportDtype } from '../core/formats/knnExport';
 import type { ProjectKind } from '../core/kinds';
 import { lazyDatabase } from '../core/storage/db';
 import { listSampleMeta } from '../core/storage/samples';
-import type { BackendName } from './backends';
 import { embedMissing, type EmbedJob, type EmbedProgress, type EmbedReport } from './embedPipeline';
 import { knnFiles, tfjsClassifierFiles, zipExport } from './exportBundle';
 import { JobRegistry } from './jobs';
@@ -106,11 +105,7 @@ async function sampleInput(
 
 const api = {
   /** Picks the backend (`pickBackend`), never while picked model files are being checked. */
-  async init(options: {
-    spec: BackboneSpec;
-    override?: BackendName;
-    remembered?: BackendName;
-  }): Promise<EngineStatus> {
+  async init(options: Parameters<typeof pickBackend>[0]): Promise<EngineStatus> {
     return exclusive(async () => (backendInfo = await pickBackend(options, backendInfo)));
   },
 
@@ -492,11 +487,7 @@ const api = {
 
   /** Checks, describes and stores model files picked for a custom backbone. */
   async storeModelFiles(call: { files: File[]; folder?: string }): Promise<ModelFilesInfo> {
-    // Never while `init` switches backends (backendSwitch.ts); on a backend ready to load on.
-    return exclusive(async () => {
-      await tf.ready();
-      return storeModelFiles(await db(), call);
-    });
+    return onReadyBackend(async () => storeModelFiles(await db(), call));
   },
 };
 
