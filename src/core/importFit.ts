@@ -1,16 +1,17 @@
 /**
  * Whether an import fits the room the browser gives this site (quota - usage, from
  * `navigator.storage.estimate`), decided before the import starts: files need their bytes plus
- * a thumbnail, an embedding and record overhead each; an archive about its own size (its images
- * are stored, its embeddings barely compress). When the browser does not say, the import goes
- * ahead (IndexedDB still stops it cleanly when the disk is full).
+ * a thumbnail, an embedding and record overhead each; an archive the uncompressed size its file
+ * list declares (`bytes`: what the restore stores, and what the inflater enforces). When the
+ * browser does not say, the import goes ahead (IndexedDB still stops it cleanly when the disk is
+ * full).
  */
 import { formatBytes } from './imageio/validate';
 import type { StorageFacts } from './storageStatus';
 
 /** Thumbnail (WebP, <= 256 px, ~20 KB), embedding (1,280 float32 = 5 KB) and records, per image. */
 export const PER_IMAGE_OVERHEAD = 32 * 1024;
-/** An archive expands a little on import (deflated embeddings, JSON, records). */
+/** An archive's uncompressed entries take a little more once stored (records, indexes). */
 export const ARCHIVE_EXPANSION = 1.1;
 
 export type ImportNeed =

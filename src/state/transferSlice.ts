@@ -115,14 +115,22 @@ export const createTransferSlice: SliceCreator<TransferSlice> = (set, get, servi
     async inspectArchive(file) {
       if (!services.data) return null;
       const data = services.data;
-      if (!(await get().ensureRoomFor({ kind: 'archive', name: file.name, bytes: file.size }))) {
+      const failed = (error: unknown): string =>
+        `${file.name} cannot be imported: ${message(error)} Your projects were not changed.`;
+      // The room check uses the sizes the archive declares uncompressed (what a restore stores).
+      const bytes = await run(
+        'Reading archive',
+        (signal) => data.measureArchive({ file, signal }),
+        failed,
+      );
+      if (bytes === null) return null;
+      if (!(await get().ensureRoomFor({ kind: 'archive', name: file.name, bytes }))) {
         return null;
       }
       const summary = await run(
         'Reading archive',
         (signal, onProgress) => data.inspectArchive({ file, signal, onProgress }),
-        (error) =>
-          `${file.name} cannot be imported: ${message(error)} Your projects were not changed.`,
+        failed,
       );
       if (summary) set({ pendingArchive: summary });
       return summary;

@@ -397,13 +397,16 @@ export interface DataClient {
     signal?: AbortSignal;
     onProgress: (p: TransferProgress) => void;
   }): Promise<Blob>;
-  /** Reads and validates an archive completely (nothing is written) and keeps it in the worker. */
+  /**
+   * Reads and validates an archive completely and stages it in the worker, invisible until
+   * `importArchive` (or deleted by `dismissArchive`, a failure or a cancel).
+   */
   inspectArchive(call: {
     file: Blob;
     signal?: AbortSignal;
     onProgress?: (p: TransferProgress) => void;
   }): Promise<ArchiveSummary>;
-  /** Writes an inspected archive as a new project or in place of one (one transaction). */
+  /** Makes an inspected archive a new project or the replacement of one (one transaction). */
   importArchive(call: {
     token: string;
     name?: string;
@@ -412,6 +415,8 @@ export interface DataClient {
   }): Promise<ProjectRecord>;
   /** Forgets an inspected archive that will not be imported. */
   dismissArchive(token: string): Promise<void>;
+  /** Bytes an archive's entries take uncompressed, as its file list declares (nothing inflated). */
+  measureArchive(call: { file: Blob; signal?: AbortSignal }): Promise<number>;
 }
 
 export type { ImportItem, ImportProgress, ImportReport };

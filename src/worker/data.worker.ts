@@ -1,7 +1,7 @@
 /**
  * Data worker: validates, hashes, decodes and thumbnails dropped files and writes them to
- * IndexedDB, so a drop of thousands of photos never blocks the page; also writes and reads project
- * archives and dataset zips. Owns no UI and no tensors.
+ * IndexedDB, so a drop of thousands of photos never blocks the page; also writes project archives
+ * and dataset zips, and restores archives (archiveImport.ts). Owns no UI and no tensors.
  */
 import * as Comlink from 'comlink';
 import { browserDecoder } from '../core/dataset/decoder';
@@ -11,20 +11,23 @@ import {
   type ImportReport,
   type PreparedInput,
 } from '../core/dataset/importer';
-import { lazyDatabase } from '../core/storage/db';
+import { lazyDatabase, type LoupeDatabase } from '../core/storage/db';
 import { preparedBuffers } from '../core/dataset/preparedInput';
-import { findNameConflict } from '../core/storage/projects';
-import { writeRestoredProject } from '../core/storage/restoreProject';
 import type { ProjectRecord, SampleMeta } from '../core/storage/schema';
 import { exportProjectArchive } from '../core/formats/archive';
 import { exportDataset } from '../core/formats/dataset';
-import { readProjectArchive, type RestoredProject } from '../core/formats/restore';
+import { archiveImports } from './archiveImport';
 import { JobRegistry } from './jobs';
 import type { ArchiveSummary, ImportCall, TransferProgress } from './api';
 
-const restoredArchives = new Map<string, RestoredProject>();
-
-const db = lazyDatabase();
+const openDb = lazyDatabase();
+const archives = archiveImports(openDb);
+/** The database; the first open also sweeps archive stagings a closed or reloaded tab left. */
+const db = async (): Promise<LoupeDatabase> => {
+  const database = await openDb();
+  void archives.sweep(database);
+  return database;
+};
 const jobs = new JobRegistry();
 
 const api = {
@@ -77,60 +80,40 @@ const api = {
     );
   },
 
-  /** Validates an archive completely (nothing is written) and keeps it for `importArchive`. */
+  /** Sums the archive's declared uncompressed sizes (the room check before `inspectArchive`). */
+  async measureArchive(jobId: string, call: { file: Blob }): Promise<number> {
+    return jobs.run(jobId, async () => archives.measure(call.file));
+  },
+
+  /** Validates an archive completely and stages it, invisible, for `importArchive`. */
   async inspectArchive(
     jobId: string,
     call: { file: Blob },
     onProgress?: (p: TransferProgress) => void,
   ): Promise<ArchiveSummary> {
-    return jobs.run(jobId, async (signal) => {
-      const restored = await readProjectArchive(call.file, {
-        signal,
-        ...(onProgress ? { onProgress } : {}),
-      });
-      const conflict = await findNameConflict(await db(), restored.project.name);
-      signal.throwIfAborted();
-      const token = crypto.randomUUID();
-      // One archive at a time: a newer inspection replaces one that was never imported.
-      restoredArchives.clear();
-      restoredArchives.set(token, restored);
-      return {
-        token,
-        name: restored.project.name,
-        images: restored.samples.length,
-        labels: restored.labels.length,
-        models: restored.models.length,
-        warnings: restored.warnings,
-        conflict: conflict ? { id: conflict.id, name: conflict.name } : null,
-      };
-    });
+    return jobs.run(jobId, async (signal) => archives.inspect(call.file, signal, onProgress));
   },
 
-  /** Writes an inspected archive in one transaction; cancelled before it starts, nothing is written. */
+  /** Makes an inspected archive's project visible in one transaction; cancelled before it starts, nothing changes. */
   async importArchive(
     jobId: string,
     call: { token: string; name?: string; replaceProjectId?: string },
   ): Promise<ProjectRecord> {
     return jobs.run(jobId, async (signal) => {
-      const restored = restoredArchives.get(call.token);
-      if (!restored) throw new Error('The archive is no longer loaded; choose the file again.');
-      const database = await db();
       signal.throwIfAborted();
       const name = call.name ? { name: call.name } : {};
-      const project = await writeRestoredProject(
-        database,
-        restored,
+      return archives.finish(
+        call.token,
         call.replaceProjectId
           ? { ...name, mode: 'replace', replaceProjectId: call.replaceProjectId }
           : { ...name, mode: 'new' },
       );
-      restoredArchives.delete(call.token);
-      return project;
     });
   },
 
-  dismissArchive(token: string): void {
-    restoredArchives.delete(token);
+  /** Deletes an inspected archive's staging. */
+  async dismissArchive(token: string): Promise<void> {
+    await archives.dismiss(token);
   },
 
   cancel(jobId: string): void {

@@ -93,5 +93,7 @@ export function createDataClient(): DataClient {
       await data.use((remote) => remote.dismissArchive(token));
       forget(token);
     },
+    measureArchive: ({ signal, file }) =>
+      call(signal, (remote, jobId) => remote.measureArchive(jobId, { file })),
   };
 }

@@ -6,7 +6,8 @@
  */
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
-import { backboneFor, pipelineBatchSize, setBackboneSources, timeForward } from './backboneCache';
+import { backboneFor, pipelineBatchSize, setBackboneSources } from './backboneCache';
+import { exclusive, onReadyBackend, pickBackend } from './backendSwitch';
 import {
   flipHorizontally,
   imageToPixels,
@@ -25,7 +26,6 @@ import type { KnnExportDtype } from '../core/formats/knnExport';
 import type { ProjectKind } from '../core/kinds';
 import { lazyDatabase } from '../core/storage/db';
 import { listSampleMeta } from '../core/storage/samples';
-import { describeBackend, probeBackends, useBackend, type BackendName } from './backends';
 import { embedMissing, type EmbedJob, type EmbedProgress, type EmbedReport } from './embedPipeline';
 import { knnFiles, tfjsClassifierFiles, zipExport } from './exportBundle';
 import { JobRegistry } from './jobs';
@@ -105,31 +105,9 @@ async function sampleInput(
 }
 
 const api = {
-  /**
-   * Picks the backend: `override` forces one; `remembered` (from an earlier probe on this device)
-   * is reused when it still works; otherwise every backend is probed with the real backbone.
-   */
-  async init(options: {
-    spec: BackboneSpec;
-    override?: BackendName;
-    remembered?: BackendName;
-  }): Promise<EngineStatus> {
-    const pick = options.override ?? options.remembered;
-    if (pick && (await useBackend(pick))) {
-      const d = await describeBackend(pick);
-      backendInfo = {
-        backend: pick,
-        detail: d.detail,
-        reports: backendInfo?.reports ?? [],
-        how: options.override ? 'override' : 'remembered',
-      };
-      return backendInfo;
-    }
-    const { reports, chosen } = await probeBackends(() => timeForward(options.spec), {});
-    await useBackend(chosen);
-    const detail = reports.find((r) => r.name === chosen)?.detail ?? '';
-    backendInfo = { backend: chosen, detail, reports, how: 'probed' };
-    return backendInfo;
+  /** Picks the backend (`pickBackend`), never while picked model files are being checked. */
+  async init(options: Parameters<typeof pickBackend>[0]): Promise<EngineStatus> {
+    return exclusive(async () => (backendInfo = await pickBackend(options, backendInfo)));
   },
 
   async embedProject(
@@ -520,7 +498,7 @@ const api = {
 
   /** Checks, describes and stores model files picked for a custom backbone. */
   async storeModelFiles(call: { files: File[]; folder?: string }): Promise<ModelFilesInfo> {
-    return storeModelFiles(await db(), call);
+    return onReadyBackend(async () => storeModelFiles(await db(), call));
   },
 };
 

@@ -9,11 +9,11 @@ import { inspectLayersModel } from '../core/backbone/layersBackbone';
 import {
   collectModelFiles,
   modelFilesHandler,
+  modelFilesKey,
   modelFilesMissingMessage,
   parseModelJson,
 } from '../core/backbone/modelFiles';
 import type { BackboneSpec, ModelSource } from '../core/backbone/types';
-import { sha256Hex } from '../core/imageio/hash';
 import {
   getBackboneFiles,
   pruneBackboneFiles,
@@ -38,10 +38,7 @@ export async function storeModelFiles(
   const picked = await collectModelFiles(call.files, call.folder);
   const weightData = await concatenate(picked.weights.map((w) => w.file));
   const jsonBytes = new TextEncoder().encode(picked.modelJson.text);
-  const all = new Uint8Array(jsonBytes.byteLength + weightData.byteLength);
-  all.set(jsonBytes, 0);
-  all.set(new Uint8Array(weightData), jsonBytes.byteLength);
-  const key = await sha256Hex(all);
+  const key = await modelFilesKey(picked.modelJson.text, [weightData]);
   const info = await inspectLayersModel(modelFilesHandler(picked.modelJson, weightData));
   await putBackboneFiles(db, {
     key,

@@ -11,10 +11,12 @@ import {
   ModelFilesError,
   collectModelFiles,
   modelFilesHandler,
+  modelFilesKey,
   parseModelJson,
   weightByteSize,
 } from '../../src/core/backbone/modelFiles';
 import type { CustomBackboneSpec } from '../../src/core/backbone/types';
+import { exportProjectArchive, readProjectArchive } from '../../src/core/formats';
 import { openLoupeDb, type LoupeDatabase } from '../../src/core/storage/db';
 import * as backboneFilesRepo from '../../src/core/storage/backboneFiles';
 import { createProject, updateProject } from '../../src/core/storage/projects';
@@ -229,5 +231,45 @@ describe('stored model files', () => {
     });
     expect(await backboneFilesRepo.pruneBackboneFiles(db, ['other'])).toEqual([info.key]);
     expect(await backboneFilesRepo.getBackboneFiles(db, info.key)).toBeNull();
+  });
+});
+
+describe('modelFilesKey', () => {
+  let db: LoupeDatabase;
+  afterEach(() => db.close());
+
+  it('is the key of picked files and of the same files read back from a project archive', async () => {
+    db = await openLoupeDb({ name: 'model-files-key' });
+    const info = await storeModelFiles(db, { files: pick() });
+    // Manifest order: group 1's two shards, then group 2's.
+    expect(
+      await modelFilesKey(
+        modelJson,
+        shards.map((s) => s.bytes),
+      ),
+    ).toBe(info.key);
+    const project = await createProject(db, 'Keyed');
+    const spec: CustomBackboneSpec = {
+      kind: 'custom',
+      id: customBackboneId(info.name, 'features', info.key),
+      label: 'model files (features)',
+      url: '',
+      files: info.key,
+      embeddingLayer: 'features',
+      inputSize: SIZE,
+      inputRange: [0, 1],
+    };
+    await updateProject(db, project.id, {
+      settings: { ...project.settings, backboneId: spec.id, customBackbone: spec },
+    });
+    // The archive side recomputes the key from the entries and refuses a set that differs.
+    const restored = await readProjectArchive(await exportProjectArchive(db, project.id));
+    expect(restored.backboneFiles?.map((r) => r.key)).toEqual([info.key]);
+    const weights = await Promise.all(
+      (restored.backboneFiles?.[0]?.weights ?? []).map(async (w) => w.blob.arrayBuffer()),
+    );
+    expect(await modelFilesKey(restored.backboneFiles?.[0]?.modelJson ?? '', weights)).toBe(
+      info.key,
+    );
   });
 });

@@ -4,6 +4,7 @@ import type { LoupeDatabase } from '../../src/core/storage/db';
 import { openLoupeDb } from '../../src/core/storage/db';
 import * as projectsRepo from '../../src/core/storage/projects';
 import type { LoupeState, LoupeStore } from '../../src/state/store';
+import { createLoupeStore } from '../../src/state/store';
 import type { ArchiveSummary, DataClient } from '../../src/worker/api';
 import {
   aborted,
@@ -217,6 +218,27 @@ describe('transfer slice: archive imports', () => {
     expect(await inspecting).toBeNull();
     expect(state().notices).toEqual([]);
     expect(state().pendingArchive).toBeNull();
+  });
+
+  it('refuses an archive whose declared uncompressed size does not fit, before reading it', async () => {
+    const storage = { estimate: () => Promise.resolve({ usage: 0, quota: 100 * 1024 ** 2 }) };
+    const roomy = createLoupeStore({
+      db: () => Promise.resolve(db),
+      runImport: () => Promise.reject(new Error('no imports here')),
+      data: data.client,
+      storage,
+    });
+    // 3 bytes of file, 200 MB once inflated: the room check goes by the latter.
+    data.impl.measureArchive = () => Promise.resolve(200 * 1024 ** 2);
+    data.impl.inspectArchive = () => Promise.resolve(summary);
+    expect(await roomy.getState().inspectArchive(file)).toBeNull();
+    expect(data.calls.measureArchive[0]?.[0].file).toBe(file);
+    expect(data.calls.inspectArchive).toHaveLength(0);
+    expect(roomy.getState().notices.at(-1)?.message).toMatch(
+      /^The archive birds\.loupe needs about 2\d\d MB of storage; 100 MB is free/,
+    );
+    data.impl.measureArchive = () => Promise.resolve(50 * 1024 ** 2);
+    expect(await roomy.getState().inspectArchive(file)).toEqual(summary);
   });
 
   it('imports the inspected archive, reloads the projects and says what came in', async () => {

@@ -3,10 +3,12 @@
  * `collectModelFiles` finds the model.json among the picked files, checks it and matches every
  * weight path of its manifest to a picked file (by base name, as `tf.io.browserFiles` does), with
  * sizes checked against the manifest; `modelFilesHandler` turns the checked model.json and the
- * weight bytes into an in-memory IOHandler for `tf.loadLayersModel`. TF.js types only, no TF.js
- * code, so these checks run anywhere; the model itself is only ever loaded in a worker.
+ * weight bytes into an in-memory IOHandler for `tf.loadLayersModel`; `modelFilesKey` is the key a
+ * set is stored and archived under. TF.js types only, no TF.js code, so these checks run
+ * anywhere; the model itself is only ever loaded in a worker.
  */
 import type * as tf from '@tensorflow/tfjs';
+import { sha256Hex } from '../imageio/hash';
 
 /** Limits on what a picked model may be. */
 export const MODEL_FILES_LIMITS = {
@@ -269,4 +271,24 @@ export function modelFilesMissingMessage(label: string): string {
     `an archive): pick its model.json and weight files again under Backbone > Custom TF.js ` +
     `layers model.`
   );
+}
+
+/**
+ * The key a set of model files is stored under (and named by in project settings and archives):
+ * the lowercase hex SHA-256 of the model.json text (UTF-8) followed by every weight file's bytes
+ * in manifest order. The one definition for picked files and files read from an archive alike.
+ */
+export async function modelFilesKey(
+  modelJson: string,
+  weights: readonly (ArrayBuffer | Uint8Array)[],
+): Promise<string> {
+  const json = new TextEncoder().encode(modelJson);
+  const parts = [json, ...weights.map((w) => (w instanceof Uint8Array ? w : new Uint8Array(w)))];
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let offset = 0;
+  for (const part of parts) {
+    all.set(part, offset);
+    offset += part.byteLength;
+  }
+  return sha256Hex(all);
 }

@@ -10,8 +10,12 @@
  * a model.json that parses as a layers model, and the SHA-256 of model.json and weights together
  * equal to the key (what was stored). Sets the project does not name are left unread.
  */
-import { MODEL_FILES_LIMITS, ModelFilesError, parseModelJson } from '../backbone/modelFiles';
-import { sha256Hex } from '../imageio/hash';
+import {
+  MODEL_FILES_LIMITS,
+  ModelFilesError,
+  modelFilesKey,
+  parseModelJson,
+} from '../backbone/modelFiles';
 import { referencedFileKeys } from '../storage/backboneFiles';
 import type { BackboneFilesRecord, ProjectRecord } from '../storage/schema';
 import type { ArchiveEntryPlan } from './archiveFits';
@@ -141,7 +145,7 @@ export async function readModelFiles(
       const why = error instanceof ModelFilesError ? error.message : 'it is not UTF-8 text.';
       throw invalid(why, modelJsonPath);
     }
-    const parts: Uint8Array[] = [jsonData];
+    const parts: Uint8Array<ArrayBuffer>[] = [];
     let byteSize = jsonData.byteLength;
     for (const w of weights) {
       const bytes = await reader.bytes(w.entry, limits.maxEntryBytes);
@@ -150,13 +154,7 @@ export async function readModelFiles(
         throw invalid(`the model files of ${key} are larger than a model may be.`, w.entry);
       parts.push(bytes);
     }
-    const all = new Uint8Array(byteSize);
-    let offset = 0;
-    for (const part of parts) {
-      all.set(part, offset);
-      offset += part.byteLength;
-    }
-    if ((await sha256Hex(all)) !== key) {
+    if ((await modelFilesKey(modelJson, parts)) !== key) {
       throw invalid(
         `the model files of ${key} do not match their checksum; the archive is damaged or was edited.`,
         modelJsonPath,
@@ -169,7 +167,7 @@ export async function readModelFiles(
       modelJson,
       weights: weights.map((w, n) => ({
         path: w.path,
-        blob: new Blob([parts[n + 1] as Uint8Array<ArrayBuffer>]),
+        blob: new Blob([parts[n] as Uint8Array<ArrayBuffer>]),
       })),
       byteSize,
       createdAt: typeof createdAt === 'number' && Number.isFinite(createdAt) ? createdAt : 0,

@@ -2,14 +2,15 @@
  * Reading the entries of one vetted archive zip (see zipReader.ts) with progress, cancellation
  * and per-kind size limits: JSON documents, raw blobs, and the checks that bind an entry to its
  * record (image bytes against size and SHA-256, thumbnails and embedding matrices against their
- * declared shape). Returns records under the archive's ids; touches no storage.
+ * declared shape). Returns records under the archive's ids; touches no storage. `cost` says
+ * what reading an entry holds in memory at once (see restoreStream.ts).
  */
 import { checkFile, sha256Hex, sniffImage } from '../imageio';
 import type { EmbeddingRecord, SampleRecord, ThumbnailRecord } from '../storage/schema';
 import { ArchiveError, throwIfAborted, type ArchiveLimits } from './errors';
 import type { Obj } from './fields';
 import { parseJsonEntry, type JsonValue } from './json';
-import { readEntry, type ZipIndex } from './zipReader';
+import { readEntry, type ZipIndex, type ZipSource } from './zipReader';
 
 const MAX_THUMBNAIL_BYTES = 8 * 1024 * 1024;
 
@@ -52,7 +53,7 @@ export class EntryReader {
   private total = 0;
 
   constructor(
-    private readonly file: Blob,
+    private readonly file: ZipSource,
     private readonly index: ZipIndex,
     private readonly limits: ArchiveLimits,
     private readonly options: EntryReaderOptions,
@@ -79,18 +80,26 @@ export class EntryReader {
     }
   }
 
-  private async read(path: string, maxBytes: number, tooLarge?: () => ArchiveError) {
+  private async read(
+    path: string,
+    maxBytes: number,
+    tooLarge?: () => ArchiveError,
+    counted = true,
+  ) {
     throwIfAborted(this.options.signal);
     this.require(path);
     const entry = this.index.entries.get(path);
     if (!entry) throw new Error('unreachable');
     const data = await readEntry(this.file, this.index, entry, maxBytes, tooLarge);
-    this.step();
+    if (counted) this.step();
     return data;
   }
 
-  /** Parsed JSON of `path`, or undefined when the archive lacks it. */
-  async json(path: string): Promise<JsonValue | undefined> {
+  /**
+   * Parsed JSON of `path`, or undefined when the archive lacks it. `counted` false: a look ahead
+   * at a document read again later, left out of the progress.
+   */
+  async json(path: string, counted = true): Promise<JsonValue | undefined> {
     if (!this.index.entries.has(path)) return undefined;
     const max = this.limits.maxJsonBytes;
     const { bytes } = await this.read(
@@ -102,11 +111,12 @@ export class EntryReader {
           `${path} is over ${max} bytes; JSON entries are limited to that.`,
           path,
         ),
+      counted,
     );
     return parseJsonEntry(bytes, path, max);
   }
 
-  async bytes(path: string, maxBytes: number): Promise<Uint8Array> {
+  async bytes(path: string, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
     return (await this.read(path, maxBytes)).bytes;
   }
 
@@ -165,7 +175,11 @@ export class EntryReader {
     };
   }
 
-  async embeddings(set: EmbeddingSet, projectId: string): Promise<EmbeddingRecord[]> {
+  /**
+   * The checked float32 matrix of one embedding set (`records.length` x `dim`, every value
+   * finite); `embeddingRecords` cuts it into records.
+   */
+  async matrix(set: EmbeddingSet): Promise<Float32Array> {
     this.require(set.path);
     const entry = this.index.entries.get(set.path);
     const rowBytes = set.dim * 4;
@@ -195,7 +209,33 @@ export class EntryReader {
         );
       }
     }
-    return set.records.map((r, k) => ({
+    return matrix;
+  }
+
+  /** Declared size of `path` (0 when absent). */
+  size(path: string): number {
+    return this.index.entries.get(path)?.size ?? 0;
+  }
+
+  /** Bytes reading `path` holds at once: its inflated size, plus its compressed bytes if deflated. */
+  cost(path: string): number {
+    const entry = this.index.entries.get(path);
+    if (!entry) return 0;
+    return entry.size + (entry.compression === 0 ? 0 : entry.compressedSize);
+  }
+}
+
+/** Records `from` (inclusive) to `to` (exclusive) of an embedding set, cut from its matrix. */
+export function embeddingRecords(
+  set: EmbeddingSet,
+  matrix: Float32Array,
+  projectId: string,
+  from: number,
+  to: number,
+): EmbeddingRecord[] {
+  return set.records.slice(from, to).map((r, i) => {
+    const k = from + i;
+    return {
       ...r.extra,
       sampleId: r.sampleId,
       projectId,
@@ -203,6 +243,6 @@ export class EntryReader {
       // slice: each record owns exactly its vector (a view would store the whole matrix).
       vector: matrix.slice(k * set.dim, (k + 1) * set.dim),
       createdAt: r.createdAt,
-    }));
-  }
+    };
+  });
 }

@@ -1,51 +1,28 @@
 /**
- * The one door for reading `.loupe` project archives. `readProjectArchive` vets the zip (see
- * zipReader.ts), reads its entries (entryReader.ts), parses every JSON entry defensively,
- * migrates older format versions (migrations.ts), validates every record (fields.ts), reference,
- * checksum, tensor and saved model (restoreModels.ts), and returns the whole project in memory
- * under the archive's ids. Reading only: it never opens a database. Writing the result is
- * storage's job (`writeRestoredProject` in core/storage/restoreProject.ts, under new ids and in
- * one transaction). Unknown fields on records and unknown top-level fields of each JSON document
- * are kept.
+ * The one door for reading `.loupe` project archives, in two steps. `openProjectArchive` vets the
+ * zip (see zipReader.ts), parses the JSON documents defensively, migrates older format versions
+ * (migrations.ts), validates every record (fields.ts, restoreRecords.ts), reference and the
+ * project's model files, and keeps only that metadata; `streamArchiveContents`
+ * (restoreStream.ts) then reads the bulk (saved models, images, thumbnails, embeddings) one entry
+ * at a time into a sink, so a restore holds one entry and one batch at once, whatever the
+ * archive's size (the data worker stages batches in IndexedDB: core/storage/stagedRestore.ts).
+ * `readProjectArchive` does both and returns the whole project in memory under the archive's
+ * ids, for `writeRestoredProject` (core/storage/restoreProject.ts, one transaction). Reading
+ * only: it never opens a database. Unknown fields on records and unknown top-level fields of each
+ * JSON document are kept.
  *
  * Decisions: files the archive does not reference are ignored (never inflated) with a warning, so
  * archives re-zipped by an OS (`__MACOSX/`, `.DS_Store`) still open; label and project names over
  * `maxNameLength` are rejected; `<` and `>` in them are replaced by `‹` and `›` with a warning
  * (names are never markup; this keeps a project whose label was named "<3" importable).
  */
-import { isProjectKind } from '../kinds';
 import { isPlainObject } from '../objects';
-import { sameName } from '../storage/projects';
 import type { ProjectContents } from '../storage/restoreProject';
-import type {
-  EmbeddingRecord,
-  LabelRecord,
-  ProjectKind,
-  ProjectRecord,
-  ProjectSettings,
-  SampleRecord,
-  SampleSource,
-  ThumbnailRecord,
-} from '../storage/schema';
-import { collectBinaryPaths, decodeBinaryJson } from './binaryJson';
-import {
-  EntryReader,
-  type ArchivedSample,
-  type ArchivedThumbnail,
-  type EmbeddingSet,
-  type RestoreProgress,
-} from './entryReader';
+import type { BackboneFilesRecord, LabelRecord, ProjectRecord } from '../storage/schema';
+import { readModelFiles } from './archiveModelFiles';
+import { EntryReader, type RestoreProgress } from './entryReader';
 import { ArchiveError, resolveLimits, throwIfAborted, type ArchiveLimits } from './errors';
-import {
-  checkName,
-  duplicate,
-  type Fields,
-  fieldsOf,
-  MAX_EMBEDDING_DIM,
-  ownValue,
-  quote,
-  type Obj,
-} from './fields';
+import { type Fields, fieldsOf, ownValue, quote, type Obj } from './fields';
 import { isJsonObject, own, type JsonObject, type JsonValue } from './json';
 import {
   ARCHIVE_TYPE,
@@ -56,14 +33,19 @@ import {
   SAMPLES_PATH,
 } from './layout';
 import { assertNotNewer, migrateArchive, type ArchiveDocuments } from './migrations';
-import { assertSafeEntryName } from './paths';
-import { listedModelPaths, readModels } from './restoreModels';
-import { readZipIndex } from './zipReader';
-import { readModelFiles } from './archiveModelFiles';
+import { listedModelPaths, readModelIndex, type ModelIndexEntry } from './restoreModels';
+import { readEmbeddingIndex, readProject, readSamples } from './restoreRecords';
+import {
+  binaryPathsOf,
+  decodeWithBinaries,
+  migrateModelDocument,
+  streamArchiveContents,
+  type ArchiveBody,
+  type ContentBatch,
+} from './restoreStream';
+import { readZipIndex, type ZipSource } from './zipReader';
 
 export type { RestoreProgress };
-
-const MAX_SAMPLE_NAME = 1024;
 
 export interface ReadArchiveOptions {
   limits?: Partial<ArchiveLimits>;
@@ -98,11 +80,31 @@ export interface RestoredProject extends ProjectContents {
   warnings: string[];
 }
 
-/** Loads and vets the archive; the returned project is ready for `writeRestoredProject`. */
-export async function readProjectArchive(
-  file: Blob,
+/** An archive vetted up to its bulk: metadata in memory, entries read on demand. */
+export interface OpenedArchive extends ArchiveBody {
+  /** Format version the archive was written in (before migration). */
+  formatVersion: number;
+  migrations: string[];
+  source: string;
+  createdAt: number;
+  project: ProjectRecord;
+  labels: LabelRecord[];
+  /** Models listed in models/index.json (skipped ones included). */
+  models: ModelIndexEntry[];
+  /** Model files of the project's own backbone (weights as Blobs). */
+  backboneFiles: BackboneFilesRecord[];
+  extras: ArchiveExtras;
+  warnings: string[];
+}
+
+/**
+ * Vets the archive and reads its metadata (everything but the bulk `streamArchiveContents`
+ * reads); throws ArchiveError on the first problem.
+ */
+export async function openProjectArchive(
+  file: ZipSource,
   options: ReadArchiveOptions = {},
-): Promise<RestoredProject> {
+): Promise<OpenedArchive> {
   const limits = resolveLimits(options.limits);
   const { signal } = options;
   throwIfAborted(signal);
@@ -138,7 +140,8 @@ export async function readProjectArchive(
   // Checked before reading anything else: a newer layout would only produce confusing errors.
   assertNotNewer(version);
 
-  // 2. The JSON documents, then migration to the current version.
+  // 2. The JSON documents, then migration to the current version. Model documents are read
+  // here only for the entries they reference; restoreStream.ts reads them again, one at a time.
   const required = async (path: string): Promise<JsonValue> => {
     const value = await reader.json(path);
     if (value === undefined) {
@@ -158,25 +161,27 @@ export async function readProjectArchive(
     models: (await reader.json(MODELS_INDEX_PATH)) ?? null,
     modelDocuments: new Map(),
   };
-  for (const path of listedModelPaths(raw.models))
-    raw.modelDocuments.set(path, await required(path));
   const { documents, applied } = migrateArchive(raw, version);
-
-  // 3. Binary blobs of every document, then decoding.
-  const blobPaths = [
-    ...collectBinaryPaths(documents.project),
-    ...collectBinaryPaths(documents.samples),
-    ...(documents.embeddings ? collectBinaryPaths(documents.embeddings) : []),
-    ...[...documents.modelDocuments.values()].flatMap((doc) => collectBinaryPaths(doc)),
-  ];
-  const binaries = new Map<string, Uint8Array>();
-  for (const path of blobPaths) {
-    assertSafeEntryName(path);
-    if (!binaries.has(path)) binaries.set(path, await reader.bytes(path, limits.maxEntryBytes));
+  const modelBinaryPaths: string[] = [];
+  const modelPaths = listedModelPaths(raw.models);
+  for (const path of modelPaths) {
+    const read = await reader.json(path, false);
+    if (read === undefined) {
+      throw new ArchiveError(
+        'missing-file',
+        `The archive is incomplete: ${path} is missing.`,
+        path,
+      );
+    }
+    const doc = migrateModelDocument(path, read, version);
+    modelBinaryPaths.push(...binaryPathsOf(doc, reader, limits.maxEntryBytes, path));
   }
-  const resolve = (path: string): Uint8Array | undefined => binaries.get(path);
-  const decode = (json: JsonValue, path: string, requireFinite = false): unknown =>
-    decodeBinaryJson(json, resolve, { documentPath: path, requireFinite });
+
+  // 3. Binary blobs of the metadata documents (metadata: at most a JSON document's size in all).
+  const metadata: JsonValue[] = [documents.project, documents.samples];
+  if (documents.embeddings) metadata.push(documents.embeddings);
+  const metadataPaths = binaryPathsOf(metadata, reader, limits.maxJsonBytes, SAMPLES_PATH);
+  const decode = await decodeWithBinaries(reader, metadataPaths, limits.maxEntryBytes);
 
   const warnings: string[] = [];
   const manifest = fieldsOf(documents.manifest, MANIFEST_PATH, 'the manifest');
@@ -210,13 +215,7 @@ export async function readProjectArchive(
   const modelsDoc = documents.models
     ? fieldsOf(documents.models, MODELS_INDEX_PATH, 'the document')
     : null;
-  const { models, listed: modelCount } = readModels(
-    modelsDoc,
-    documents.modelDocuments,
-    decode,
-    project.id,
-    warnings,
-  );
+  const models = readModelIndex(modelsDoc);
 
   const modelFiles = await readModelFiles(reader, project, limits, warnings);
 
@@ -227,7 +226,7 @@ export async function readProjectArchive(
       samples: samples.length,
       thumbnails: samples.filter((s) => s.thumbnail).length,
       embeddings: embeddingSets.reduce((n, e) => n + e.records.length, 0),
-      models: modelCount,
+      models: models.length,
     };
     for (const [key, n] of Object.entries(actual)) {
       const declared = ownValue(counts, key);
@@ -242,10 +241,16 @@ export async function readProjectArchive(
   }
 
   // 5. Every referenced file must exist; anything else is ignored with a warning.
-  const referenced = new Set<string>([MANIFEST_PATH, PROJECT_PATH, SAMPLES_PATH, ...blobPaths]);
+  const referenced = new Set<string>([
+    MANIFEST_PATH,
+    PROJECT_PATH,
+    SAMPLES_PATH,
+    ...metadataPaths,
+    ...modelPaths,
+    ...modelBinaryPaths,
+  ]);
   if (documents.embeddings) referenced.add(EMBEDDINGS_INDEX_PATH);
   if (documents.models) referenced.add(MODELS_INDEX_PATH);
-  for (const path of documents.modelDocuments.keys()) referenced.add(path);
   for (const s of samples) {
     referenced.add(s.image);
     if (s.thumbnail) referenced.add(s.thumbnail.path);
@@ -262,35 +267,23 @@ export async function readProjectArchive(
     );
   }
 
-  // 6. Images (checksums), thumbnails, embedding matrices.
-  reader.expect(samples.length + samples.filter((s) => s.thumbnail).length + embeddingSets.length);
-  const sampleRecords: SampleRecord[] = [];
-  const thumbnails: ThumbnailRecord[] = [];
-  for (const s of samples) {
-    throwIfAborted(signal);
-    sampleRecords.push(await reader.image(s, warnings));
-    if (s.thumbnail) thumbnails.push(await reader.thumbnail(s.record.id, project.id, s.thumbnail));
-  }
-  const embeddings: EmbeddingRecord[] = [];
-  for (const set of embeddingSets) {
-    throwIfAborted(signal);
-    embeddings.push(...(await reader.embeddings(set, project.id)));
-  }
-
   const restExtras = (doc: Fields | null, ...known: string[]): Obj =>
     doc ? doc.rest(...known) : {};
   return {
+    reader,
+    limits,
     formatVersion: version,
     migrations: applied,
     source,
     createdAt,
+    projectId: project.id,
     project,
     labels,
-    samples: sampleRecords,
-    thumbnails,
-    embeddings,
+    samples,
+    embeddingSets,
     models,
-    ...(modelFiles.records.length > 0 ? { backboneFiles: modelFiles.records } : {}),
+    modelBinaryEntries: new Set(modelBinaryPaths).size,
+    backboneFiles: modelFiles.records,
     extras: {
       manifest: Object.fromEntries(
         Object.entries(documents.manifest).filter(
@@ -306,182 +299,36 @@ export async function readProjectArchive(
   };
 }
 
-function readProject(
-  doc: Fields,
-  limits: ArchiveLimits,
-  warnings: string[],
-): { project: ProjectRecord; labels: LabelRecord[] } {
-  const p = fieldsOf(doc.object('project'), PROJECT_PATH, 'project');
-  const kind = p.string('kind', 50);
-  if (!isProjectKind(kind)) {
-    throw p.invalid(`has kind ${quote(kind)}, which this Loupe does not know`);
-  }
-  const settingsFields = fieldsOf(p.object('settings'), PROJECT_PATH, 'project.settings');
-  const settings: ProjectSettings = {
-    ...settingsFields.obj,
-    aspectMode: settingsFields.string('aspectMode', 50) as ProjectSettings['aspectMode'],
-    backboneId: settingsFields.string('backboneId', 500),
+/** Loads and vets the whole archive; the returned project is ready for `writeRestoredProject`. */
+export async function readProjectArchive(
+  file: Blob,
+  options: ReadArchiveOptions = {},
+): Promise<RestoredProject> {
+  const opened = await openProjectArchive(file, options);
+  const contents: ContentBatch = { models: [], samples: [], thumbnails: [], embeddings: [] };
+  const signal = options.signal ? { signal: options.signal } : {};
+  await streamArchiveContents(
+    opened,
+    (batch) => {
+      contents.models.push(...batch.models);
+      contents.samples.push(...batch.samples);
+      contents.thumbnails.push(...batch.thumbnails);
+      contents.embeddings.push(...batch.embeddings);
+      return Promise.resolve();
+    },
+    opened.warnings,
+    signal,
+  );
+  return {
+    formatVersion: opened.formatVersion,
+    migrations: opened.migrations,
+    source: opened.source,
+    createdAt: opened.createdAt,
+    project: opened.project,
+    labels: opened.labels,
+    ...contents,
+    ...(opened.backboneFiles.length > 0 ? { backboneFiles: opened.backboneFiles } : {}),
+    extras: opened.extras,
+    warnings: opened.warnings,
   };
-  const project: ProjectRecord = {
-    ...p.rest(),
-    id: p.id('id'),
-    name: checkName(
-      p.string('name', Number.MAX_SAFE_INTEGER),
-      'project',
-      limits,
-      warnings,
-      PROJECT_PATH,
-    ),
-    kind: kind as ProjectKind,
-    createdAt: p.number('createdAt'),
-    updatedAt: p.number('updatedAt'),
-    settings,
-  };
-  const labels: LabelRecord[] = [];
-  const ids = new Set<string>();
-  doc.array('labels').forEach((value, i) => {
-    const l = fieldsOf(value, PROJECT_PATH, `labels[${i}]`);
-    const id = l.id('id');
-    if (ids.has(id)) throw duplicate(PROJECT_PATH, 'labels', id);
-    ids.add(id);
-    const name = checkName(
-      l.string('name', Number.MAX_SAFE_INTEGER),
-      'label',
-      limits,
-      warnings,
-      PROJECT_PATH,
-    );
-    const clash = labels.find((other) => sameName(other.name, name));
-    if (clash) {
-      throw new ArchiveError(
-        'bad-label',
-        `${PROJECT_PATH}: two labels are both named ${quote(name)}.`,
-        PROJECT_PATH,
-      );
-    }
-    labels.push({
-      ...l.rest(),
-      id,
-      projectId: project.id,
-      name,
-      order: l.number('order'),
-      createdAt: l.number('createdAt'),
-    });
-  });
-  return { project, labels };
-}
-
-function readSamples(doc: Fields, project: ProjectRecord, labelIds: Set<string>): ArchivedSample[] {
-  const ids = new Set<string>();
-  return doc.array('samples').map((value, i): ArchivedSample => {
-    const s = fieldsOf(value, SAMPLES_PATH, `samples[${i}]`);
-    const id = s.id('id');
-    if (ids.has(id)) throw duplicate(SAMPLES_PATH, 'samples', id);
-    ids.add(id);
-    const labels = s.array('labelIds').map((l) => {
-      if (typeof l !== 'string') throw s.invalid('has a label id that is not text');
-      if (!labelIds.has(l)) {
-        throw new ArchiveError(
-          'unknown-reference',
-          `${SAMPLES_PATH}: image ${quote(id)} has label ${quote(l)}, which project.json does not define.`,
-          SAMPLES_PATH,
-        );
-      }
-      return l;
-    });
-    const unique = [...new Set(labels)];
-    if (project.kind === 'single-label' && unique.length > 1) {
-      throw s.invalid('has several labels in a single-label project');
-    }
-    const sha256 = s.string('sha256', 64);
-    if (!/^[0-9a-f]{64}$/.test(sha256)) throw s.invalid('has a malformed "sha256"');
-    const record: Omit<SampleRecord, 'blob'> = {
-      ...s.rest('image', 'thumbnail'),
-      id,
-      projectId: project.id,
-      labelIds: unique,
-      name: s.string('name', MAX_SAMPLE_NAME),
-      mime: s.string('mime', 100),
-      byteSize: s.count('byteSize'),
-      width: s.count('width'),
-      height: s.count('height'),
-      sha256,
-      createdAt: s.number('createdAt'),
-      source: s.string('source', 50) as SampleSource,
-    };
-    if (s.has('relativePath')) record.relativePath = s.string('relativePath');
-    const thumbValue = ownValue(s.obj, 'thumbnail');
-    let thumbnail: ArchivedThumbnail | null = null;
-    if (thumbValue !== undefined && thumbValue !== null) {
-      const t = fieldsOf(thumbValue, SAMPLES_PATH, `samples[${i}].thumbnail`);
-      thumbnail = {
-        path: t.path('path'),
-        width: t.count('width'),
-        height: t.count('height'),
-        extra: t.rest('path', 'mime', 'width', 'height'),
-      };
-    }
-    return { record, image: s.path('image'), thumbnail };
-  });
-}
-
-function readEmbeddingIndex(doc: Fields, sampleIds: Set<string>): EmbeddingSet[] {
-  const keys = new Set<string>();
-  const paths = new Set<string>();
-  return doc.array('embeddings').map((value, i): EmbeddingSet => {
-    const e = fieldsOf(value, EMBEDDINGS_INDEX_PATH, `embeddings[${i}]`);
-    const key = e.string('key', 500);
-    if (keys.has(key)) throw duplicate(EMBEDDINGS_INDEX_PATH, 'embedding sets', key);
-    keys.add(key);
-    const path = e.path('path');
-    if (paths.has(path)) throw e.invalid(`shares its file ${path} with another set`);
-    paths.add(path);
-    const dtype = ownValue(e.obj, 'dtype');
-    if (dtype !== 'float32') {
-      throw new ArchiveError(
-        'bad-tensor',
-        `${EMBEDDINGS_INDEX_PATH}: embeddings ${quote(key)} have dtype ${quote(dtype ?? null)}; only float32 is accepted.`,
-        EMBEDDINGS_INDEX_PATH,
-      );
-    }
-    const dim = ownValue(e.obj, 'dim');
-    if (
-      typeof dim !== 'number' ||
-      !Number.isSafeInteger(dim) ||
-      dim < 1 ||
-      dim > MAX_EMBEDDING_DIM
-    ) {
-      throw new ArchiveError(
-        'bad-tensor',
-        `${EMBEDDINGS_INDEX_PATH}: embeddings ${quote(key)} have dimension ${quote(dim ?? null)}.`,
-        EMBEDDINGS_INDEX_PATH,
-      );
-    }
-    const count = e.count('count');
-    const list = e.array('records');
-    if (list.length !== count) {
-      throw new ArchiveError(
-        'bad-tensor',
-        `${EMBEDDINGS_INDEX_PATH}: embeddings ${quote(key)} declare ${count} vectors but list ${list.length}.`,
-        EMBEDDINGS_INDEX_PATH,
-      );
-    }
-    const seen = new Set<string>();
-    const records = list.map((item, k) => {
-      const r = fieldsOf(item, EMBEDDINGS_INDEX_PATH, `embeddings[${i}].records[${k}]`);
-      const sampleId = r.id('sampleId');
-      if (!sampleIds.has(sampleId)) {
-        throw new ArchiveError(
-          'unknown-reference',
-          `${EMBEDDINGS_INDEX_PATH}: an embedding belongs to image ${quote(sampleId)}, which samples.json does not list.`,
-          EMBEDDINGS_INDEX_PATH,
-        );
-      }
-      if (seen.has(sampleId))
-        throw duplicate(EMBEDDINGS_INDEX_PATH, `embeddings under ${quote(key)}`, sampleId);
-      seen.add(sampleId);
-      return { sampleId, createdAt: r.number('createdAt'), extra: r.rest('sampleId', 'createdAt') };
-    });
-    return { key, path, dim, records };
-  });
 }

@@ -5,7 +5,8 @@
  * have the payload the heads service writes: a summary whose model, label and sample ids are ids,
  * and a Loupe head of float32 weights whose label ids are ids. A model of a head type (or head
  * format version) this Loupe does not know, e.g. from a newer Loupe, is skipped with a warning;
- * the rest of the project is restored. Touches no storage.
+ * the rest of the project is restored. Documents are read one at a time (restoreStream.ts).
+ * Touches no storage.
  */
 import type { DenseModelPayload, DenseModelSummary, HeadEvaluation } from '../heads/savedModel';
 import {
@@ -36,12 +37,6 @@ type SerializedDenseHead = DenseModelPayload['head'];
 /** Decodes one JSON document's binary references (binaryJson); see restore.ts. */
 export type DecodeDocument = (json: JsonValue, path: string, requireFinite?: boolean) => unknown;
 
-export interface ReadModelsResult {
-  models: ModelRecord[];
-  /** Models listed in the index, skipped ones included (what the manifest counts). */
-  listed: number;
-}
-
 /** The model document paths `models/index.json` lists, each once, before any validation. */
 export function listedModelPaths(models: JsonValue | null): string[] {
   if (!isJsonObject(models)) return [];
@@ -50,63 +45,69 @@ export function listedModelPaths(models: JsonValue | null): string[] {
   const paths: string[] = [];
   for (const item of list) {
     const path = isJsonObject(item) ? own(item, 'path') : undefined;
-    if (typeof path !== 'string') continue; // reported by readModels with context
+    if (typeof path !== 'string') continue; // reported by readModelIndex with context
     assertSafeEntryName(path);
     if (!paths.includes(path)) paths.push(path);
   }
   return paths;
 }
 
-export function readModels(
-  index: Fields | null,
-  modelDocuments: Map<string, JsonValue>,
-  decode: DecodeDocument,
-  projectId: string,
-  warnings: string[],
-): ReadModelsResult {
-  if (!index) return { models: [], listed: 0 };
+/** One `models/index.json` entry: a model's id and the path of its document. */
+export interface ModelIndexEntry {
+  id: string;
+  path: string;
+}
+
+/** The entries of `models/index.json` (ids unique, paths safe), in index order. */
+export function readModelIndex(index: Fields | null): ModelIndexEntry[] {
+  if (!index) return [];
   const ids = new Set<string>();
-  const models: ModelRecord[] = [];
-  const list = index.array('models');
-  list.forEach((value, i) => {
+  return index.array('models').map((value, i) => {
     const entry = fieldsOf(value, MODELS_INDEX_PATH, `models[${i}]`);
     const id = entry.id('id');
     const path = entry.path('path');
     if (ids.has(id)) throw duplicate(MODELS_INDEX_PATH, 'models', id);
     ids.add(id);
-    const json = modelDocuments.get(path);
-    if (json === undefined) {
-      throw new ArchiveError(
-        'missing-file',
-        `The archive is incomplete: ${path} is missing.`,
-        path,
-      );
-    }
-    // The head type decides how the rest is read; an unknown one is not decoded at all.
-    const raw = fieldsOf(json, path, 'the model');
-    if (raw.id('id') !== id)
-      throw raw.invalid(`has id ${quote(raw.obj.id)}, not ${quote(id)} as models/index.json says`);
-    const headType = raw.string('headType', 100);
-    if (headType !== 'dense') {
-      warnings.push(
-        `Skipped the saved model ${quote(id)}: its head type ${quote(headType)} is not one this ` +
-          'Loupe knows (it may come from a newer Loupe).',
-      );
-      return;
-    }
-    // A newer head format may be shaped differently: skipped before any of it is checked.
-    const version = headVersion(raw);
-    if (version > SERIALIZED_HEAD_VERSION) {
-      warnings.push(
-        `Skipped the saved model ${quote(id)}: its head format version ${version} is newer ` +
-          'than this Loupe reads.',
-      );
-      return;
-    }
-    const m = fieldsOf(decode(json, path, true), path, 'the model');
-    models.push(readDenseModel(m, id, projectId, path));
+    return { id, path };
   });
-  return { models, listed: list.length };
+}
+
+/**
+ * One model document (already migrated), read into a record under the archive's ids; null when
+ * its head type or head format version is one this Loupe does not know (skipped with a warning).
+ * `decode` resolves the document's binary references.
+ */
+export function readModelDocument(
+  entry: ModelIndexEntry,
+  json: JsonValue,
+  decode: DecodeDocument,
+  projectId: string,
+  warnings: string[],
+): ModelRecord | null {
+  const { id, path } = entry;
+  // The head type decides how the rest is read; an unknown one is not decoded at all.
+  const raw = fieldsOf(json, path, 'the model');
+  if (raw.id('id') !== id)
+    throw raw.invalid(`has id ${quote(raw.obj.id)}, not ${quote(id)} as models/index.json says`);
+  const headType = raw.string('headType', 100);
+  if (headType !== 'dense') {
+    warnings.push(
+      `Skipped the saved model ${quote(id)}: its head type ${quote(headType)} is not one this ` +
+        'Loupe knows (it may come from a newer Loupe).',
+    );
+    return null;
+  }
+  // A newer head format may be shaped differently: skipped before any of it is checked.
+  const version = headVersion(raw);
+  if (version > SERIALIZED_HEAD_VERSION) {
+    warnings.push(
+      `Skipped the saved model ${quote(id)}: its head format version ${version} is newer ` +
+        'than this Loupe reads.',
+    );
+    return null;
+  }
+  const m = fieldsOf(decode(json, path, true), path, 'the model');
+  return readDenseModel(m, id, projectId, path);
 }
 
 /** `payload.head.version` of a model document as written, or 0 when it has none. */

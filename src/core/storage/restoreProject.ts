@@ -6,7 +6,8 @@
  * Ids are rewritten field by field, never by matching strings: records' own ids and references
  * (`labelIds`, `sampleId`), the project setting that names images (`settings.splits`), and the
  * id fields of each saved model's payload by head type. A label name, a setting or an unknown
- * field that happens to equal an id is written as it is.
+ * field that happens to equal an id is written as it is. The data worker writes archives without
+ * holding them whole through stagedRestore.ts, which shares this id mapping.
  */
 import { newId } from '../ids';
 import { isPlainObject } from '../objects';
@@ -60,7 +61,7 @@ export class RestoreError extends Error {
 }
 
 /** Old id -> new id for one write. */
-class IdMap {
+export class IdMap {
   private readonly ids = new Map<string, string>();
 
   constructor(entries: Iterable<[string, string]>) {
@@ -76,6 +77,13 @@ class IdMap {
         `${what} refers to ${JSON.stringify(id)}, which the project being restored does not define.`,
       );
     }
+    return next;
+  }
+
+  /** Gives `id` a new id of its own (kept if it has one already); returns it. */
+  define(id: string): string {
+    let next = this.ids.get(id);
+    if (next === undefined) this.ids.set(id, (next = newId()));
     return next;
   }
 
@@ -96,7 +104,7 @@ class IdMap {
  * `{splitName: sampleIds[]}` or `{sampleId: splitName}`. No other setting holds a record id
  * (`backboneId` names a backbone).
  */
-function remapSettings(settings: ProjectSettings, ids: IdMap): ProjectSettings {
+export function remapSettings(settings: ProjectSettings, ids: IdMap): ProjectSettings {
   const splits: unknown = settings.splits;
   if (!isPlainObject(splits)) return { ...settings };
   const remapped: Record<string, unknown> = {};
@@ -140,7 +148,7 @@ function remapDensePayload(
   };
 }
 
-function remapModel(model: ModelRecord, projectId: string, ids: IdMap): ModelRecord {
+export function remapModel(model: ModelRecord, projectId: string, ids: IdMap): ModelRecord {
   const id = ids.record(model.id, 'A model');
   switch (model.headType) {
     case 'dense':
