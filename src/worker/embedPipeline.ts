@@ -55,7 +55,7 @@ export interface EmbedJob {
    * low, so the job follows the import instead of ending and starting again. Resolves [] when
    * there are none; the job then ends once its queue is empty.
    */
-  more?: () => Promise<string[]>;
+  more?: (() => Promise<string[]>) | undefined;
   /** Batches prepared ahead of inference (default 2). */
   prefetch?: number;
   batchSize: number;

@@ -16,12 +16,15 @@ import {
 } from '../core/backbone/preprocess';
 import type { AspectMode, Backbone, BackboneSpec, ClassPrediction } from '../core/backbone/types';
 import { embeddingKey } from '../core/backbone/types';
-import { ORIGINAL_VIEW, viewSuffix, type AugmentView } from '../core/backbone/augment';
-import { KNN_DEFAULTS } from '../core/heads';
-import type { DenseConfig, EpochLog } from '../core/heads';
+import {
+  ORIGINAL_VIEW,
+  viewSuffix,
+  type Augmentation,
+  type AugmentView,
+} from '../core/backbone/augment';
+import { KNN_DEFAULTS, type DenseConfig, type EpochLog } from '../core/heads';
 import type { HeadSettings } from '../core/heads/settings';
 import type { EvalVariant, CompareRow, EvalRow } from '../core/heads/variants';
-import type { Augmentation } from '../core/backbone/augment';
 import type { KnnExportDtype } from '../core/formats/knnExport';
 import type { ProjectKind } from '../core/kinds';
 import { lazyDatabase } from '../core/storage/db';
@@ -40,10 +43,12 @@ import type {
   OpenedHeads,
   TryPredictions,
   Explanation,
+  ModelFilesInfo,
 } from './api';
 import type { DenseModelSummary } from '../core/heads/savedModel';
 import type { ProjectHeads } from './headsService';
 import { trainDense } from './trainDense';
+import { timeForward } from './timeForward';
 import { compareHeads, evaluateVariants } from './evaluateHeads';
 import { setAppBaseUrl } from '../core/sameOrigin';
 import { classifyFiles, type ClassifyCall, type ClassifyJob } from './classifyBatch';
@@ -58,7 +63,6 @@ import { HeadsHolder } from './headsHolder';
 import type { PreparedInput } from '../core/dataset/importer';
 import { explainCall, type ExplainCall } from './explain';
 import { modelFilesSource, storeModelFiles } from './modelFiles';
-import type { ModelFilesInfo } from './api';
 
 const db = lazyDatabase();
 setBackboneSources(async (spec) => modelFilesSource(await db(), spec));
@@ -121,29 +125,25 @@ const api = {
       const view = call.view ?? ORIGINAL_VIEW;
       const database = await db();
       const backbone = await backboneFor(spec);
-      const metas = await listSampleMeta(database, projectId);
+      const ids = (await listSampleMeta(database, projectId)).map((m) => m.id);
       // Augmentation views are cached under their own key and never reach the live heads.
       const key = embeddingKey(spec, aspectMode) + viewSuffix(view);
       // The live view follows samples stored while it runs (an import in progress).
-      const original = view.crop === 0 && !view.flip;
-      const more = original
-        ? followSamples(database, projectId, {
-            known: new Set(metas.map((m) => m.id)),
-            heldIds: () => prepared.heldIds(),
-            signal,
-          })
-        : undefined;
+      const more =
+        view.crop === 0 && !view.flip
+          ? followSamples(database, projectId, { known: new Set(ids), prepared, signal })
+          : undefined;
       const run = (prepare?: EmbedJob['prepare']) =>
         embedMissing({
           db: database,
           projectId,
-          sampleIds: metas.map((m) => m.id),
+          sampleIds: ids,
           backbone,
           embeddingKey: key,
           aspectMode,
           view,
           ...(prepare ? { prepare } : {}),
-          ...(more ? { more } : {}),
+          more,
           batchSize: pipelineBatchSize(),
           signal,
           onProgress,
@@ -198,38 +198,9 @@ const api = {
     jobId: string,
     call: EmbeddingTarget & { projectId: string; n: number },
   ): Promise<{ images: number; imgPerSec: number; batchSize: number }> {
-    return jobs.run(jobId, async (signal) => {
-      const database = await db();
-      const backbone = await backboneFor(call.spec);
-      const metas = (await listSampleMeta(database, call.projectId)).slice(0, call.n);
-      const batchSize = pipelineBatchSize();
-      const inputs: tf.Tensor4D[] = [];
-      try {
-        for (let i = 0; i < metas.length; i += batchSize) {
-          signal.throwIfAborted();
-          const blobs: Blob[] = [];
-          for (const m of metas.slice(i, i + batchSize)) {
-            const sample = await database.get('samples', m.id);
-            if (sample) blobs.push(sample.blob);
-          }
-          if (blobs.length > 0) inputs.push(await preprocess(blobs, backbone, call.aspectMode));
-        }
-        const warm = backbone.embed(inputs[0]!);
-        await warm.data();
-        warm.dispose();
-        const t0 = performance.now();
-        let images = 0;
-        for (const input of inputs) {
-          const out = backbone.embed(input);
-          await out.data();
-          out.dispose();
-          images += input.shape[0];
-        }
-        return { images, imgPerSec: images / ((performance.now() - t0) / 1000), batchSize };
-      } finally {
-        inputs.forEach((t) => t.dispose());
-      }
-    });
+    return jobs.run(jobId, async (signal) =>
+      timeForward(await db(), await backboneFor(call.spec), call, pipelineBatchSize(), signal),
+    );
   },
 
   /** Opens (or reopens) the heads of a project: KNN from cached embeddings, latest dense model. */

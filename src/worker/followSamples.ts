@@ -11,8 +11,8 @@ import type { LoupeDatabase } from '../core/storage/db';
 export interface FollowOptions {
   /** Ids the job already has (filled in as ids are handed over). */
   known: Set<string>;
-  /** Ids with an import-time input held, oldest first. */
-  heldIds: () => Iterable<string>;
+  /** The import-time inputs the engine holds (their ids, oldest first). */
+  prepared: { heldIds(): Iterable<string> };
   /** How long to wait for inputs still on their way (default 250 ms). */
   waitMs?: number;
   signal?: AbortSignal;
@@ -23,14 +23,14 @@ export function followSamples(
   projectId: string,
   options: FollowOptions,
 ): () => Promise<string[]> {
-  const { known, heldIds, waitMs = 250, signal } = options;
+  const { known, prepared, waitMs = 250, signal } = options;
   const unknownIds = async (): Promise<string[]> =>
     (await db.getAllKeysFromIndex('samples', 'byProject', projectId)).filter(
       (id) => !known.has(id),
     );
   const withInput = (ids: readonly string[]): string[] => {
     const fresh = new Set(ids);
-    return [...heldIds()].filter((id) => fresh.has(id));
+    return [...prepared.heldIds()].filter((id) => fresh.has(id));
   };
   return async () => {
     let ids = await unknownIds();

@@ -68,7 +68,11 @@ describe('followSamples', () => {
     const known = new Set(first);
     const later = await store(3);
     const held = [later[2], later[0]] as string[];
-    const more = followSamples(db, projectId, { known, heldIds: () => held, waitMs: 0 });
+    const more = followSamples(db, projectId, {
+      known,
+      prepared: { heldIds: () => held },
+      waitMs: 0,
+    });
     expect(await more()).toEqual(held);
     // The one without an input comes next, and then nothing.
     expect(await more()).toEqual([later[1]]);
@@ -80,7 +84,11 @@ describe('followSamples', () => {
     const known = new Set<string>();
     const ids = await store(2);
     const held: string[] = [];
-    const more = followSamples(db, projectId, { known, heldIds: () => held, waitMs: 40 });
+    const more = followSamples(db, projectId, {
+      known,
+      prepared: { heldIds: () => held },
+      waitMs: 40,
+    });
     const answer = more();
     setTimeout(() => held.push(ids[1] as string), 5);
     expect(await answer).toEqual([ids[1]]);
@@ -98,7 +106,11 @@ describe('embedMissing following an import', () => {
     const seed = Array.from({ length: 3 }, () => newSample(projectId));
     await samplesRepo.insertSamples(db, seed);
     const known = new Set(seed.map((s) => s.sample.id));
-    const follow = followSamples(db, projectId, { known, heldIds: () => [], waitMs: 0 });
+    const follow = followSamples(db, projectId, {
+      known,
+      prepared: { heldIds: () => [] },
+      waitMs: 0,
+    });
     // Two more chunks are stored while the job runs: one on the first ask, one on the second.
     let asks = 0;
     const more = async (): Promise<string[]> => {
