@@ -1,8 +1,10 @@
 /**
- * Training of the dense head: our own seeded epoch loop (`optimizer.minimize` on shuffled batches),
- * so the same data, settings and seed give bit-identical weights on a given backend. Owns the
- * training run (class weights, early stopping on validation loss with best-weight restore,
- * per-epoch logs, abort), the validation split and refit, and multi-label threshold tuning.
+ * Training of the dense head: our own seeded epoch loop (Adam steps on shuffled batches with
+ * hand-written gradients, denseStep.ts), so the same data, settings and seed give bit-identical
+ * weights on a given backend. Owns the training run (class weights, early stopping on validation
+ * loss with best-weight restore, per-epoch logs, abort), the validation split and refit, the
+ * batch growth with the data (`batchGrowth`, where the caller left batch size and learning rate at
+ * their defaults), and multi-label threshold tuning.
  *
  * - Class weights 'balanced': single-label n / (C * n_c) per sample; multi-label per label, positives
  *   n / (2 * pos) and negatives n / (2 * neg). They weight the training loss only; the reported
@@ -22,6 +24,7 @@ import { holdoutSplit } from '../eval/split';
 import { deriveSeed, mulberry32, randomSeed, shuffleInPlace } from '../random';
 import type { ProjectKind } from '../kinds';
 import { DenseHead } from './dense';
+import { batchGrowth } from './denseConfig';
 import {
   accuracyOf,
   buildDenseModel,
@@ -32,13 +35,17 @@ import {
   perItemLoss,
   type DenseConfig,
 } from './denseModel';
+import { denseVariables, trainStep, type PackedRows } from './denseStep';
 import { indexItems } from './evaluate';
 import type { IndexedItem, LabelledEmbedding } from './evaluate';
 
 export interface EpochLog {
   /** 1-based. */
   epoch: number;
-  /** Unweighted loss / accuracy on the training part, measured after the epoch without dropout. */
+  /**
+   * Unweighted loss / accuracy on the training part, measured after the epoch without dropout (on
+   * TRAIN_METRICS_ROWS evenly spaced training items when there are more).
+   */
   loss: number;
   acc: number;
   valLoss: number | null;
@@ -84,6 +91,12 @@ export type TrainDenseResult =
 
 /** Batches between yields to the event loop (lets an abort message in). */
 const YIELD_EVERY_BATCHES = 32;
+
+/**
+ * The per-epoch training loss and accuracy are measured on at most this many training items: a
+ * forward pass over all of them cost about a quarter of each epoch at 5,000 images.
+ */
+export const TRAIN_METRICS_ROWS = 1024;
 
 /** Multi-label thresholds are tuned only for labels with at least this many validation positives. */
 const MIN_THRESHOLD_POSITIVES = 5;
@@ -141,10 +154,11 @@ function lossWeights(
 }
 
 interface FitData {
+  /** The training rows on the CPU, batches are packed from them. */
+  rows: PackedRows;
+  /** The rows the per-epoch training loss and accuracy are measured on, on the backend. */
   x: tf.Tensor2D;
   y: tf.Tensor2D;
-  /** Loss weights ([n] or [n, C]); null = unweighted. */
-  w: tf.Tensor | null;
   xVal: tf.Tensor2D | null;
   yVal: tf.Tensor2D | null;
 }
@@ -174,11 +188,12 @@ interface FitOptions {
 /** One seeded training run. Owns and (unless returned) disposes its model and optimizer. */
 async function fit(options: FitOptions): Promise<FitOutcome> {
   const { kind, numLabels, config, epochs, history, phase } = options;
-  const { x, y, w, xVal, yVal } = options.data;
-  const n = x.shape[0];
-  const model = buildDenseModel(x.shape[1], numLabels, config);
+  const { rows, x, y, xVal, yVal } = options.data;
+  const n = rows.x.length / rows.dim;
+  const model = buildDenseModel(rows.dim, numLabels, config);
   const optimizer = tf.train.adam(config.learningRate);
   const variables = model.trainableWeights.map((v) => v.read() as tf.Variable);
+  const layerVariables = denseVariables(model);
   let best: tf.Tensor[] | null = null;
   let bestLoss = Infinity;
   let bestEpoch = 0;
@@ -197,20 +212,7 @@ async function fit(options: FitOptions): Promise<FitOutcome> {
         }
         const batchIdx = order.slice(start, start + config.batchSize);
         const dropoutSeed = randomSeed(rng);
-        tf.tidy(() => {
-          const idx = tf.tensor1d(batchIdx, 'int32');
-          const xb = tf.gather(x, idx);
-          const yb = tf.gather(y, idx);
-          const wb = w ? tf.gather(w, idx) : null;
-          optimizer.minimize(
-            () =>
-              tf.mean(
-                perItemLoss(kind, denseLogits(model, xb, config.dropout, dropoutSeed), yb, wb),
-              ) as tf.Scalar,
-            false,
-            variables,
-          );
-        });
+        trainStep(kind, layerVariables, optimizer, rows, batchIdx, config.dropout, dropoutSeed);
         if ((b + 1) % YIELD_EVERY_BATCHES === 0) await nextTick();
       }
 
@@ -290,7 +292,7 @@ export async function trainDenseHead(
   items: readonly LabelledEmbedding[],
   options: TrainDenseOptions,
 ): Promise<TrainDenseResult> {
-  const config = checkDenseConfig({ ...DENSE_DEFAULTS, ...options.config });
+  const requested = checkDenseConfig({ ...DENSE_DEFAULTS, ...options.config });
   const { kind, signal } = options;
   const { labels } = indexItems([...items, ...(options.validation ?? [])], kind, options.labels);
   let train = indexItems(items, kind, labels).items;
@@ -301,14 +303,27 @@ export async function trainDenseHead(
     train = train.filter((item) => !held.has(item.id));
   } else {
     const split = holdoutSplit(train, {
-      validationFraction: config.validationFraction,
-      seed: config.seed,
+      validationFraction: requested.validationFraction,
+      seed: requested.seed,
     });
     const held = new Set(split.validation);
     validation = train.filter((item) => held.has(item.id));
     train = train.filter((item) => !held.has(item.id));
   }
   if (train.length === 0) throw new Error('dense: no labelled training items');
+  // Batch size and learning rate grow together with the data unless the caller set either.
+  const growth =
+    options.config?.batchSize === undefined && options.config?.learningRate === undefined
+      ? batchGrowth(train.length)
+      : 1;
+  const config: DenseConfig =
+    growth > 1
+      ? {
+          ...requested,
+          batchSize: DENSE_DEFAULTS.batchSize * growth,
+          learningRate: DENSE_DEFAULTS.learningRate * growth,
+        }
+      : requested;
   if (kind === 'single-label' && labels.length < 2) {
     throw new Error('dense: label at least two classes to train');
   }
@@ -322,36 +337,62 @@ export async function trainDenseHead(
     owned.push(t);
     return t;
   };
-  const tensorsFor = (part: readonly IndexedItem[]): { x: tf.Tensor2D; y: tf.Tensor2D } => ({
-    x: keep(
-      tf.tensor2d(
-        packInputs(
-          part.map((p) => p.embedding),
-          dim,
-          config,
-        ),
-        [part.length, dim],
+  /**
+   * A part's rows packed on the CPU (for the batches), and uploaded for the epoch metrics: every
+   * row, or TRAIN_METRICS_ROWS evenly spaced ones with `sample`.
+   */
+  const dataFor = (
+    part: readonly IndexedItem[],
+    sample: boolean,
+  ): { rows: PackedRows; x: tf.Tensor2D; y: tf.Tensor2D } => {
+    const measured =
+      sample && part.length > TRAIN_METRICS_ROWS
+        ? Array.from(
+            { length: TRAIN_METRICS_ROWS },
+            (_, i) => part[Math.floor((i * part.length) / TRAIN_METRICS_ROWS)] as IndexedItem,
+          )
+        : part;
+    const rows: PackedRows = {
+      x: packInputs(
+        part.map((p) => p.embedding),
+        dim,
+        config,
       ),
-    ),
-    y: keep(tf.tensor2d(targets(part, numLabels), [part.length, numLabels])),
-  });
-  const weightsFor = (part: readonly IndexedItem[]): tf.Tensor | null => {
-    const data = lossWeights(kind, part, numLabels, config.classWeights);
-    if (!data) return null;
-    return keep(
-      kind === 'single-label' ? tf.tensor1d(data) : tf.tensor2d(data, [part.length, numLabels]),
-    );
+      y: targets(part, numLabels),
+      w: lossWeights(kind, part, numLabels, config.classWeights),
+      dim,
+      numLabels,
+    };
+    const m = measured.length;
+    return {
+      rows,
+      x: keep(
+        tf.tensor2d(
+          measured === part
+            ? rows.x
+            : packInputs(
+                measured.map((p) => p.embedding),
+                dim,
+                config,
+              ),
+          [m, dim],
+        ),
+      ),
+      y: keep(
+        tf.tensor2d(measured === part ? rows.y : targets(measured, numLabels), [m, numLabels]),
+      ),
+    };
   };
 
   let searched: tf.Sequential | null = null;
   let head: DenseHead | null = null;
   try {
-    const t = tensorsFor(train);
-    const v = validation.length > 0 ? tensorsFor(validation) : null;
+    const t = dataFor(train, true);
+    const v = validation.length > 0 ? dataFor(validation, false) : null;
     const run = { kind, numLabels, config, history, onEpoch: options.onEpoch, signal };
     const first = await fit({
       ...run,
-      data: { x: t.x, y: t.y, w: weightsFor(train), xVal: v?.x ?? null, yVal: v?.y ?? null },
+      data: { rows: t.rows, x: t.x, y: t.y, xVal: v?.x ?? null, yVal: v?.y ?? null },
       epochs: config.epochs,
     });
     searched = first.model;
@@ -386,10 +427,10 @@ export async function trainDenseHead(
         if (signal?.aborted) return { status: 'aborted', head: null, history };
       }
       // Same seed and settings, all items, for the epoch count validation chose.
-      const a = tensorsFor(refitItems);
+      const a = dataFor(refitItems, true);
       const second = await fit({
         ...run,
-        data: { x: a.x, y: a.y, w: weightsFor(refitItems), xVal: null, yVal: null },
+        data: { rows: a.rows, x: a.x, y: a.y, xVal: null, yVal: null },
         epochs: Math.max(1, first.bestEpoch),
         phase: 'refit',
       });
