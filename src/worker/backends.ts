@@ -5,7 +5,7 @@
  * warm-up of the real backbone, and the fastest wins. The choice is remembered by the caller.
  */
 import * as tf from '@tensorflow/tfjs';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
@@ -78,7 +78,14 @@ function describeWasm(): string {
   const env = tf.env();
   const simd = env.getBool('WASM_HAS_SIMD_SUPPORT');
   const threads = env.getBool('WASM_HAS_MULTITHREAD_SUPPORT');
-  return `SIMD ${simd ? 'on' : 'off'}, threads ${threads ? 'on' : 'off (needs cross-origin isolation)'}`;
+  // XNNPACK's pool size (tfjs: half the logical cores, at least 1; 1 on a 2-core machine).
+  let count = 1;
+  try {
+    count = getThreadsCount();
+  } catch {
+    // Not initialised yet: the count is unknown, the flags still say what the browser allows.
+  }
+  return `SIMD ${simd ? 'on' : 'off'}, threads ${threads ? `on (${count})` : 'off (needs cross-origin isolation)'}`;
 }
 
 /** Switches TF.js to `name`; false when this device cannot run it. */
