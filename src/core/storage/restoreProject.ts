@@ -13,7 +13,7 @@ import { newId } from '../ids';
 import { isPlainObject } from '../objects';
 import type { DenseModelPayload } from '../heads/savedModel';
 import { abortTransaction, type LoupeDatabase } from './db';
-import { cleanName, deleteProjectContents } from './projects';
+import { cleanName, deleteProjectContents, type AllStoresTx } from './projects';
 import {
   ALL_STORES,
   type EmbeddingRecord,
@@ -162,6 +162,20 @@ export function remapModel(model: ModelRecord, projectId: string, ids: IdMap): M
  * it held is deleted in the same transaction (`deleteProjectContents`); on any failure nothing
  * changes. Returns the new project record.
  */
+/**
+ * In a restore's transaction: the project a 'replace' restore overwrites must still exist (another
+ * tab may have deleted it); its contents are deleted, its record is left for the caller to put.
+ */
+export async function emptyProjectToReplace(tx: AllStoresTx, projectId: string): Promise<void> {
+  if (!(await tx.objectStore('projects').getKey(projectId))) {
+    throw new RestoreError(
+      'not-found',
+      'The project to replace no longer exists; nothing was imported.',
+    );
+  }
+  await deleteProjectContents(tx, projectId);
+}
+
 export async function writeRestoredProject(
   db: LoupeDatabase,
   contents: ProjectContents,
@@ -211,14 +225,7 @@ export async function writeRestoredProject(
   const writes: Promise<unknown>[] = [];
   try {
     if (options.mode === 'replace') {
-      const existing = await tx.objectStore('projects').get(projectId);
-      if (!existing) {
-        throw new RestoreError(
-          'not-found',
-          'The project to replace no longer exists; nothing was imported.',
-        );
-      }
-      await deleteProjectContents(tx, projectId);
+      await emptyProjectToReplace(tx, projectId);
       writes.push(tx.objectStore('projects').put(project));
     } else {
       writes.push(tx.objectStore('projects').add(project));

@@ -11,12 +11,12 @@
  * the caller only has to say which stagings are still being written (`held`).
  */
 import { abortTransaction, type LoupeDatabase } from './db';
-import { cleanName, deleteProjectContents } from './projects';
+import { cleanName } from './projects';
 import {
+  emptyProjectToReplace,
   IdMap,
   remapModel,
   remapSettings,
-  RestoreError,
   type ProjectContents,
   type RestoreOptions,
 } from './restoreProject';
@@ -143,14 +143,7 @@ export class StagedRestore {
     const writes: Promise<unknown>[] = [];
     try {
       if (options.mode === 'replace') {
-        const existing = await tx.objectStore('projects').get(projectId);
-        if (!existing) {
-          throw new RestoreError(
-            'not-found',
-            'The project to replace no longer exists; nothing was imported.',
-          );
-        }
-        await deleteProjectContents(tx, projectId);
+        await emptyProjectToReplace(tx, projectId);
         for (const store of BY_PROJECT) {
           let cursor = await tx.objectStore(store).index('byProject').openCursor(this.id);
           while (cursor) {
