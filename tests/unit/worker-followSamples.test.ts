@@ -7,9 +7,9 @@ import type { Backbone } from '../../src/core/backbone/types';
 import { openLoupeDb, type LoupeDatabase } from '../../src/core/storage/db';
 import * as projectsRepo from '../../src/core/storage/projects';
 import * as samplesRepo from '../../src/core/storage/samples';
-import type { Decoded } from '../../src/worker/decodeBatch';
 import { embedMissing, type EmbedProgress } from '../../src/worker/embedPipeline';
 import { followSamples } from '../../src/worker/followSamples';
+import { fakePrepare } from '../fixtures/prepare';
 import { newSample } from '../fixtures/records';
 
 const SIZE = 2;
@@ -31,22 +31,8 @@ const meanBackbone: Backbone = {
   dispose: () => undefined,
 };
 
-/** Pixels of every id filled with 100, labels from the stored sample. */
-function prepareFrom(db: LoupeDatabase, asked: string[][]) {
-  return async (ids: string[]): Promise<Decoded> => {
-    asked.push(ids);
-    const out: Decoded = { ids: [], labelIds: [], pixels: [], failed: [] };
-    for (const id of ids) {
-      const sample = await db.get('samples', id);
-      if (!sample) continue;
-      out.ids.push(id);
-      out.labelIds.push(sample.labelIds);
-      const data = new Uint8ClampedArray(SIZE * SIZE * 4).fill(100);
-      out.pixels.push({ data, width: SIZE, height: SIZE });
-    }
-    return out;
-  };
-}
+/** The preprocessing worker's stand-in: pixels filled with 100. */
+const prepareFrom = (db: LoupeDatabase, asked: string[][]) => fakePrepare(db, asked, SIZE, 100);
 
 describe('followSamples', () => {
   let db: LoupeDatabase;

@@ -5,8 +5,8 @@ import type { PreparedInput } from '../../src/core/dataset/importer';
 import { openLoupeDb, type LoupeDatabase } from '../../src/core/storage/db';
 import * as projectsRepo from '../../src/core/storage/projects';
 import * as samplesRepo from '../../src/core/storage/samples';
-import type { Decoded } from '../../src/worker/decodeBatch';
 import { PreparedInputs } from '../../src/worker/preparedInputs';
+import { fakePrepare } from '../fixtures/prepare';
 import { newSample } from '../fixtures/records';
 
 const SIZE = 4;
@@ -17,21 +17,8 @@ function input(sampleId: string, fill: number, mode: AspectMode = 'centre-crop')
   return { sampleId, size: SIZE, mode, pixels: { data, width: SIZE, height: SIZE } };
 }
 
-/** A stand-in for the preprocessing worker: pixels filled with 200, and a log of what it got. */
-function fakePrepare(db: LoupeDatabase, asked: string[][]) {
-  return async (ids: string[]): Promise<Decoded> => {
-    asked.push(ids);
-    const out: Decoded = { ids: [], labelIds: [], pixels: [], failed: [] };
-    for (const id of ids) {
-      const sample = await db.get('samples', id);
-      if (!sample) continue;
-      out.ids.push(id);
-      out.labelIds.push(sample.labelIds);
-      out.pixels.push({ data: new Uint8ClampedArray(BYTES).fill(200), width: SIZE, height: SIZE });
-    }
-    return out;
-  };
-}
+/** The preprocessing worker's stand-in: pixels filled with 200. */
+const preparer = (db: LoupeDatabase, asked: string[][]) => fakePrepare(db, asked, SIZE, 200);
 
 describe('PreparedInputs', () => {
   let db: LoupeDatabase;
@@ -49,7 +36,7 @@ describe('PreparedInputs', () => {
     const held = new PreparedInputs();
     held.offer([input(ids[0] as string, 10), input(ids[2] as string, 12)]);
     const asked: string[][] = [];
-    const prepare = held.withPrepared(() => Promise.resolve(db), fakePrepare(db, asked));
+    const prepare = held.withPrepared(() => Promise.resolve(db), preparer(db, asked));
     const batch = await prepare(ids, SIZE, 'centre-crop', ORIGINAL_VIEW);
     expect(asked).toEqual([[ids[1], ids[3]]]);
     expect(batch.ids).toEqual(ids);
@@ -62,7 +49,7 @@ describe('PreparedInputs', () => {
     const held = new PreparedInputs();
     held.offer([input(ids[0] as string, 10, 'letterbox'), input(ids[1] as string, 11)]);
     const asked: string[][] = [];
-    const prepare = held.withPrepared(() => Promise.resolve(db), fakePrepare(db, asked));
+    const prepare = held.withPrepared(() => Promise.resolve(db), preparer(db, asked));
     const flipped = await prepare(ids.slice(0, 2), SIZE, 'centre-crop', { crop: 0, flip: true });
     expect(flipped.pixels.map((p) => p.data[0])).toEqual([200, 200]);
     // The flip view left the matching input held; the original view takes it now.
@@ -75,7 +62,7 @@ describe('PreparedInputs', () => {
     const held = new PreparedInputs();
     held.offer([input(ids[0] as string, 10)]);
     await samplesRepo.deleteSamples(db, [ids[0] as string]);
-    const prepare = held.withPrepared(() => Promise.resolve(db), fakePrepare(db, []));
+    const prepare = held.withPrepared(() => Promise.resolve(db), preparer(db, []));
     const batch = await prepare(
       [ids[0] as string, ids[1] as string],
       SIZE,
