@@ -107,6 +107,20 @@ async function predictions(model: tf.LayersModel): Promise<number[]> {
   return values;
 }
 
+/** The custom spec a project names picked files by: their `features` layer. */
+function featuresSpec(info: { name: string; key: string }): CustomBackboneSpec {
+  return {
+    kind: 'custom',
+    id: customBackboneId(info.name, 'features', info.key),
+    label: 'model files (features)',
+    url: '',
+    files: info.key,
+    embeddingLayer: 'features',
+    inputSize: SIZE,
+    inputRange: [0, 1],
+  };
+}
+
 describe('collectModelFiles', () => {
   it('orders the weight files by the manifest and loads the same model, nothing fetched', async () => {
     const fetchSpy = vi.spyOn(globalThis, 'fetch');
@@ -190,16 +204,7 @@ describe('stored model files', () => {
     expect((await storeModelFiles(db, { files: pick().reverse() })).key).toBe(info.key);
     expect(await db.count('backboneFiles')).toBe(1);
 
-    const spec: CustomBackboneSpec = {
-      kind: 'custom',
-      id: customBackboneId(info.name, 'features', info.key),
-      label: 'model files (features)',
-      url: '',
-      files: info.key,
-      embeddingLayer: 'features',
-      inputSize: SIZE,
-      inputRange: [0, 1],
-    };
+    const spec = featuresSpec(info);
     // A fresh connection, as after a reload or a worker restart.
     db.close();
     db = await openLoupeDb();
@@ -249,16 +254,7 @@ describe('modelFilesKey', () => {
       ),
     ).toBe(info.key);
     const project = await createProject(db, 'Keyed');
-    const spec: CustomBackboneSpec = {
-      kind: 'custom',
-      id: customBackboneId(info.name, 'features', info.key),
-      label: 'model files (features)',
-      url: '',
-      files: info.key,
-      embeddingLayer: 'features',
-      inputSize: SIZE,
-      inputRange: [0, 1],
-    };
+    const spec = featuresSpec(info);
     await updateProject(db, project.id, {
       settings: { ...project.settings, backboneId: spec.id, customBackbone: spec },
     });
