@@ -154,7 +154,11 @@ export async function simulateReview(
   const startPerClass = options.startPerClass ?? 10;
   const { items, labels } = indexItems(heads.labelled(), 'single-label');
   const split = holdoutSplit(
-    items.map((item, i) => ({ id: String(i), labels: item.labels })),
+    items.map((item, i) => ({
+      id: String(i),
+      labels: item.labels,
+      ...(item.group === undefined ? {} : { group: item.group }),
+    })),
     { validationFraction: 0.2, seed: EVAL_SEED },
   );
   const test = split.validation.map(Number);

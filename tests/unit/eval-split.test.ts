@@ -124,3 +124,58 @@ describe('kFoldSplit', () => {
     expect(() => kFoldSplit(items, { folds: 1 })).toThrow();
   });
 });
+
+describe('grouped splits', () => {
+  /** 60 items in 3 classes; copies of an image share a group of 1-4 ids (seeded sizes). */
+  function grouped(seed: number): SplitItem[] {
+    const rng = mulberry32(seed);
+    const items: SplitItem[] = [];
+    for (let g = 0; items.length < 60; g++) {
+      const copies = 1 + Math.floor(rng() * 4);
+      for (let c = 0; c < copies && items.length < 60; c++) {
+        items.push({ id: `g${g}-${c}`, labels: [g % 3], group: `img${g}` });
+      }
+    }
+    return items;
+  }
+  const groupOf = (id: string): string => id.slice(0, id.indexOf('-'));
+
+  it('never puts two items of a group on different sides (hold-out and every fold)', () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const items = grouped(seed);
+      const splits = [holdoutSplit(items, { seed }), ...kFoldSplit(items, { seed })];
+      for (const split of splits) {
+        const trained = new Set(split.train.map(groupOf));
+        for (const id of split.validation) expect(trained.has(groupOf(id))).toBe(false);
+        expect(split.train.length + split.validation.length).toBe(items.length);
+      }
+      // Hold-out size: 20 % of 60 = 12, each of the 3 classes off by at most half a group of 4.
+      expect(Math.abs(holdoutSplit(items, { seed }).validation.length - 12)).toBeLessThanOrEqual(6);
+      // Folds stay within one group's size of each other and partition the items.
+      const sizes = kFoldSplit(items, { seed }).map((f) => f.validation.length);
+      expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThanOrEqual(4);
+      const validated = kFoldSplit(items, { seed }).flatMap((f) => f.validation);
+      expect(new Set(validated).size).toBe(items.length);
+    }
+  });
+
+  it('splits exactly as without groups when every group is a single item', () => {
+    const plain = dataset();
+    const own = plain.map((item) => ({ ...item, group: `own-${item.id}` }));
+    for (const seed of [0, 7]) {
+      expect(holdoutSplit(own, { seed })).toEqual(holdoutSplit(plain, { seed }));
+      expect(kFoldSplit(own, { seed })).toEqual(kFoldSplit(plain, { seed }));
+    }
+  });
+
+  it('is independent of input order, and ignores a group holding every item', () => {
+    const items = grouped(9);
+    const reversed = [...items].reverse();
+    expect(holdoutSplit(reversed, { seed: 3 })).toEqual(holdoutSplit(items, { seed: 3 }));
+    expect(kFoldSplit(reversed, { seed: 3 })).toEqual(kFoldSplit(items, { seed: 3 }));
+    const one = dataset().map((item) => ({ ...item, group: 'all' }));
+    const plain = dataset();
+    expect(kFoldSplit(one, { seed: 1 })).toEqual(kFoldSplit(plain, { seed: 1 }));
+    expect(holdoutSplit(one, { seed: 1 })).toEqual(holdoutSplit(plain, { seed: 1 }));
+  });
+});

@@ -31,8 +31,11 @@ let projectId: string;
 let ids: string[];
 let heads: ProjectHeads;
 
-/** 3 clusters of 12 labelled images; `copies` adds exact copies of the given images (unlabelled). */
-async function open(copies: number[] = []): Promise<void> {
+/**
+ * 3 clusters of 12 labelled images; `copies` adds copies of the given images, labelled alike: exact
+ * ones, or near ones with `nudge` added to their first value.
+ */
+async function open(copies: number[] = [], nudge = 0): Promise<void> {
   db = await openLoupeDb();
   projectId = (await createProject(db, 'review')).id;
   const data = clusters(11, [['a'], ['b'], ['c']], 12, 8, 0.4);
@@ -40,7 +43,7 @@ async function open(copies: number[] = []): Promise<void> {
   const vectors = data.map((d) => [...d.embedding]);
   for (const i of copies) {
     batch.push(newSample(projectId, { labelIds: [...(data[i]?.labelIds ?? [])] }));
-    vectors.push([...(data[i]?.embedding ?? [])]);
+    vectors.push([...(data[i]?.embedding ?? [])].map((v, j) => (j === 0 ? v + nudge : v)));
   }
   await insertSamples(db, batch);
   ids = batch.map((b) => b.sample.id);
@@ -89,10 +92,10 @@ describe('stored out-of-fold predictions', () => {
 
 describe('project near-duplicates', () => {
   it('regroups at another threshold and flags leakage across the hold-out split', async () => {
-    // Copies of the first 12 images (cluster a): each copy is labelled like its original, so one
+    // Near copies of the first 12 images (cluster a): each is labelled like its original, so one
     // that lands in another part of the split than its original is leakage.
     const originals = Array.from({ length: 12 }, (_, i) => i);
-    await open(originals);
+    await open(originals, 1e-3);
     const before = tf.memory().numTensors;
     const groups = await projectNearDuplicates(db, heads, {
       threshold: 0.999,
@@ -112,6 +115,26 @@ describe('project near-duplicates', () => {
     const loose = await projectNearDuplicates(db, heads, { threshold: 0.85, signal });
     expect(loose.length).toBeLessThan(groups.length);
     expect(tf.memory().numTensors).toBe(before);
+    heads.dispose();
+    db.close();
+  });
+
+  it('keeps exact copies on one side of the hold-out split: no leakage', async () => {
+    await open(Array.from({ length: 12 }, (_, i) => i));
+    const groups = await projectNearDuplicates(db, heads, {
+      threshold: 0.999,
+      labelOrder: LABELS,
+      signal,
+    });
+    expect(groups).toHaveLength(12);
+    const parts = denseHoldoutParts(heads, LABELS);
+    expect(new Set(groups.map((g) => parts.get(g.sampleIds[0] ?? '')))).toEqual(
+      new Set(['train', 'validation']),
+    );
+    for (const g of groups) {
+      expect(new Set(g.sampleIds.map((id) => parts.get(id))).size).toBe(1);
+      expect(g.leakage).toBe(false);
+    }
     heads.dispose();
     db.close();
   });

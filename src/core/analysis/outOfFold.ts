@@ -65,7 +65,11 @@ export async function outOfFoldPredictions(
   const labels = indexed.labels;
   if (indexed.items.length < MIN_OUT_OF_FOLD_ITEMS) return { labels, predictions: [] };
   const folds = kFoldSplit(
-    indexed.items.map((item, position) => ({ id: String(position), labels: item.labels })),
+    indexed.items.map((item, position) => ({
+      id: String(position),
+      labels: item.labels,
+      ...(item.group === undefined ? {} : { group: item.group }),
+    })),
     { folds: options.folds ?? 5, seed: options.seed ?? EVAL_SEED },
   );
   const at = (position: string): (typeof indexed.items)[number] => {

@@ -13,6 +13,11 @@
  *   once), each fold trains on everything else, fold sizes differ by at most one, and each group is
  *   dealt round-robin across the folds.
  * - No id is ever in both the training and the validation part of a split. Duplicate ids throw.
+ * - Items sharing a `group` (copies of one image) always land on the same side of a split, so a
+ *   copy in training never answers for its twin in validation. A group moves as one unit: its
+ *   stratum is that of its first id, hold-out sizes and k-fold sizes are met as closely as whole
+ *   groups allow (k-fold deals each group to the fold with the fewest items so far), and with
+ *   fewer than 2 groups the groups are ignored. Without groups every split is exactly as above.
  */
 import { deriveSeed, mulberry32, shuffleInPlace } from '../random';
 
@@ -20,6 +25,8 @@ export interface SplitItem {
   id: string;
   /** Class index (single-label: exactly one) or label indices (multi-label). */
   labels: readonly number[];
+  /** Items with the same group are never split apart (e.g. `duplicateGroups` of embeddings). */
+  group?: string;
 }
 
 export interface Fold {
@@ -70,27 +77,55 @@ export function strataOf(items: readonly SplitItem[]): number[] {
   });
 }
 
-/** Groups ids by stratum: strata in ascending order, ids sorted then shuffled with one seeded stream. */
-function shuffledGroups(items: readonly SplitItem[], seed: number): string[][] {
+/** Ids that always travel together: one image's copies (a single id when it has none). */
+type Unit = string[];
+
+const byId = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const size = (units: readonly Unit[]): number => units.reduce((n, u) => n + u.length, 0);
+
+/**
+ * Units by stratum: strata in ascending order; inside each, units sorted by first id, then
+ * shuffled with one seeded stream. A unit's stratum is that of its first id. With fewer than two
+ * units in all, groups are ignored (every id its own unit).
+ */
+function shuffledUnits(items: readonly SplitItem[], seed: number): Unit[][] {
   const seen = new Set<string>();
   for (const item of items) {
     if (seen.has(item.id)) throw new Error(`split: duplicate id "${item.id}"`);
     seen.add(item.id);
   }
   const strata = strataOf(items);
-  const byStratum = new Map<number, string[]>();
-  items.forEach((item, i) => {
-    const s = strata[i] ?? NO_LABEL;
-    const group = byStratum.get(s);
-    if (group) group.push(item.id);
-    else byStratum.set(s, [item.id]);
-  });
+  const stratumOf = new Map(items.map((item, i) => [item.id, strata[i] ?? NO_LABEL]));
+  const grouped = new Map<string, string[]>();
+  let units: Unit[] = [];
+  for (const item of items) {
+    if (item.group === undefined) {
+      units.push([item.id]);
+      continue;
+    }
+    const members = grouped.get(item.group);
+    if (members) members.push(item.id);
+    else {
+      const unit = [item.id];
+      grouped.set(item.group, unit);
+      units.push(unit);
+    }
+  }
+  if (units.length < 2) units = items.map((item) => [item.id]);
+  for (const unit of units) unit.sort(byId);
+  const byStratum = new Map<number, Unit[]>();
+  for (const unit of units) {
+    const s = stratumOf.get(unit[0] ?? '') ?? NO_LABEL;
+    const list = byStratum.get(s);
+    if (list) list.push(unit);
+    else byStratum.set(s, [unit]);
+  }
   const rng = mulberry32(deriveSeed(seed, 0));
   return [...byStratum.keys()]
     .sort((a, b) => a - b)
     .map((s) => {
-      const ids = (byStratum.get(s) ?? []).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-      return shuffleInPlace(ids, rng);
+      const list = (byStratum.get(s) ?? []).sort((a, b) => byId(a[0] ?? '', b[0] ?? ''));
+      return shuffleInPlace(list, rng);
     });
 }
 
@@ -99,14 +134,16 @@ export function holdoutSplit(items: readonly SplitItem[], options: HoldoutOption
   const fraction = options.validationFraction ?? DEFAULT_VALIDATION_FRACTION;
   if (!(fraction >= 0 && fraction < 1))
     throw new Error(`split: validationFraction ${fraction} not in [0, 1)`);
-  const groups = shuffledGroups(items, options.seed ?? 0);
-  if (fraction === 0) return { train: groups.flat(), validation: [] };
+  const strata = shuffledUnits(items, options.seed ?? 0);
+  if (fraction === 0) return { train: strata.flat(2), validation: [] };
 
-  // Per group: floor(share), at least 1 and at most n - 1 when n >= 2; then the remaining slots up
-  // to round(total * fraction) go to the largest fractional remainders (ties: earlier group).
+  // Per stratum of n items: floor(share), at least 1 and at most n - 1 when it holds 2 units or
+  // more; then the remaining slots up to round(total * fraction) go to the largest fractional
+  // remainders (ties: earlier stratum).
   const target = Math.round(items.length * fraction);
+  const groups = strata.map((units) => ({ length: size(units), units: units.length }));
   const take = groups.map((g) => {
-    if (g.length < 2) return 0;
+    if (g.units < 2) return 0;
     return Math.min(g.length - 1, Math.max(1, Math.floor(g.length * fraction)));
   });
   let remaining = target - take.reduce((a, b) => a + b, 0);
@@ -117,9 +154,9 @@ export function holdoutSplit(items: readonly SplitItem[], options: HoldoutOption
     let progressed = false;
     for (const { i } of order) {
       if (remaining <= 0) break;
-      const g = groups[i] ?? [];
+      const g = groups[i] ?? { length: 0, units: 0 };
       const t = take[i] ?? 0;
-      if (g.length >= 2 && t < g.length - 1) {
+      if (g.units >= 2 && t < g.length - 1) {
         take[i] = t + 1;
         remaining--;
         progressed = true;
@@ -128,12 +165,26 @@ export function holdoutSplit(items: readonly SplitItem[], options: HoldoutOption
     if (!progressed) break;
   }
 
+  // Whole units go to validation, in order, while the stratum's share is not reached and the unit
+  // overshoots it by no more than it fills (a unit that would skips to training); at least one
+  // unit trains. Single ids take exactly the share.
   const train: string[] = [];
   const validation: string[] = [];
-  groups.forEach((g, i) => {
+  strata.forEach((units, i) => {
     const t = take[i] ?? 0;
-    validation.push(...g.slice(0, t));
-    train.push(...g.slice(t));
+    let held = 0;
+    let trained = 0;
+    units.forEach((unit, u) => {
+      const need = t - held;
+      const lastChance = u === units.length - 1 && trained === 0;
+      if (need > 0 && unit.length <= 2 * need && !lastChance) {
+        validation.push(...unit);
+        held += unit.length;
+      } else {
+        train.push(...unit);
+        trained++;
+      }
+    });
   });
   return { train, validation };
 }
@@ -144,15 +195,22 @@ export function kFoldSplit(items: readonly SplitItem[], options: KFoldOptions = 
   if (!Number.isInteger(requested) || requested < 2)
     throw new Error(`split: folds must be an integer >= 2`);
   if (items.length < 2) throw new Error('split: k-fold needs at least 2 items');
-  const k = Math.min(requested, items.length);
-  const groups = shuffledGroups(items, options.seed ?? 0);
+  const strata = shuffledUnits(items, options.seed ?? 0);
+  const k = Math.min(
+    requested,
+    strata.reduce((n, units) => n + units.length, 0),
+  );
 
+  // Each unit goes to the fold with the fewest items so far (ties: the lowest index): with single
+  // ids this is a round-robin deal.
   const validation: string[][] = Array.from({ length: k }, () => []);
-  let position = 0;
-  for (const group of groups) {
-    for (const id of group) {
-      validation[position % k]?.push(id);
-      position++;
+  for (const units of strata) {
+    for (const unit of units) {
+      let fold = 0;
+      for (let f = 1; f < k; f++) {
+        if ((validation[f]?.length ?? 0) < (validation[fold]?.length ?? 0)) fold = f;
+      }
+      validation[fold]?.push(...unit);
     }
   }
   return validation.map((val, f) => ({

@@ -8,6 +8,7 @@ import { crossValidate, scorePredictions } from '../eval/crossValidate';
 import type { CrossValidationResult, FoldResult } from '../eval/crossValidate';
 import { headlineScore } from '../eval/metrics';
 import type { Metrics } from '../eval/metrics';
+import { splitGroups } from '../eval/copies';
 import { kFoldSplit } from '../eval/split';
 import type { Fold } from '../eval/split';
 import { averagePredictions, type Predictor } from './ensemble';
@@ -18,16 +19,22 @@ export interface LabelledEmbedding {
   id: string;
   embedding: Float32Array;
   labelIds: readonly string[];
+  /** Items of one group (an image and its augmented views) stay on one side of every split. */
+  group?: string;
 }
 
-/** An item as eval sees it: label indices into a fixed label list. */
+/**
+ * An item as eval sees it: label indices into a fixed label list, and its split group: its given
+ * group merged with its copies (bit-equal embeddings, `splitGroups`).
+ */
 export interface IndexedItem extends LabelledEmbedding {
   labels: number[];
 }
 
 /**
  * Keeps labelled items and gives each label an index: `labels` first (in order), then any other
- * label in order of appearance. Single-label items keep only their first label.
+ * label in order of appearance. Single-label items keep only their first label. Each item's
+ * `group` becomes its split group (`splitGroups`).
  */
 export function indexItems(
   items: readonly LabelledEmbedding[],
@@ -51,6 +58,12 @@ export function indexItems(
     if (ids.length === 0) continue;
     out.push({ ...item, labels: ids.map(indexOf) });
   }
+  splitGroups(out).forEach((group, i) => {
+    const item = out[i];
+    if (!item) return;
+    if (group === undefined) delete item.group;
+    else item.group = group;
+  });
   return { items: out, labels: list };
 }
 

@@ -11,18 +11,24 @@ export interface ViewEmbeddings {
   vectors: ReadonlyMap<string, Float32Array>;
 }
 
-/** `train` plus, per view, the copy of each item that has one (ids suffixed, same labels). */
+/**
+ * `train` plus, per view, the copy of each item that has one (ids suffixed, same labels). An item
+ * and its copies share a `group` (its own, else its id), so a split of the result never validates
+ * on a view of a training image.
+ */
 export function withViews(
   train: readonly LabelledEmbedding[],
   views: readonly ViewEmbeddings[],
 ): LabelledEmbedding[] {
+  if (views.length === 0) return [...train];
   const copies = views.flatMap((view) =>
     train.flatMap((t) => {
       const v = view.vectors.get(t.id);
-      return v ? [{ id: t.id + view.suffix, embedding: v, labelIds: t.labelIds }] : [];
+      const group = t.group ?? t.id;
+      return v ? [{ id: t.id + view.suffix, embedding: v, labelIds: t.labelIds, group }] : [];
     }),
   );
-  return [...train, ...copies];
+  return [...train.map((t) => ({ ...t, group: t.group ?? t.id })), ...copies];
 }
 
 /** Items re-keyed by their position (ids "0", "1", ...), for splits that ignore random ids. */
