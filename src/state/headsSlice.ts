@@ -46,6 +46,8 @@ export interface HeadsSlice {
   headsError: string | null;
   compareRows: CompareRow[] | null;
   comparing: boolean;
+  /** The running comparison's folds done and in all, and the time left (null: not known yet). */
+  compareProgress: { done: number; total: number; etaSeconds: number | null } | null;
   denseConfig: Partial<DenseConfig>;
   /** Stores the open project's head settings (read them with `projectHeadSettings`), applies them. */
   setHeadSettings(patch: Partial<HeadSettings>): Promise<void>;
@@ -189,6 +191,7 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
     headsError: null,
     compareRows: null,
     comparing: false,
+    compareProgress: null,
     denseConfig: {},
     augmentation: { ...NO_AUGMENTATION },
     setAugmentation(patch) {
@@ -416,10 +419,15 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
       try {
         const augmentation = get().augmentation;
         if (!(await ensureViews(augmentation, controller.signal, () => {}))) return;
+        const started = performance.now();
         const rows = await engine().compareHeads({
           labelOrder: get().labels.map((l) => l.id),
           augmentation,
           signal: controller.signal,
+          onProgress: ({ done, total }) => {
+            const perFold = (performance.now() - started) / 1000 / done;
+            set({ compareProgress: { done, total, etaSeconds: perFold * (total - done) } });
+          },
         });
         set({ compareRows: rows });
       } catch (error) {
@@ -427,7 +435,7 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
       } finally {
         lease.end();
         compareController = null;
-        set({ comparing: false });
+        set({ comparing: false, compareProgress: null });
       }
     },
 

@@ -5,6 +5,7 @@
  * on the board, and an on-demand k-fold comparison.
  */
 import { useLoupe } from '../state/react';
+import { formatEta } from './TaskBar';
 import type { HeadEvaluation } from '../worker/api';
 
 const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
@@ -15,6 +16,7 @@ export function EvaluationPanel() {
   const classifier = useLoupe((s) => s.classifier);
   const compareRows = useLoupe((s) => s.compareRows);
   const comparing = useLoupe((s) => s.comparing);
+  const compareProgress = useLoupe((s) => s.compareProgress);
   const compare = useLoupe((s) => s.compareHeads);
   const cancelCompare = useLoupe((s) => s.cancelCompare);
   const knnK = useLoupe((s) => s.knnK);
@@ -88,7 +90,7 @@ export function EvaluationPanel() {
             Compare heads
           </button>
         )}
-        {comparing && <span className="project-meta">5-fold cross-validation…</span>}
+        {comparing && <CompareProgressBar progress={compareProgress} />}
       </div>
       {compareRows && (
         <table aria-label="Compare heads">
@@ -114,6 +116,26 @@ export function EvaluationPanel() {
         </table>
       )}
     </section>
+  );
+}
+
+/** The running comparison: folds done of every head's folds, and the time left. */
+function CompareProgressBar({
+  progress,
+}: {
+  progress: { done: number; total: number; etaSeconds: number | null } | null;
+}) {
+  return (
+    <span className="project-meta compare-progress">
+      {progress
+        ? `5-fold cross-validation: ${progress.done} of ${progress.total} folds done · ${formatEta(progress.etaSeconds)}`
+        : '5-fold cross-validation…'}
+      <progress
+        aria-label="Compare heads progress"
+        max={progress?.total ?? 1}
+        {...(progress ? { value: progress.done } : {})}
+      />
+    </span>
   );
 }
 

@@ -23,7 +23,7 @@ import type { PreparedStats } from './preparedInputs';
 import type { KnnExportDtype } from '../core/formats/knnExport';
 import type { DenseConfig, EpochLog, Prediction } from '../core/heads';
 import type { HeadSettings } from '../core/heads/settings';
-import type { CompareRow, EvalRow, EvalVariant } from '../core/heads/variants';
+import type { CompareProgress, CompareRow, EvalRow, EvalVariant } from '../core/heads/variants';
 import type { AspectMode, ProjectKind } from '../core/kinds';
 import type { ProjectRecord, SampleMeta, SampleSource } from '../core/storage/schema';
 import type { BackendName, BackendReport } from './backends';
@@ -37,6 +37,7 @@ export type {
   BackendName,
   BackendReport,
   ClassPrediction,
+  CompareProgress,
   CompareRow,
   DenseConfig,
   DenseModelSummary,
@@ -178,6 +179,8 @@ export interface EngineClient {
     labelOrder: string[];
     augmentation?: Augmentation;
     signal: AbortSignal;
+    /** After each cross-validation fold of each head. */
+    onProgress?: (progress: CompareProgress) => void;
   }): Promise<CompareRow[]>;
   /** Cross-validated accuracy of head variants (the `npm run eval` report). */
   evaluateVariants(call: {

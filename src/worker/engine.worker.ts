@@ -24,7 +24,7 @@ import {
 } from '../core/backbone/augment';
 import { KNN_DEFAULTS, type DenseConfig, type EpochLog } from '../core/heads';
 import type { HeadSettings } from '../core/heads/settings';
-import type { EvalVariant, CompareRow, EvalRow } from '../core/heads/variants';
+import type { CompareProgress, CompareRow, EvalRow, EvalVariant } from '../core/heads/variants';
 import type { KnnExportDtype } from '../core/formats/knnExport';
 import type { ProjectKind } from '../core/kinds';
 import { lazyDatabase } from '../core/storage/db';
@@ -310,9 +310,12 @@ const api = {
   async compareHeads(
     jobId: string,
     call: { labelOrder: string[]; augmentation?: Augmentation },
+    onProgress: (progress: CompareProgress) => void,
   ): Promise<CompareRow[]> {
     const open = openHeads();
-    return jobs.run(jobId, async (signal) => compareHeads(await db(), open, { ...call, signal }));
+    return jobs.run(jobId, async (signal) =>
+      compareHeads(await db(), open, { ...call, signal, onProgress }),
+    );
   },
 
   /** The TF.js classifier export (zip): backbone + pooling + dense head, with metadata.json. */

@@ -53,8 +53,10 @@ export function createEngineClient(): EngineClient {
     clearTry: () => worker().clearTry(),
     trainDense: ({ signal, onEpoch, ...call }) =>
       withCancel(signal, (jobId) => worker().trainDense(jobId, call, Comlink.proxy(onEpoch))),
-    compareHeads: ({ signal, ...call }) =>
-      withCancel(signal, (jobId) => worker().compareHeads(jobId, call)),
+    compareHeads: ({ signal, onProgress, ...call }) =>
+      withCancel(signal, (jobId) =>
+        worker().compareHeads(jobId, call, Comlink.proxy(onProgress ?? (() => {}))),
+      ),
     evaluateVariants: ({ signal, ...call }) =>
       withCancel(signal, (jobId) => worker().evaluateVariants(jobId, call)),
     exportTfjs: ({ signal, ...call }) =>

@@ -27,6 +27,7 @@ import {
   parseVariant,
   usesTestTimeFlip,
   variantName,
+  type CompareProgress,
   type CompareRow,
   type EvalRow,
   type EvalVariant,
@@ -46,6 +47,8 @@ export interface EvaluateOptions {
   /** Dense settings over the defaults, for the dense and ensemble variants (not logreg). */
   denseConfig?: Partial<DenseConfig>;
   signal: AbortSignal;
+  /** After each fold of each variant: folds done and in all (variants x folds). */
+  onProgress?: (progress: CompareProgress) => void;
 }
 
 /** The mirror-image view test-time flip averaging predicts on. */
@@ -78,6 +81,9 @@ export async function evaluateVariants(
     return views;
   };
   const rows: EvalRow[] = [];
+  const folds = options.folds ?? 5;
+  const total = options.variants.length * Math.min(folds, items.length);
+  let done = 0;
   let flipViews: Promise<ViewEmbeddings[]> | null = null;
   for (const variant of options.variants) {
     const { head, augmentation } = parseVariant(variant);
@@ -102,9 +108,10 @@ export async function evaluateVariants(
       items,
       kind,
       ...(options.labelOrder ? { labels: options.labelOrder } : {}),
-      folds: options.folds ?? 5,
+      folds,
       seed: EVAL_SEED,
       signal: options.signal,
+      onFold: () => options.onProgress?.({ done: Math.min(++done, total), total }),
       ...(testViews ? { testViews } : {}),
       fit: async (fold: LabelledEmbedding[], labels: string[]): Promise<Predictor> => {
         // Folds are already seeded shuffles: keeping the first N of each label is a random draw.
@@ -145,13 +152,19 @@ export async function evaluateVariants(
 export async function compareHeads(
   db: LoupeDatabase,
   heads: ProjectHeads,
-  options: { labelOrder: string[]; augmentation?: Augmentation; signal: AbortSignal },
+  options: {
+    labelOrder: string[];
+    augmentation?: Augmentation;
+    signal: AbortSignal;
+    onProgress?: (progress: CompareProgress) => void;
+  },
 ): Promise<CompareRow[]> {
   const variants = compareVariants(options.augmentation ?? NO_AUGMENTATION);
   const rows = await evaluateVariants(db, heads, {
     variants,
     labelOrder: options.labelOrder,
     signal: options.signal,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   const k = heads.settings.k === 'auto' ? 'auto' : heads.k;
   return rows.map((row) => ({

@@ -179,7 +179,7 @@ describe('heads and evaluation', () => {
         });
       const evaluation = page.getByRole('region', { name: 'Evaluation' });
       await evaluation.getByRole('button', { name: 'Compare heads' }).click();
-      await evaluation.getByText('5-fold cross-validation…').waitFor();
+      await evaluation.getByRole('progressbar', { name: 'Compare heads progress' }).waitFor();
       await expect.poll(runningJobs, { timeout: 30_000 }).toBe(1);
       await evaluation.getByRole('button', { name: 'Cancel comparison' }).click();
       // The worker drops the job between folds or training batches: within seconds, not minutes.
@@ -190,8 +190,10 @@ describe('heads and evaluation', () => {
       expect(await evaluation.getByRole('table', { name: 'Compare heads' }).count()).toBe(0);
       expect(await page.getByRole('alert').count()).toBe(0);
 
-      // Nothing is left half-done: the next comparison runs to the end.
+      // Nothing is left half-done: the next comparison runs to the end, counting its folds (3
+      // heads x 5) as it goes.
       await evaluation.getByRole('button', { name: 'Compare heads' }).click();
+      await evaluation.getByText(/[1-9]\d* of 15 folds done · /).waitFor({ timeout: 120_000 });
       const table = evaluation.getByRole('table', { name: 'Compare heads' });
       await table.waitFor({ timeout: 300_000 });
       expect(await table.locator('tbody tr').count()).toBe(3);

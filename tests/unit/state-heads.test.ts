@@ -462,10 +462,17 @@ describe('heads slice: comparing heads', () => {
       labelOrder: [seeded.labelIds.A, seeded.labelIds.B],
       augmentation: { flips: false, crops: 0 },
     });
+    // Each finished fold updates the progress and its time left.
+    const onProgress = engine.calls.compareHeads[0]?.[0].onProgress;
+    expect(state().compareProgress).toBeNull();
+    onProgress?.({ done: 3, total: 15 });
+    expect(state().compareProgress).toMatchObject({ done: 3, total: 15 });
+    expect(state().compareProgress?.etaSeconds).toBeGreaterThanOrEqual(0);
     rows.resolve([row]);
     await comparing;
     expect(state().compareRows).toEqual([row]);
     expect(state().comparing).toBe(false);
+    expect(state().compareProgress).toBeNull();
   });
 
   it('cancelCompare aborts it quietly', async () => {

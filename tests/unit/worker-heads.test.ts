@@ -221,10 +221,13 @@ describe('KNN settings and head variants', () => {
   it('evaluates KNN with and without augmentation on the same folds, auto k inside each fold', async () => {
     const projectHeads = await open();
     await projectHeads.setHeadSettings({ ...DEFAULT_HEAD_SETTINGS, k: 'auto', weighted: false });
+    const progress: string[] = [];
     const rows = await evaluateVariants(db, projectHeads, {
       variants: ['knn', 'knn+flip', 'knn+crops'],
       signal: new AbortController().signal,
+      onProgress: ({ done, total }) => progress.push(`${done}/${total}`),
     });
+    expect(progress).toEqual(Array.from({ length: 15 }, (_, i) => `${i + 1}/15`));
     expect(rows.map((r) => [r.variant, r.folds, r.kPerFold.length])).toEqual([
       ['knn', 5, 5],
       ['knn+flip', 5, 5],

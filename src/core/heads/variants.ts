@@ -90,6 +90,12 @@ export interface EvalRow {
 }
 
 /** A row of the Compare heads table: an `EvalRow` with its display name. */
+/** How far a comparison is: cross-validation folds done, of all variants' folds. */
+export interface CompareProgress {
+  done: number;
+  total: number;
+}
+
 export interface CompareRow {
   variant: EvalVariant;
   head: string;
