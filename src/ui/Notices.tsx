@@ -1,8 +1,10 @@
 /**
  * Outcome notices: one per drop, listing each rejected file with its reason. Errors stay until
- * dismissed; info notices (clean imports, finished exports) fade out after a few seconds unless
- * the pointer or focus is on them, so they do not pile up at the top of the board. The fade is a
- * CSS animation that `prefers-reduced-motion` turns off (the notice then just goes).
+ * dismissed, above the board. Info notices (clean imports, finished exports) float over the
+ * bottom-left corner and fade out after a few seconds unless the pointer or focus is on them: they
+ * do not pile up, and one that goes by itself never moves the board (a drop aimed at a label
+ * lands on that label). The fade is a CSS animation that `prefers-reduced-motion` turns off (the
+ * notice then just goes).
  */
 import { useEffect, useState } from 'react';
 import { useLoupe } from '../state/react';
@@ -15,13 +17,25 @@ const FADE_MS = 600;
 export function Notices() {
   const notices = useLoupe((s) => s.notices);
   const dismiss = useLoupe((s) => s.dismissNotice);
-  if (notices.length === 0) return null;
+  const errors = notices.filter((n) => n.kind === 'error');
+  const infos = notices.filter((n) => n.kind !== 'error');
   return (
-    <div className="notices">
-      {notices.map((n) => (
-        <NoticeItem key={n.id} notice={n} dismiss={dismiss} />
-      ))}
-    </div>
+    <>
+      {errors.length > 0 && (
+        <div className="notices">
+          {errors.map((n) => (
+            <NoticeItem key={n.id} notice={n} dismiss={dismiss} />
+          ))}
+        </div>
+      )}
+      {infos.length > 0 && (
+        <div className="notices notices-floating">
+          {infos.map((n) => (
+            <NoticeItem key={n.id} notice={n} dismiss={dismiss} />
+          ))}
+        </div>
+      )}
+    </>
   );
 }
 
