@@ -117,6 +117,7 @@ export const createBoardSlice: SliceCreator<BoardSlice> = (set, get, services) =
         embeddedCount: 0,
         headsReady: false,
         modelSummary: null,
+        denseVersions: null,
         tryResult: null,
         compareRows: null,
       });
@@ -132,7 +133,7 @@ export const createBoardSlice: SliceCreator<BoardSlice> = (set, get, services) =
       get().cancelEmbedding();
       get().stopTraining();
       get().clearTry();
-      set({ headsReady: false, modelSummary: null });
+      set({ headsReady: false, modelSummary: null, denseVersions: null });
       set({
         project: null,
         labels: [],

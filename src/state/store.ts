@@ -28,6 +28,7 @@ import { createCaptureSlice, type CaptureSlice } from './captureSlice';
 import { createExplainSlice, type ExplainSlice } from './explainSlice';
 import { createTrashSlice, type TrashSlice } from './trashSlice';
 import { createUndoSlice, keepUndoPerProject, type UndoSlice } from './undoSlice';
+import { createVersionsSlice, type VersionsSlice } from './versionsSlice';
 
 export type LoupeState = ProjectsSlice &
   BoardSlice &
@@ -45,7 +46,8 @@ export type LoupeState = ProjectsSlice &
   CaptureSlice &
   ExplainSlice &
   TrashSlice &
-  UndoSlice;
+  UndoSlice &
+  VersionsSlice;
 export type LoupeStore = StoreApi<LoupeState>;
 
 export type SliceCreator<T> = (
@@ -79,6 +81,7 @@ export function createLoupeStore(
     ...createExplainSlice(set, get, services),
     ...createTrashSlice(set, get, services),
     ...createUndoSlice(set, get, services),
+    ...createVersionsSlice(set, get, services),
   });
   const store = options.persistPrefs
     ? createStore<LoupeState>()(

@@ -1,8 +1,9 @@
 /**
- * Train panel: dense-head settings, Train / Stop training with a live loss and accuracy chart, and
- * a warning when the data changed since the saved model was trained.
+ * Train panel: dense-head settings, Train / Stop training with a live loss and accuracy chart, a
+ * warning when the data changed since the saved model was trained, and the saved versions.
  */
 import { useLoupe } from '../state/react';
+import { ModelVersions } from './ModelVersions';
 import { changesSince } from '../state/headsSlice';
 import type { EpochLog } from '../core/heads/dense';
 import { DENSE_DEFAULTS } from '../core/heads/denseConfig';
@@ -144,6 +145,7 @@ export function TrainPanel() {
         </p>
       )}
       {history.length > 0 && <TrainingChart history={history} />}
+      <ModelVersions />
     </section>
   );
 }

@@ -11,6 +11,7 @@ import type { DuplicateGroup } from '../core/analysis/nearDuplicates';
 import type { Clustering } from '../core/analysis/clusters';
 import type { LabelNextItem } from '../core/analysis/labelNext';
 import type { LabelNextResult } from './labelNext';
+import type { DenseVersion } from './denseVersions';
 import type { ReviewBench, ReviewSimulation, ReviewSimulationOptions } from './reviewSimulation';
 import type {
   ImportItem,
@@ -39,6 +40,7 @@ export type {
   ClassPrediction,
   CompareProgress,
   CompareRow,
+  DenseVersion,
   DenseConfig,
   DenseModelSummary,
   EmbedProgress,
@@ -174,6 +176,12 @@ export interface EngineClient {
     signal: AbortSignal;
     onEpoch: (log: EpochLog) => void;
   }): Promise<DenseModelSummary | null>;
+  /** The open project's saved dense models for its backbone, current first. */
+  listDenseVersions(): Promise<DenseVersion[]>;
+  /** Pins or unpins a saved version (pruning keeps pinned ones); the list after the change. */
+  pinDenseVersion(id: string, pinned: boolean): Promise<DenseVersion[]>;
+  /** Makes a saved version current: the heads adopt it, and it stays current after a reload. */
+  useDenseVersion(id: string): Promise<DenseModelSummary>;
   /** With an augmentation, both heads are also scored trained with it (views embedded first). */
   compareHeads(call: {
     labelOrder: string[];

@@ -57,6 +57,7 @@ import { projectNearDuplicates } from './nearDuplicates';
 import type { DuplicateGroup } from '../core/analysis/nearDuplicates';
 import type { OutOfFoldResult } from '../core/analysis/outOfFold';
 import { reviewJobs } from './reviewJobs';
+import { listDenseVersions, pinDenseVersion, useDenseVersion } from './denseVersions';
 import { followSamples } from './followSamples';
 import { PreparedInputs } from './preparedInputs';
 import { HeadsHolder } from './headsHolder';
@@ -454,6 +455,12 @@ const api = {
   },
 
   ...reviewJobs(jobs, db, openHeads),
+
+  /** The dense head's saved versions (denseVersions.ts): list, pin, make one current. */
+  listDenseVersions: async () => listDenseVersions(await db(), openHeads()),
+  pinDenseVersion: async (id: string, pinned: boolean) =>
+    pinDenseVersion(await db(), openHeads(), id, pinned),
+  useDenseVersion: async (id: string) => useDenseVersion(await db(), openHeads(), id),
 
   /** A heatmap of what drives a head's prediction on one image (explain.ts). */
   async explain(jobId: string, call: ExplainCall): Promise<Explanation> {

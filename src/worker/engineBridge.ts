@@ -53,6 +53,9 @@ export function createEngineClient(): EngineClient {
     clearTry: () => worker().clearTry(),
     trainDense: ({ signal, onEpoch, ...call }) =>
       withCancel(signal, (jobId) => worker().trainDense(jobId, call, Comlink.proxy(onEpoch))),
+    listDenseVersions: () => worker().listDenseVersions(),
+    pinDenseVersion: (id, pinned) => worker().pinDenseVersion(id, pinned),
+    useDenseVersion: (id) => worker().useDenseVersion(id),
     compareHeads: ({ signal, onProgress, ...call }) =>
       withCancel(signal, (jobId) =>
         worker().compareHeads(jobId, call, Comlink.proxy(onProgress ?? (() => {}))),

@@ -131,6 +131,37 @@ describe('heads and evaluation', () => {
       console.log(JSON.stringify({ denseAugmented: flipped }));
       expect(flipped.filter((top) => top.startsWith('sunflower')).length).toBeGreaterThanOrEqual(2);
 
+      // Versions: the earlier training is kept. Pin it, go back to it (it stays current after a
+      // reload), then forward again to the augmented one.
+      const augmentedText = /best epoch \d+ · with flipped copies and 2 random crops/;
+      await trainPanel.getByText('Versions', { exact: true }).click();
+      const versions = trainPanel.getByRole('list', { name: 'Model versions' });
+      const items = versions.getByRole('listitem');
+      await expect.poll(() => items.count()).toBe(2);
+      expect(await items.first().textContent()).toMatch(/current/);
+      await items.nth(1).getByRole('button', { name: 'Pin' }).click();
+      await expect
+        .poll(() => items.nth(1).getByRole('button', { name: 'Pin' }).getAttribute('aria-pressed'))
+        .toBe('true');
+      await items.nth(1).getByRole('button', { name: 'Use this version' }).click();
+      await expect
+        .poll(() => items.first().getByRole('button', { name: 'Pin' }).getAttribute('aria-pressed'))
+        .toBe('true');
+      expect(await items.first().textContent()).toMatch(/current/);
+      expect(await trainPanel.getByText(augmentedText).count()).toBe(0);
+      await page.reload();
+      await trainPanel.getByText('Versions', { exact: true }).click();
+      await expect.poll(() => items.count(), { timeout: 60_000 }).toBe(2);
+      expect(
+        await items.first().getByRole('button', { name: 'Pin' }).getAttribute('aria-pressed'),
+      ).toBe('true');
+      expect(await items.first().textContent()).toMatch(/current/);
+      expect(await trainPanel.getByText(augmentedText).count()).toBe(0);
+      await items.nth(1).getByRole('button', { name: 'Use this version' }).click();
+      await trainPanel.getByText(augmentedText).waitFor();
+      // The reload emptied the try panel: the last sunflower again, with the augmented model.
+      await tryPhoto(board, photos('sunflower', 201, 3)[2]!, 'Dense');
+
       // KNN k: automatic (cross-validated on the project) by default, or fixed by the user; the
       // choice is stored with the project.
       await page.getByText('Project settings').click();

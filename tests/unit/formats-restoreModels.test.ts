@@ -134,6 +134,28 @@ describe('saved models', () => {
     });
   });
 
+  it('keeps a version’s pin and re-activation time, and refuses malformed ones', async () => {
+    const restored = await readProjectArchive(
+      await setModel((m) => {
+        m.pinned = true;
+        m.activatedAt = 1_700_000_000_000;
+      }),
+    );
+    expect(restored.models[0]).toMatchObject({ pinned: true, activatedAt: 1_700_000_000_000 });
+    const unpinned = await readProjectArchive(await setModel((m) => (m.pinned = false)));
+    expect(unpinned.models[0]).not.toHaveProperty('pinned');
+    await expectArchiveError(
+      setModel((m) => (m.pinned = 'yes')),
+      'invalid-record',
+      /"pinned" that is not true or false/,
+    );
+    await expectArchiveError(
+      setModel((m) => (m.activatedAt = 'soon')),
+      'invalid-record',
+      /activatedAt/,
+    );
+  });
+
   it('rejects a dense model whose id fields are not ids, or whose head is malformed', async () => {
     await expectArchiveError(
       setModel((m) => (m.payload.summary.labels = [7])),

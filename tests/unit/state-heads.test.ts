@@ -502,6 +502,52 @@ describe('heads slice: comparing heads', () => {
   });
 });
 
+describe('versions slice', () => {
+  it('lists, pins and uses a saved version; the summary and the list follow', async () => {
+    const seeded = await seedProject(db, { labels: ['A', 'B'], samples: [['A'], ['B']] });
+    await openReady(seeded.project.id);
+    const older = modelSummary({ labels: [seeded.labelIds.A, seeded.labelIds.B] });
+    const version = (id: string, current: boolean, pinned = false) => ({
+      id,
+      createdAt: 1,
+      bestEpoch: 3,
+      accuracy: 0.9,
+      pinned,
+      current,
+    });
+    engine.impl.listDenseVersions = () =>
+      Promise.resolve([version('new', true), version(older.id, false)]);
+    await state().loadDenseVersions();
+    expect(state().denseVersions?.map((v) => v.id)).toEqual(['new', older.id]);
+
+    engine.impl.pinDenseVersion = (id, pinned) =>
+      Promise.resolve([version('new', true), version(id, false, pinned)]);
+    await state().pinDenseVersion(older.id, true);
+    expect(engine.calls.pinDenseVersion).toEqual([[older.id, true]]);
+    expect(state().denseVersions?.[1]?.pinned).toBe(true);
+
+    engine.impl.useDenseVersion = () => Promise.resolve(older);
+    engine.impl.listDenseVersions = () =>
+      Promise.resolve([version(older.id, true, true), version('new', false)]);
+    await state().useDenseVersion(older.id);
+    expect(engine.calls.useDenseVersion).toEqual([[older.id]]);
+    expect(state().modelSummary).toEqual(older);
+    expect(state().denseVersions?.[0]).toMatchObject({ id: older.id, current: true });
+    expect(state().headsError).toBeNull();
+
+    engine.impl.useDenseVersion = () =>
+      Promise.reject(new Error('That model version is no longer stored.'));
+    await state().useDenseVersion('gone');
+    expect(state().headsError).toBe('That model version is no longer stored.');
+    expect(state().modelSummary).toEqual(older);
+
+    // Another project starts with no list.
+    const other = await seedProject(db, { labels: ['C'], samples: [['C']] });
+    await openReady(other.project.id);
+    expect(state().denseVersions).toBeNull();
+  });
+});
+
 describe('heads slice: head settings', () => {
   it('stores the settings in the project and forwards them to the open heads', async () => {
     const { project } = await seedProject(db, { samples: [[]] });

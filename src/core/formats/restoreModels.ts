@@ -122,11 +122,16 @@ function readDenseModel(m: Fields, id: string, projectId: string, path: string):
   if (!m.has('payload')) throw m.invalid('has no "payload"');
   const payload = m.fields('payload');
   checkTensors(payload.obj, path, 'payload');
+  const pinned = ownValue(m.obj, 'pinned');
+  if (pinned !== undefined && typeof pinned !== 'boolean')
+    throw m.invalid('has a "pinned" that is not true or false');
   return {
-    ...m.rest(),
+    ...m.rest('pinned', 'activatedAt'),
     id,
     projectId,
     createdAt: m.number('createdAt'),
+    ...(pinned === true ? { pinned } : {}),
+    ...(m.has('activatedAt') ? { activatedAt: m.number('activatedAt') } : {}),
     headType: 'dense',
     payload: {
       ...payload.rest('summary', 'head'),

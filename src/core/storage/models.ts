@@ -1,7 +1,8 @@
 /**
- * Models aggregate: saved (trained) heads of a project, typed by `headType`, newest first, and
- * pruning of old versions (every training adds a record; `pruneModels` keeps the newest few per
- * head and embedding key).
+ * Models aggregate: saved (trained) heads of a project, typed by `headType`, current first (by
+ * `modelRank`: when trained, or when the user made an older version current again), pinning and
+ * re-activating a version, and pruning of old versions (every training adds a record;
+ * `pruneModels` keeps the first few per head and embedding key, and every pinned one).
  */
 import type { LoupeDatabase } from './db';
 import type { DenseModelRecord, ModelRecord } from './schema';
@@ -10,9 +11,46 @@ export async function saveModel(db: LoupeDatabase, model: ModelRecord): Promise<
   await db.put('models', model);
 }
 
+/** Orders versions: the later of training and re-activation. */
+export function modelRank(model: ModelRecord): number {
+  return Math.max(model.createdAt, model.activatedAt ?? 0);
+}
+
+/** Current first: by `modelRank`, then newest trained. */
+function byRank(a: ModelRecord, b: ModelRecord): number {
+  return modelRank(b) - modelRank(a) || b.createdAt - a.createdAt;
+}
+
 export async function listModels(db: LoupeDatabase, projectId: string): Promise<ModelRecord[]> {
   const models = await db.getAllFromIndex('models', 'byProject', projectId);
-  return models.sort((a, b) => b.createdAt - a.createdAt);
+  return models.sort(byRank);
+}
+
+/**
+ * Pins or unpins a saved model, or makes it current (`activatedAt`), in one transaction; the
+ * updated record, or undefined when it is not one of `projectId`'s models.
+ */
+export async function updateModel(
+  db: LoupeDatabase,
+  projectId: string,
+  id: string,
+  change: { pinned?: boolean; activatedAt?: number },
+): Promise<ModelRecord | undefined> {
+  const tx = db.transaction('models', 'readwrite');
+  const model = await tx.store.get(id);
+  if (!model || model.projectId !== projectId) {
+    await tx.done;
+    return undefined;
+  }
+  const updated: ModelRecord = { ...model };
+  if (change.pinned !== undefined) {
+    if (change.pinned) updated.pinned = true;
+    else delete updated.pinned;
+  }
+  if (change.activatedAt !== undefined) updated.activatedAt = change.activatedAt;
+  await tx.store.put(updated);
+  await tx.done;
+  return updated;
 }
 
 /** The newest dense model of the project trained on embeddings of `embeddingKey`, if any. */
@@ -44,8 +82,9 @@ export function modelGroup(model: ModelRecord): string {
 }
 
 /**
- * Deletes all but the newest `keep` models of each `modelGroup` of a project, in one transaction;
- * returns the deleted ids. Other projects' models are untouched.
+ * Deletes all but the first `keep` models (by `modelRank`: the current one, the previous one...)
+ * of each `modelGroup` of a project, in one transaction, never a pinned one (nor does a pinned one
+ * count toward `keep`); returns the deleted ids. Other projects' models are untouched.
  */
 export async function pruneModels(
   db: LoupeDatabase,
@@ -54,10 +93,11 @@ export async function pruneModels(
 ): Promise<string[]> {
   const tx = db.transaction('models', 'readwrite');
   const models = await tx.store.index('byProject').getAll(projectId);
-  models.sort((a, b) => b.createdAt - a.createdAt);
+  models.sort(byRank);
   const kept = new Map<string, number>();
   const deleted: string[] = [];
   for (const model of models) {
+    if (model.pinned) continue;
     const group = modelGroup(model);
     const n = kept.get(group) ?? 0;
     if (n < Math.max(0, keep)) kept.set(group, n + 1);

@@ -116,6 +116,13 @@ interface ModelRecordBase {
   id: string;
   projectId: string;
   createdAt: number;
+  /** Kept by pruning however old: the user pinned this version. */
+  pinned?: boolean;
+  /**
+   * When the user made this version current again. The current version of a head is the one with
+   * the latest `activatedAt ?? createdAt` (`modelRank`); a new training is newer than any.
+   */
+  activatedAt?: number;
 }
 
 /** A trained dense head with its summary (written by the heads service in the engine worker). */
