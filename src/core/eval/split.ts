@@ -25,7 +25,7 @@ export interface SplitItem {
   id: string;
   /** Class index (single-label: exactly one) or label indices (multi-label). */
   labels: readonly number[];
-  /** Items with the same group are never split apart (e.g. `duplicateGroups` of embeddings). */
+  /** Items with the same group are never split apart (e.g. `splitGroups`: copies of one image). */
   group?: string;
 }
 
