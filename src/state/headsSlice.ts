@@ -415,7 +415,7 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
         report(new Error(ELSEWHERE.evaluation));
         return;
       }
-      set({ comparing: true, headsError: null });
+      set({ comparing: true, compareProgress: null, headsError: null });
       try {
         const augmentation = get().augmentation;
         if (!(await ensureViews(augmentation, controller.signal, () => {}))) return;
@@ -425,6 +425,8 @@ export const createHeadsSlice: SliceCreator<HeadsSlice> = (set, get, services) =
           augmentation,
           signal: controller.signal,
           onProgress: ({ done, total }) => {
+            // A cancelled run's last fold can report after the next run started.
+            if (compareController !== controller) return;
             const perFold = (performance.now() - started) / 1000 / done;
             set({ compareProgress: { done, total, etaSeconds: perFold * (total - done) } });
           },

@@ -28,7 +28,7 @@ export function ModelVersions() {
             const when = new Date(v.createdAt).toLocaleString();
             return (
               <li key={v.id}>
-                <span>
+                <span id={`version-${v.id}`}>
                   {when} · best epoch {v.bestEpoch}
                   {v.accuracy !== null && ` · ${(v.accuracy * 100).toFixed(1)}% held-out`}
                   {v.current && <strong> · current</strong>}
@@ -38,6 +38,7 @@ export function ModelVersions() {
                     type="button"
                     className="small"
                     aria-pressed={v.pinned}
+                    aria-describedby={`version-${v.id}`}
                     onClick={() => void pin(v.id, !v.pinned)}
                   >
                     Pin
@@ -47,6 +48,7 @@ export function ModelVersions() {
                       type="button"
                       className="small"
                       disabled={training}
+                      aria-describedby={`version-${v.id}`}
                       onClick={() => void use(v.id)}
                     >
                       Use this version

@@ -9,6 +9,7 @@ import type { DenseModelSummary } from '../core/heads/savedModel';
 import type { LoupeDatabase } from '../core/storage/db';
 import { listModels, modelRank, updateModel } from '../core/storage/models';
 import type { DenseModelRecord } from '../core/storage/schema';
+import type { HeadsHolder } from './headsHolder';
 import type { ProjectHeads } from './headsService';
 
 /** One saved dense model as the Versions list shows it. */
@@ -69,20 +70,40 @@ export async function pinDenseVersion(
   return listDenseVersions(db, heads);
 }
 
-/** Makes a stored version current: ranked first in the database, adopted by the live heads. */
+/**
+ * Makes a stored version current: ranked first in the database, adopted by the live heads. The
+ * head is read before the ranking changes (a version that cannot be read is never made current).
+ * If the heads were rebuilt meanwhile (another tab's change), they may have read the old ranking:
+ * they are rebuilt once more. The replaced dense head is disposed once no job holds it.
+ */
 export async function useDenseVersion(
   db: LoupeDatabase,
-  heads: ProjectHeads,
+  holder: HeadsHolder,
   id: string,
 ): Promise<DenseModelSummary> {
+  const heads = holder.current;
+  if (!heads) throw new Error('No project is open.');
   const records = await denseRecords(db, heads);
   const record = records.find((r) => r.id === id);
   if (!record) throw new Error('That model version is no longer stored.');
-  const top = records[0];
-  if (top && top.id !== id) {
-    const activatedAt = Math.max(Date.now(), modelRank(top) + 1);
-    await updateModel(db, heads.projectId, id, { activatedAt });
+  const head = DenseHead.deserialize(record.payload.head);
+  try {
+    const top = records[0];
+    if (top && top.id !== id) {
+      const activatedAt = Math.max(Date.now(), modelRank(top) + 1);
+      await updateModel(db, heads.projectId, id, { activatedAt });
+    }
+  } catch (error) {
+    head.dispose();
+    throw error;
   }
-  heads.adoptDense(DenseHead.deserialize(record.payload.head), record.payload.summary);
+  if (holder.current !== heads) {
+    head.dispose();
+    const now = holder.current;
+    if (now) await holder.open(now.target, true);
+    return record.payload.summary;
+  }
+  const replaced = heads.replaceDense(head, record.payload.summary);
+  if (replaced) holder.retire(replaced);
   return record.payload.summary;
 }

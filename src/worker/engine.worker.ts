@@ -460,7 +460,7 @@ const api = {
   listDenseVersions: async () => listDenseVersions(await db(), openHeads()),
   pinDenseVersion: async (id: string, pinned: boolean) =>
     pinDenseVersion(await db(), openHeads(), id, pinned),
-  useDenseVersion: async (id: string) => useDenseVersion(await db(), openHeads(), id),
+  useDenseVersion: async (id: string) => useDenseVersion(await db(), holder, id),
 
   /** A heatmap of what drives a head's prediction on one image (explain.ts). */
   async explain(jobId: string, call: ExplainCall): Promise<Explanation> {

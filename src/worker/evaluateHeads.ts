@@ -10,6 +10,8 @@ import {
   type Augmentation,
   type AugmentView,
 } from '../core/backbone/augment';
+import { kFoldSplit } from '../core/eval/split';
+import { indexItems } from '../core/heads/evaluate';
 import {
   AveragedHeads,
   crossValidateHead,
@@ -82,7 +84,13 @@ export async function evaluateVariants(
   };
   const rows: EvalRow[] = [];
   const folds = options.folds ?? 5;
-  const total = options.variants.length * Math.min(folds, items.length);
+  // Copies of one image stay in one fold, so there may be fewer folds than asked for.
+  const foldCount =
+    items.length < 2
+      ? 0
+      : kFoldSplit(indexItems(items, kind, options.labelOrder).items, { folds, seed: EVAL_SEED })
+          .length;
+  const total = options.variants.length * foldCount;
   let done = 0;
   let flipViews: Promise<ViewEmbeddings[]> | null = null;
   for (const variant of options.variants) {

@@ -6,8 +6,8 @@
  *   the database before those were written;
  * - `reload` rebuilds heads for the same project (another tab trained, embedded, restored or
  *   replaced records), which an ordinary open skips;
- * - replaced heads are disposed only once no job runs (`sweep`), since a classification or an
- *   explanation may still hold them.
+ * - replaced heads, and dense heads swapped out of live ones, are disposed only once no job runs
+ *   (`sweep`), since a classification, an export or an explanation may still hold them.
  */
 import type { HeadsTarget } from './headsService';
 import { ProjectHeads } from './headsService';
@@ -20,7 +20,7 @@ export class HeadsHolder {
   private queue: Promise<unknown> = Promise.resolve();
   /** Changes seen while heads are being built, with the project they were meant for. */
   private pending: { projectId: string; embeddingKey: string; change: Change }[] | null = null;
-  private readonly retired: ProjectHeads[] = [];
+  private readonly retired: { dispose(): void }[] = [];
   /** What is being built now, if anything. */
   private building: HeadsTarget | null = null;
   /** Opens called and not yet settled. */
@@ -94,14 +94,15 @@ export class HeadsHolder {
     this.live = null;
   }
 
-  /** Disposes replaced heads once no job runs. */
+  /** Disposes replaced heads (and replaced parts of them) once no job runs. */
   sweep(): void {
     if (this.busy()) return;
-    for (const heads of this.retired.splice(0)) heads.dispose();
+    for (const replaced of this.retired.splice(0)) replaced.dispose();
   }
 
-  private retire(heads: ProjectHeads): void {
-    this.retired.push(heads);
+  /** Disposes `replaced` (heads, or a dense head swapped out of them) once no job runs. */
+  retire(replaced: { dispose(): void }): void {
+    this.retired.push(replaced);
     this.sweep();
   }
 }

@@ -184,10 +184,19 @@ export class ProjectHeads {
 
   /** Makes a newly trained (and saved) dense head the active one, with the unknown threshold. */
   adoptDense(head: DenseHead, summary: DenseModelSummary): void {
-    this.dense?.dispose();
+    this.replaceDense(head, summary)?.dispose();
+  }
+
+  /**
+   * Makes a saved dense head the active one, with the unknown threshold; returns the head it
+   * replaced, undisposed (a running job may still hold it).
+   */
+  replaceDense(head: DenseHead, summary: DenseModelSummary): DenseHead | null {
+    const replaced = this.dense;
     this.dense = head;
     head.setUnknownThreshold(this.headSettings.denseUnknownBelow);
     this.denseSummary = summary;
+    return replaced;
   }
 
   get exampleCount(): number {

@@ -159,6 +159,21 @@ describe('grouped splits', () => {
     }
   });
 
+  it('validates every class of 2 groups or more, even when its groups are large', () => {
+    // 3 classes x 2 images, each image with 5 augmented views: groups of 6, a 20 % share of 2.4.
+    const items: SplitItem[] = [];
+    for (let c = 0; c < 3; c++)
+      for (let g = 0; g < 2; g++)
+        for (let v = 0; v < 6; v++)
+          items.push({ id: `c${c}-${g}-${v}`, labels: [c], group: `${c}-${g}` });
+    for (const seed of [1, 2, 3]) {
+      const { train, validation } = holdoutSplit(items, { seed });
+      expect(new Set(validation.map(classOf))).toEqual(new Set([0, 1, 2]));
+      expect(new Set(train.map(classOf))).toEqual(new Set([0, 1, 2]));
+      expect(validation).toHaveLength(18);
+    }
+  });
+
   it('splits exactly as without groups when every group is a single item', () => {
     const plain = dataset();
     const own = plain.map((item) => ({ ...item, group: `own-${item.id}` }));

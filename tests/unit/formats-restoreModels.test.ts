@@ -144,6 +144,13 @@ describe('saved models', () => {
     expect(restored.models[0]).toMatchObject({ pinned: true, activatedAt: 1_700_000_000_000 });
     const unpinned = await readProjectArchive(await setModel((m) => (m.pinned = false)));
     expect(unpinned.models[0]).not.toHaveProperty('pinned');
+    // A time in the future is capped at the import; one before the training is dropped.
+    const before = Date.now();
+    const future = await readProjectArchive(await setModel((m) => (m.activatedAt = 1e300)));
+    expect(future.models[0]?.activatedAt).toBeGreaterThanOrEqual(before);
+    expect(future.models[0]?.activatedAt).toBeLessThanOrEqual(Date.now());
+    const early = await readProjectArchive(await setModel((m) => (m.activatedAt = 1)));
+    expect(early.models[0]).not.toHaveProperty('activatedAt');
     await expectArchiveError(
       setModel((m) => (m.pinned = 'yes')),
       'invalid-record',

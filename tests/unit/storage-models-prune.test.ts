@@ -17,6 +17,7 @@ import {
 import { createProject } from '../../src/core/storage/projects';
 import { insertSamples } from '../../src/core/storage/samples';
 import type { ModelRecord } from '../../src/core/storage/schema';
+import { HeadsHolder } from '../../src/worker/headsHolder';
 import { ProjectHeads } from '../../src/worker/headsService';
 import { KEEP_MODEL_VERSIONS, trainDense } from '../../src/worker/trainDense';
 import {
@@ -145,7 +146,11 @@ describe('dense training', () => {
       backboneId: 'test-backbone',
       kind: 'single-label' as const,
     };
-    const heads = await ProjectHeads.open(db, target);
+    const holder = new HeadsHolder(
+      () => Promise.resolve(db),
+      () => false,
+    );
+    const heads = await holder.open(target);
     const train = async (epochs: number): Promise<string> => {
       const summary = await trainDense(db, heads, {
         labelOrder: ['a', 'b'],
@@ -172,15 +177,15 @@ describe('dense training', () => {
         [later[1], false, false],
         [first, false, true],
       ]);
-      const summary = await useDenseVersion(db, heads, first);
+      const summary = await useDenseVersion(db, holder, first);
       expect(summary.id).toBe(first);
       expect(heads.summary?.id).toBe(first);
       expect((await listDenseVersions(db, heads))[0]).toMatchObject({ id: first, current: true });
-      await expect(useDenseVersion(db, heads, 'gone')).rejects.toThrow(/no longer stored/);
+      await expect(useDenseVersion(db, holder, 'gone')).rejects.toThrow(/no longer stored/);
       // Only one dense head is held: the adopted one replaced the trained one.
       expect(tf.memory().numTensors).toBe(before);
     } finally {
-      heads.dispose();
+      holder.close();
     }
     // A reopen (a reload) opens with the version made current.
     const reopened = await ProjectHeads.open(db, target);

@@ -57,5 +57,5 @@ export function splitGroups(
   const sizes = new Map<number, number>();
   const roots = items.map((_, i) => root(i));
   for (const r of roots) sizes.set(r, (sizes.get(r) ?? 0) + 1);
-  return roots.map((r) => ((sizes.get(r) ?? 0) > 1 ? String(r) : undefined));
+  return roots.map((r) => ((sizes.get(r) ?? 0) > 1 ? `copies:${r}` : undefined));
 }

@@ -16,8 +16,10 @@
  * - Items sharing a `group` (copies of one image) always land on the same side of a split, so a
  *   copy in training never answers for its twin in validation. A group moves as one unit: its
  *   stratum is that of its first id, hold-out sizes and k-fold sizes are met as closely as whole
- *   groups allow (k-fold deals each group to the fold with the fewest items so far), and with
- *   fewer than 2 groups the groups are ignored. Without groups every split is exactly as above.
+ *   groups allow (k-fold deals each group to the fold with the fewest items so far; a hold-out
+ *   validates at least one group of every class that holds 2 groups or more), and when all the
+ *   items form fewer than 2 units (groups and ungrouped ids) the groups are ignored. Without
+ *   groups every split is exactly as above.
  */
 import { deriveSeed, mulberry32, shuffleInPlace } from '../random';
 
@@ -168,23 +170,32 @@ export function holdoutSplit(items: readonly SplitItem[], options: HoldoutOption
   // Whole units go to validation, in order, while the stratum's share is not reached and the unit
   // overshoots it by no more than it fills (a unit that would skips to training); at least one
   // unit trains. Single ids take exactly the share.
+  // A stratum owed validation items that got none this way (all its units too big) gives its
+  // smallest unit (the first of them), so every class of 2 units or more is validated.
   const train: string[] = [];
   const validation: string[] = [];
   strata.forEach((units, i) => {
     const t = take[i] ?? 0;
     let held = 0;
     let trained = 0;
-    units.forEach((unit, u) => {
+    const validated = units.map((unit, u) => {
       const need = t - held;
       const lastChance = u === units.length - 1 && trained === 0;
       if (need > 0 && unit.length <= 2 * need && !lastChance) {
-        validation.push(...unit);
         held += unit.length;
-      } else {
-        train.push(...unit);
-        trained++;
+        return true;
       }
+      trained++;
+      return false;
     });
+    if (t > 0 && held === 0 && units.length >= 2) {
+      let smallest = 0;
+      units.forEach((unit, u) => {
+        if (unit.length < (units[smallest]?.length ?? Infinity)) smallest = u;
+      });
+      validated[smallest] = true;
+    }
+    units.forEach((unit, u) => (validated[u] ? validation : train).push(...unit));
   });
   return { train, validation };
 }

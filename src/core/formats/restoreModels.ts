@@ -125,13 +125,19 @@ function readDenseModel(m: Fields, id: string, projectId: string, path: string):
   const pinned = ownValue(m.obj, 'pinned');
   if (pinned !== undefined && typeof pinned !== 'boolean')
     throw m.invalid('has a "pinned" that is not true or false');
+  const createdAt = m.number('createdAt');
+  // A version made current again stays current only until the next training: a time in the
+  // future (a wrong clock, a crafted archive) is capped at the import, one before training ignored.
+  const activatedAt = m.has('activatedAt')
+    ? Math.min(m.number('activatedAt'), Date.now())
+    : undefined;
   return {
     ...m.rest('pinned', 'activatedAt'),
     id,
     projectId,
-    createdAt: m.number('createdAt'),
+    createdAt,
     ...(pinned === true ? { pinned } : {}),
-    ...(m.has('activatedAt') ? { activatedAt: m.number('activatedAt') } : {}),
+    ...(activatedAt !== undefined && activatedAt > createdAt ? { activatedAt } : {}),
     headType: 'dense',
     payload: {
       ...payload.rest('summary', 'head'),

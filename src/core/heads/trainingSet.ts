@@ -13,8 +13,8 @@ export interface ViewEmbeddings {
 
 /**
  * `train` plus, per view, the copy of each item that has one (ids suffixed, same labels). An item
- * and its copies share a `group` (its own, else its id), so a split of the result never validates
- * on a view of a training image.
+ * and its copies share a `group` (its own, else "image:" + its id), so a split of the result never
+ * validates on a view of a training image.
  */
 export function withViews(
   train: readonly LabelledEmbedding[],
@@ -24,11 +24,11 @@ export function withViews(
   const copies = views.flatMap((view) =>
     train.flatMap((t) => {
       const v = view.vectors.get(t.id);
-      const group = t.group ?? t.id;
+      const group = t.group ?? `image:${t.id}`;
       return v ? [{ id: t.id + view.suffix, embedding: v, labelIds: t.labelIds, group }] : [];
     }),
   );
-  return [...train.map((t) => ({ ...t, group: t.group ?? t.id })), ...copies];
+  return [...train.map((t) => ({ ...t, group: t.group ?? `image:${t.id}` })), ...copies];
 }
 
 /** Items re-keyed by their position (ids "0", "1", ...), for splits that ignore random ids. */

@@ -89,13 +89,13 @@ export interface EvalRow {
   kPerFold: number[];
 }
 
-/** A row of the Compare heads table: an `EvalRow` with its display name. */
 /** How far a comparison is: cross-validation folds done, of all variants' folds. */
 export interface CompareProgress {
   done: number;
   total: number;
 }
 
+/** A row of the Compare heads table: an `EvalRow` with its display name. */
 export interface CompareRow {
   variant: EvalVariant;
   head: string;
