@@ -1,4 +1,7 @@
-/** App shell: header, the routed page (project list or board), import progress and notices. */
+/**
+ * App shell: header, the routed page (project list or board), import and embedding progress (on a
+ * board in a strip of fixed height), notices and the status bar.
+ */
 import { ProjectList } from './ProjectList';
 import { Board } from './Board';
 import { Notices } from './Notices';
@@ -22,8 +25,13 @@ export function App() {
           Image classifiers, trained in your browser. Nothing leaves this device.
         </span>
       </header>
-      <ImportProgressBar />
-      <EmbeddingProgressBar />
+      {/* On a board the import and embedding bars share one strip of fixed height, there or
+          not: the board below never moves when a task starts or ends (a drop lands where it
+          was aimed). */}
+      <div className={route.page === 'project' ? 'task-strip' : undefined}>
+        <ImportProgressBar />
+        <EmbeddingProgressBar />
+      </div>
       <Notices />
       {route.page === 'project' ? <Board projectId={route.projectId} /> : <ProjectList />}
       <StatusBar />
