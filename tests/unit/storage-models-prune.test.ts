@@ -18,7 +18,7 @@ import { createProject } from '../../src/core/storage/projects';
 import { insertSamples } from '../../src/core/storage/samples';
 import type { ModelRecord } from '../../src/core/storage/schema';
 import { HeadsHolder } from '../../src/worker/headsHolder';
-import { ProjectHeads } from '../../src/worker/headsService';
+import { ProjectHeads, type HeadsTarget } from '../../src/worker/headsService';
 import { KEEP_MODEL_VERSIONS, trainDense } from '../../src/worker/trainDense';
 import {
   listDenseVersions,
@@ -95,33 +95,37 @@ describe('pruneModels', () => {
   });
 });
 
+/** 16 labelled, embedded images in two clusters; the heads target they open with. */
+async function seedTrainable(): Promise<HeadsTarget> {
+  const key = 'test-backbone@centre-crop#2';
+  const data = clusters(5, [['a'], ['b']], 8, 6, 0.5);
+  const batch = data.map((d) => newSample(projectId, { labelIds: [...d.labelIds] }));
+  await insertSamples(db, batch);
+  await putEmbeddings(
+    db,
+    batch.map((b, i) => embedding(projectId, b.sample.id, key, [...data[i]!.embedding])),
+  );
+  return { projectId, embeddingKey: key, backboneId: 'test-backbone', kind: 'single-label' };
+}
+
+/** Trains, saves and adopts a dense model for `epochs` epochs; its id. */
+async function train(heads: ProjectHeads, epochs: number): Promise<string> {
+  const summary = await trainDense(db, heads, {
+    labelOrder: ['a', 'b'],
+    config: { epochs },
+    onEpoch: () => {},
+    signal: new AbortController().signal,
+  });
+  if (!summary) throw new Error('training was aborted');
+  return summary.id;
+}
+
 describe('dense training', () => {
   it('keeps the current model and the previous one after each Train', async () => {
-    const key = 'test-backbone@centre-crop#2';
-    const data = clusters(5, [['a'], ['b']], 8, 6, 0.5);
-    const batch = data.map((d) => newSample(projectId, { labelIds: [...d.labelIds] }));
-    await insertSamples(db, batch);
-    await putEmbeddings(
-      db,
-      batch.map((b, i) => embedding(projectId, b.sample.id, key, [...data[i]!.embedding])),
-    );
-    const heads = await ProjectHeads.open(db, {
-      projectId,
-      embeddingKey: key,
-      backboneId: 'test-backbone',
-      kind: 'single-label',
-    });
+    const heads = await ProjectHeads.open(db, await seedTrainable());
     const ids: string[] = [];
     try {
-      for (let i = 0; i < 3; i++) {
-        const summary = await trainDense(db, heads, {
-          labelOrder: ['a', 'b'],
-          config: { epochs: 2 },
-          onEpoch: () => {},
-          signal: new AbortController().signal,
-        });
-        if (summary) ids.push(summary.id);
-      }
+      for (let i = 0; i < 3; i++) ids.push(await train(heads, 2));
     } finally {
       heads.dispose();
     }
@@ -132,44 +136,21 @@ describe('dense training', () => {
   });
 
   it('keeps a pinned version through later trainings and makes it current again', async () => {
-    const key = 'test-backbone@centre-crop#2';
-    const data = clusters(5, [['a'], ['b']], 8, 6, 0.5);
-    const batch = data.map((d) => newSample(projectId, { labelIds: [...d.labelIds] }));
-    await insertSamples(db, batch);
-    await putEmbeddings(
-      db,
-      batch.map((b, i) => embedding(projectId, b.sample.id, key, [...data[i]!.embedding])),
-    );
-    const target = {
-      projectId,
-      embeddingKey: key,
-      backboneId: 'test-backbone',
-      kind: 'single-label' as const,
-    };
+    const target = await seedTrainable();
     const holder = new HeadsHolder(
       () => Promise.resolve(db),
       () => false,
     );
     const heads = await holder.open(target);
-    const train = async (epochs: number): Promise<string> => {
-      const summary = await trainDense(db, heads, {
-        labelOrder: ['a', 'b'],
-        config: { epochs },
-        onEpoch: () => {},
-        signal: new AbortController().signal,
-      });
-      if (!summary) throw new Error('training was aborted');
-      return summary.id;
-    };
     try {
-      const first = await train(2);
+      const first = await train(heads, 2);
       // From now on the heads hold exactly one dense model.
       const before = tf.memory().numTensors;
       const [only] = await listDenseVersions(db, heads);
       expect(only).toMatchObject({ id: first, current: true, pinned: false });
       expect(only?.accuracy).toBeGreaterThan(0.5);
       await pinDenseVersion(db, heads, first, true);
-      const later = [await train(3), await train(4), await train(5)];
+      const later = [await train(heads, 3), await train(heads, 4), await train(heads, 5)];
       const versions = await listDenseVersions(db, heads);
       // The current one, the previous one, and the pinned first one.
       expect(versions.map((v) => [v.id, v.current, v.pinned])).toEqual([
@@ -190,7 +171,9 @@ describe('dense training', () => {
     // A reopen (a reload) opens with the version made current.
     const reopened = await ProjectHeads.open(db, target);
     expect(reopened.summary?.id).toBe((await listModels(db, projectId))[0]?.id);
-    expect((await latestDenseModel(db, projectId, key))?.id).toBe(reopened.summary?.id);
+    expect((await latestDenseModel(db, projectId, target.embeddingKey))?.id).toBe(
+      reopened.summary?.id,
+    );
     reopened.dispose();
   });
 });
