@@ -84,13 +84,13 @@ export async function evaluateVariants(
   };
   const rows: EvalRow[] = [];
   const folds = options.folds ?? 5;
-  // Copies of one image stay in one fold, so there may be fewer folds than asked for.
-  const foldCount =
+  // The folds every variant shares, split once (as crossValidateHead would for each). Copies of
+  // one image stay in one fold, so there may be fewer folds than asked for.
+  const splits =
     items.length < 2
-      ? 0
-      : kFoldSplit(indexItems(items, kind, options.labelOrder).items, { folds, seed: EVAL_SEED })
-          .length;
-  const total = options.variants.length * foldCount;
+      ? undefined
+      : kFoldSplit(indexItems(items, kind, options.labelOrder).items, { folds, seed: EVAL_SEED });
+  const total = options.variants.length * (splits?.length ?? 0);
   let done = 0;
   let flipViews: Promise<ViewEmbeddings[]> | null = null;
   for (const variant of options.variants) {
@@ -118,6 +118,7 @@ export async function evaluateVariants(
       ...(options.labelOrder ? { labels: options.labelOrder } : {}),
       folds,
       seed: EVAL_SEED,
+      ...(splits ? { splits } : {}),
       signal: options.signal,
       onFold: () => options.onProgress?.({ done: Math.min(++done, total), total }),
       ...(testViews ? { testViews } : {}),
